@@ -1,0 +1,98 @@
+// Config: the node's TOML configuration (config.example.toml documents every key).
+//
+// load_config() validates everything up front: a bad file is a clear error naming the key
+// (and line where tomlplusplus knows it) and nothing starts. Secrets may come from the
+// environment: `sink.url_env = "NAME"` (and `api.admin_token_env`) name a variable that,
+// when set and non-empty, overrides the value in the file.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rpc/address.hpp"
+#include "rpc/status.hpp"
+
+namespace claimsync::node {
+
+enum class FinalityMode { kConfirmations, kSafe, kFinalized };
+const char* finality_mode_name(FinalityMode m);
+
+struct ChainConfig {
+  std::vector<std::string> rpc_urls;  // key chain.rpc_urls (required, >= 1, http/https)
+  std::uint64_t chain_id = 0;         // chain.chain_id (required)
+  eth::Address contract;              // chain.contract (required)
+  std::uint64_t start_block = 0;      // chain.start_block (default 0)
+  FinalityMode finality = FinalityMode::kConfirmations;  // chain.finality
+  std::uint64_t confirmations = 20;   // chain.confirmations (used in kConfirmations mode)
+  std::int64_t poll_interval_ms = 1000;  // chain.poll_interval_ms
+  std::vector<std::uint32_t> levels;  // chain.levels (default 1..19): token ids that count
+  std::uint64_t reorg_window = 256;   // chain.reorg_window: stored block hashes kept
+};
+
+struct RpcConfig {
+  std::int64_t timeout_ms = 10'000;        // rpc.timeout_ms, per request
+  std::uint32_t max_retries = 5;           // rpc.max_retries, per call (bounded)
+  std::int64_t backoff_initial_ms = 200;   // rpc.backoff_initial_ms
+  std::int64_t backoff_max_ms = 10'000;    // rpc.backoff_max_ms
+  std::uint64_t logs_min_span = 1;         // rpc.logs_min_span (blocks per eth_getLogs)
+  std::uint64_t logs_max_span = 5'000;     // rpc.logs_max_span
+  std::uint64_t logs_initial_span = 1'000; // rpc.logs_initial_span
+  std::size_t max_response_bytes = 64u << 20;  // rpc.max_response_bytes
+  std::size_t max_batch = 100;             // rpc.max_batch (JSON-RPC batch size)
+};
+
+struct StorageConfig {
+  std::string data_dir = "./claimsync-data";  // storage.data_dir
+};
+
+struct SinkConfig {
+  std::string url = "sqlite:./claimsync.sqlite";  // sink.url: postgres://... or sqlite:PATH
+  std::string url_env;                            // sink.url_env (optional)
+  bool migrate_on_start = true;                   // sink.migrate_on_start
+};
+
+struct ReplicatorConfig {
+  std::size_t batch_size = 500;             // replicator.batch_size
+  std::uint32_t max_attempts = 8;           // replicator.max_attempts
+  std::int64_t backoff_initial_ms = 1'000;  // replicator.backoff_initial_ms
+  std::int64_t backoff_max_ms = 300'000;    // replicator.backoff_max_ms
+  std::int64_t idle_poll_ms = 500;          // replicator.idle_poll_ms
+};
+
+struct ApiConfig {
+  bool enabled = false;                      // api.enabled
+  std::string listen = "127.0.0.1:8645";     // api.listen
+  std::string admin_token_env;               // api.admin_token_env
+  std::string admin_token;                   // resolved from the env var, never printed
+};
+
+struct LogConfig {
+  std::string level = "info";   // log.level: debug|info|warn|error
+  std::string format = "text";  // log.format: text|json
+};
+
+struct Config {
+  ChainConfig chain;
+  RpcConfig rpc;
+  StorageConfig storage;
+  SinkConfig sink;
+  ReplicatorConfig replicator;
+  ApiConfig api;
+  LogConfig log;
+  std::string source_path;  // the file it came from
+};
+
+// Parses and validates a TOML file. Errors: kInvalidArgument with "<file>:<line>: key
+// <dotted.key>: <what is wrong>" (unknown keys are errors too, to catch typos).
+Result<Config> load_config(const std::string& path);
+Result<Config> parse_config(const std::string& toml_text, const std::string& source_name);
+
+// The effective config as TOML, secrets masked (passwords in URLs, tokens).
+std::string render_config(const Config& config);
+
+// Masks the password of a URL: postgres://u:secret@h/db -> postgres://u:***@h/db.
+std::string mask_url(const std::string& url);
+
+}  // namespace claimsync::node

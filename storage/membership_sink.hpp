@@ -1,0 +1,69 @@
+// MembershipSink: the application's membership database (DESIGN §5, §7). Implemented by
+// PostgresSink (libpq) and SqliteSink (SQLiteCpp).
+//
+// Contract:
+//   * apply() and revoke() run one transaction per call; operations are idempotent and
+//     commute (applying the same claims again, or in another order, changes nothing).
+//   * Failures are classified. kUnavailable / kTimeout: the database could not be reached
+//     or went away; NOTHING of the call was committed and no claim is to blame (the
+//     replicator pauses and retries without spending attempts). A claim-specific failure
+//     (constraint violation, bad data) is reported per claim in `rejected`; the other
+//     claims of the call ARE committed (the sink isolates the culprit, e.g. savepoints).
+//   * Every value is bound as a parameter; no SQL is built from data.
+//   * Not thread-safe: one replicator thread owns a sink.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rpc/status.hpp"
+#include "storage/claim.hpp"
+
+namespace claimsync::store {
+
+struct SinkRejection {
+  ClaimKey key;
+  std::string error;  // the database's message, for last_error and the ledger
+};
+
+struct SinkResult {
+  Status status;  // non-OK only for whole-call failures (availability, broken schema)
+  std::vector<SinkRejection> rejected;  // claim-specific failures; the rest committed
+};
+
+// A ledger-only status update (claim_sync_queue), e.g. a claim went dead or retrying.
+struct LedgerUpdate {
+  Claim claim;  // key, wallet, level, sources; state/attempts/last_error are mirrored
+};
+
+class MembershipSink {
+ public:
+  virtual ~MembershipSink() = default;
+
+  // Cheap reachability check (SELECT 1). kUnavailable when down.
+  virtual Status ping() = 0;
+
+  // Applies pending/retrying claims: ledger row (status 'done'), membership row per
+  // (wallet, level) insert-if-absent, users + members rows (level 1 creates the user and
+  // member; any level raises members.current_level = GREATEST(current, level)), earliest
+  // activated_at wins, referrer first-wins.
+  virtual SinkResult apply(const std::vector<Claim>& claims) = 0;
+
+  // Compensates revoking claims: marks their ledger rows 'revoked', deletes the membership
+  // row of (wallet, level) unless another live (done) ledger row still holds that level,
+  // and recomputes members.current_level from the remaining membership rows.
+  virtual SinkResult revoke(const std::vector<Claim>& claims) = 0;
+
+  // Mirrors non-terminal or dead states into claim_sync_queue (status, attempts, error).
+  // Never touches membership. Best-effort for the caller: failure is logged, not fatal.
+  virtual Status record(const std::vector<LedgerUpdate>& updates) = 0;
+};
+
+// Opens a sink from a URL: "postgres://..." / "postgresql://..." (libpq conninfo URI) or
+// "sqlite:PATH" (file created if absent). Applies pending migrations first when
+// `migrate` is true. kInvalidArgument for an unknown scheme.
+Result<std::unique_ptr<MembershipSink>> open_sink(const std::string& url, bool migrate);
+
+}  // namespace claimsync::store

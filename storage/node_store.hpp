@@ -1,0 +1,162 @@
+// NodeStore: the node's durable state in one RocksDB data dir (DESIGN §4, §5).
+//
+// Contract:
+//   * Every mutating call is one WriteBatch written with sync=true: after it returns OK
+//     the change survives kill -9 and power loss; after it fails nothing of it is visible.
+//   * After a failed write the store refuses further writes (kFailedPrecondition) and
+//     logs loudly; the operator restarts the node, which reopens and recovers.
+//   * Counters per ClaimState and the due-index are updated in the same batch as the
+//     claim they describe, so they always equal a full recount.
+//   * Thread-safe: one writer at a time (internal mutex); reads may run concurrently.
+//   * Illegal state transitions are rejected with kFailedPrecondition and change nothing.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rpc/address.hpp"
+#include "rpc/hash32.hpp"
+#include "rpc/status.hpp"
+#include "storage/claim.hpp"
+
+namespace claimsync::store {
+
+// What a data dir is bound to. Opening it with a different identity is an error.
+struct StoreIdentity {
+  std::uint64_t chain_id = 0;
+  eth::Address contract;
+  std::uint64_t start_block = 0;
+};
+
+struct BlockRecord {
+  std::uint64_t number = 0;
+  eth::Hash32 hash;
+  eth::Hash32 parent_hash;
+};
+
+struct BlockRange {  // inclusive on both ends
+  std::uint64_t from = 0;
+  std::uint64_t to = 0;
+  auto operator<=>(const BlockRange&) const = default;
+};
+
+struct StateCounters {
+  std::array<std::uint64_t, kClaimStateCount> by_state{};
+  std::uint64_t of(ClaimState s) const { return by_state[static_cast<int>(s)]; }
+  std::uint64_t total() const;
+};
+
+struct IngestOutcome {
+  bool created = false;        // a new claim key
+  bool revived = false;        // an orphaned/revoked/revoking claim is canonical again
+  std::uint32_t sources = 0;   // merged sources after ingest
+  ClaimState state = ClaimState::kPending;
+};
+
+struct CommitOutcome {
+  std::uint64_t claims_new = 0;
+  std::uint64_t claims_known = 0;  // already present (sources merged)
+  std::uint64_t claims_revived = 0;
+};
+
+struct RollbackOutcome {
+  std::uint64_t orphaned = 0;  // pending/retrying/dead claims above the fork -> orphaned
+  std::uint64_t revoking = 0;  // done claims above the fork -> revoking
+  std::uint64_t blocks_dropped = 0;
+};
+
+class NodeStore {
+ public:
+  static constexpr std::uint32_t kSchemaVersion = 1;
+
+  // Opens (creating if absent) the data dir at `path`. A new dir records `identity`; an
+  // existing one must match it exactly (kFailedPrecondition naming the differing field),
+  // and its schema version must be <= kSchemaVersion (else: "data dir written by a newer
+  // claimsync (schema N); upgrade the binary").
+  static Result<std::unique_ptr<NodeStore>> open(const std::string& path,
+                                                 const StoreIdentity& identity);
+  // Opens an existing dir read-only-ish for offline tools (status, claims list) without
+  // knowing the identity: reads it from meta. kNotFound if the dir has no store.
+  static Result<std::unique_ptr<NodeStore>> open_existing(const std::string& path);
+
+  virtual ~NodeStore() = default;
+  NodeStore(const NodeStore&) = delete;
+  NodeStore& operator=(const NodeStore&) = delete;
+
+  virtual StoreIdentity identity() const = 0;
+
+  // ---- follower ----------------------------------------------------------------------
+  // Last block of the contiguous scanned prefix starting at start_block; nullopt if none.
+  virtual std::optional<std::uint64_t> checkpoint() const = 0;
+  // Records that [range.from, range.to] was scanned: ingests `claims` (source bits as set
+  // in each claim, idempotent, revives orphaned ones), stores `blocks` in the hash window,
+  // merges the range mark, advances the checkpoint contiguously. One synced batch.
+  // REQUIRES: every claim's block_number within the range; kInvalidArgument otherwise.
+  virtual Result<CommitOutcome> commit_range(const BlockRange& range,
+                                             const std::vector<BlockRecord>& blocks,
+                                             const std::vector<Claim>& claims,
+                                             std::int64_t now_ms) = 0;
+  // Stored block of the hash window, if any.
+  virtual std::optional<BlockRecord> block(std::uint64_t number) const = 0;
+  // Stored blocks with number <= `at_or_below`, highest first, at most `limit`.
+  virtual std::vector<BlockRecord> blocks_descending(std::uint64_t at_or_below,
+                                                     std::size_t limit) const = 0;
+  // Rolls back everything above `fork_point` (the highest block still canonical): drops
+  // stored blocks and range marks above it, moves claims in blocks above it to orphaned
+  // (pending/retrying/dead) or revoking (done; due now). Checkpoint becomes <= fork_point.
+  virtual Result<RollbackOutcome> rollback_to(std::uint64_t fork_point, std::int64_t now_ms) = 0;
+  // Drops stored blocks below `number` (they are final; keeps the window bounded).
+  virtual Status prune_blocks_below(std::uint64_t number) = 0;
+
+  // Merged scanned ranges, ascending.
+  virtual std::vector<BlockRange> ranges() const = 0;
+  // Sub-ranges of [from, to] not covered by any scanned range, ascending.
+  virtual std::vector<BlockRange> holes(std::uint64_t from, std::uint64_t to) const = 0;
+
+  // ---- intake / reconcile / rescan ---------------------------------------------------
+  // The single entry point for a claim seen outside a range commit. Idempotent on the key:
+  // a known claim only gains `claim.sources` bits (and a referrer if it had none).
+  virtual Result<IngestOutcome> ingest(const Claim& claim, std::int64_t now_ms) = 0;
+
+  // ---- replicator --------------------------------------------------------------------
+  // Claims in pending / retrying / revoking with next_attempt_at_ms <= now_ms, oldest due
+  // first, at most `limit`. Cost O(limit), not O(outbox).
+  virtual Result<std::vector<Claim>> due(std::int64_t now_ms, std::size_t limit) const = 0;
+  // Earliest next_attempt_at_ms among due-indexed claims, if any (for sleeping).
+  virtual std::optional<std::int64_t> next_due_at() const = 0;
+  // pending/retrying -> done; revoking -> revoked. Keys in other states: kFailedPrecondition,
+  // and nothing in the call is applied.
+  virtual Status mark_replicated(const std::vector<ClaimKey>& keys, std::int64_t now_ms) = 0;
+  // A claim-specific failure: attempts+1, last_error set; -> retrying due at
+  // `retry_at_ms`, or -> dead when attempts reaches `max_attempts` (revoking stays
+  // revoking, due at retry_at_ms).
+  virtual Result<ClaimState> mark_failed(const ClaimKey& key, const std::string& error,
+                                         std::int64_t retry_at_ms, std::uint32_t max_attempts,
+                                         std::int64_t now_ms) = 0;
+  // Operator retry: dead -> pending, attempts reset, due now.
+  virtual Status retry_dead(const ClaimKey& key, std::int64_t now_ms) = 0;
+
+  // ---- queries -----------------------------------------------------------------------
+  virtual std::optional<Claim> get(const ClaimKey& key) const = 0;
+  // Claims in `state`, key order, starting after `after` (pagination), at most `limit`.
+  virtual std::vector<Claim> list_by_state(ClaimState state, std::size_t limit,
+                                           const std::optional<ClaimKey>& after = {}) const = 0;
+  virtual std::vector<Claim> list_by_tx(std::uint64_t chain_id, const eth::Hash32& tx) const = 0;
+  virtual std::vector<Claim> list_by_wallet(const eth::Address& wallet, std::size_t limit) const = 0;
+  virtual StateCounters counters() const = 0;
+  // Oldest created_at_ms among pending/retrying claims (status: oldest pending age).
+  virtual std::optional<std::int64_t> oldest_pending_created_ms() const = 0;
+
+  // Small operator-visible key/value notes (last error, last head seen), not synced.
+  virtual Status put_note(const std::string& name, const std::string& value) = 0;
+  virtual std::optional<std::string> note(const std::string& name) const = 0;
+
+ protected:
+  NodeStore() = default;
+};
+
+}  // namespace claimsync::store

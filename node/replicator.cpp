@@ -1,0 +1,296 @@
+#include "node/replicator.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "rpc/logging.hpp"
+#include "storage/claim_transitions.hpp"
+
+namespace claimsync::node {
+namespace {
+
+using store::Claim;
+using store::ClaimKey;
+using store::ClaimState;
+
+const char* pause_next_step(bool store_failed, const Status& st) {
+  if (store_failed) {
+    return "the node store failed: check disk space and permissions of storage.data_dir, "
+           "then restart claimsync";
+  }
+  if (st.is_transient()) {
+    return "check that the membership database is running and reachable at sink.url; "
+           "claims wait in the outbox and spend no attempts";
+  }
+  return "the membership database refused the whole batch: check its log and the schema "
+         "(claimsync migrate); claims wait in the outbox and spend no attempts";
+}
+
+std::vector<ClaimKey> keys_of(const std::vector<Claim>& claims) {
+  std::vector<ClaimKey> keys;
+  keys.reserve(claims.size());
+  for (const Claim& c : claims) keys.push_back(c.key);
+  return keys;
+}
+
+}  // namespace
+
+Replicator::Replicator(store::NodeStore& store, store::MembershipSink& sink, Clock& clock,
+                       const ReplicatorConfig& config, std::uint64_t jitter_seed)
+    : store_(store), sink_(sink), clock_(clock), config_(config), rng_(jitter_seed) {
+  config_.batch_size = std::max<std::size_t>(config_.batch_size, 1);
+  config_.max_attempts = std::max<std::uint32_t>(config_.max_attempts, 1);
+  config_.backoff_initial_ms = std::max<std::int64_t>(config_.backoff_initial_ms, 1);
+  config_.backoff_max_ms = std::max(config_.backoff_max_ms, config_.backoff_initial_ms);
+  config_.idle_poll_ms = std::max<std::int64_t>(config_.idle_poll_ms, 1);
+}
+
+std::int64_t Replicator::backoff_ms(std::uint32_t n) {
+  std::int64_t ceiling = config_.backoff_initial_ms;
+  for (std::uint32_t i = 1; i < n && ceiling < config_.backoff_max_ms; ++i) {
+    ceiling = std::min(config_.backoff_max_ms, ceiling * 2);
+  }
+  std::uniform_int_distribution<std::int64_t> pick(config_.backoff_initial_ms, ceiling);
+  return pick(rng_);
+}
+
+StepResult Replicator::step() {
+  const std::int64_t now = clock_.now_ms();
+  StepResult out;
+  if (paused_) {
+    if (now < paused_until_ms_) {
+      out.kind = StepKind::kPaused;
+      out.wake_at_ms = paused_until_ms_;
+      return out;
+    }
+    // Probe cheaply before loading anything: a long outage costs one ping per backoff.
+    if (pause_cause_ == PauseCause::kSink) {
+      if (Status st = sink_.ping(); !st.ok()) return pause(PauseCause::kSink, st);
+    }
+  }
+
+  auto due = store_.due(now, config_.batch_size);
+  if (!due.ok()) return pause(PauseCause::kStore, due.status());
+  if (due->empty()) {
+    resume();
+    out.wake_at_ms = store_.next_due_at();
+    return out;
+  }
+
+  std::vector<Claim> to_apply;
+  std::vector<Claim> to_revoke;
+  out.taken = due->size();
+  for (Claim& c : *due) {
+    (c.state == ClaimState::kRevoking ? to_revoke : to_apply).push_back(std::move(c));
+  }
+  due->clear();
+
+  out.kind = StepKind::kReplicated;
+  out.wake_at_ms = now;
+  const bool ok = (to_apply.empty() || replicate_group(Op::kApply, to_apply, out)) &&
+                  (to_revoke.empty() || replicate_group(Op::kRevoke, to_revoke, out));
+  if (!ok) {
+    out.kind = StepKind::kPaused;
+    out.wake_at_ms = paused_until_ms_;
+  }
+  return out;
+}
+
+bool Replicator::replicate_group(Op op, const std::vector<Claim>& group, StepResult& out) {
+  store::SinkResult result = op == Op::kApply ? sink_.apply(group) : sink_.revoke(group);
+  if (!result.status.ok()) {
+    pause(PauseCause::kSink, result.status.with_context(op == Op::kApply ? "apply" : "revoke"));
+    return false;
+  }
+  resume();
+
+  std::vector<Claim> committed;
+  committed.reserve(group.size());
+  std::map<ClaimKey, std::string> rejected;
+  for (const store::SinkRejection& r : result.rejected) rejected.emplace(r.key, r.error);
+  for (const Claim& c : group) {
+    if (!rejected.contains(c.key)) committed.push_back(c);
+  }
+  if (!settle_committed(op, committed, out)) return false;
+  if (!result.rejected.empty() && !settle_rejected(group, result.rejected, out)) return false;
+
+  std::lock_guard<std::mutex> lock(status_mu_);
+  ++status_.batches;
+  status_.last_success_at_ms = clock_.now_ms();
+  return true;
+}
+
+bool Replicator::settle_committed(Op op, const std::vector<Claim>& committed, StepResult& out) {
+  if (committed.empty()) return true;
+  Status st = store_.mark_replicated(keys_of(committed), clock_.now_ms());
+  if (st.code() == ErrorCode::kFailedPrecondition) return settle_one_by_one(op, committed, out);
+  if (!st.ok()) {
+    pause(PauseCause::kStore, st.with_context("mark_replicated"));
+    return false;
+  }
+  (op == Op::kApply ? out.replicated : out.revoked) += committed.size();
+  std::lock_guard<std::mutex> lock(status_mu_);
+  (op == Op::kApply ? status_.replicated : status_.revoked) += committed.size();
+  return true;
+}
+
+// Reached only when the follower rolled some claim of the batch back (or forward) while
+// the sink was committing it. Each claim is settled alone; where the store no longer
+// wants what the sink now holds, the sink is told the opposite, so both agree again.
+bool Replicator::settle_one_by_one(Op op, const std::vector<Claim>& committed, StepResult& out) {
+  for (const Claim& sent : committed) {
+    std::optional<Claim> now_claim = store_.get(sent.key);
+    if (!now_claim) continue;
+    const ClaimState state = now_claim->state;
+    const bool still_wanted = op == Op::kApply ? store::is_awaiting_sink(state)
+                                               : state == ClaimState::kRevoking;
+    if (still_wanted) {
+      if (Status st = store_.mark_replicated({sent.key}, clock_.now_ms()); !st.ok()) {
+        pause(PauseCause::kStore, st.with_context("mark_replicated"));
+        return false;
+      }
+      ++(op == Op::kApply ? out.replicated : out.revoked);
+      std::lock_guard<std::mutex> lock(status_mu_);
+      ++(op == Op::kApply ? status_.replicated : status_.revoked);
+      continue;
+    }
+    // pending/retrying/revoking claims are due again and fix the sink themselves.
+    Status fix;
+    const char* compensation = "none";
+    if (op == Op::kApply && !store::is_due_state(state) && state != ClaimState::kDone) {
+      compensation = "revoke";
+      fix = sink_.revoke({*now_claim}).status;
+    } else if (op == Op::kRevoke && state == ClaimState::kDone) {
+      compensation = "apply";
+      fix = sink_.apply({*now_claim}).status;
+    }
+    log_warn("replicator_reorg_race",
+             {{"claim", sent.key.to_string()}, {"state", store::claim_state_name(state)},
+              {"compensation", compensation}, {"result", fix.to_string()},
+              {"next", fix.ok() ? "none" : "run claimsync reconcile to repair the membership rows"}});
+  }
+  return true;
+}
+
+bool Replicator::settle_rejected(const std::vector<Claim>& group,
+                                 const std::vector<store::SinkRejection>& rejected,
+                                 StepResult& out) {
+  std::map<ClaimKey, const Claim*> by_key;
+  for (const Claim& c : group) by_key.emplace(c.key, &c);
+  std::vector<store::LedgerUpdate> ledger;
+  for (const store::SinkRejection& rej : rejected) {
+    auto it = by_key.find(rej.key);
+    if (it == by_key.end()) continue;  // the sink named a claim it was not given
+    const Claim& claim = *it->second;
+    const std::int64_t now = clock_.now_ms();
+    const std::int64_t retry_at = now + backoff_ms(claim.attempts + 1);
+    auto state = store_.mark_failed(claim.key, rej.error, retry_at, config_.max_attempts, now);
+    if (!state.ok() && state.status().code() == ErrorCode::kFailedPrecondition) continue;  // reorged
+    if (!state.ok()) {
+      pause(PauseCause::kStore, state.status().with_context("mark_failed"));
+      return false;
+    }
+    const bool dead = *state == ClaimState::kDead;
+    ++out.failed;
+    out.dead += dead ? 1 : 0;
+    {
+      std::lock_guard<std::mutex> lock(status_mu_);
+      ++status_.claim_failures;
+      status_.dead += dead ? 1 : 0;
+    }
+    note_error(claim.key.to_string() + ": " + rej.error);
+    log_event(dead ? LogLevel::kError : LogLevel::kWarn, dead ? "claim_dead" : "claim_failed",
+              {{"claim", claim.key.to_string()}, {"wallet", claim.wallet.lower_hex()},
+               {"level", claim.level}, {"attempts", claim.attempts + 1}, {"error", rej.error},
+               {"next", dead ? "fix the cause in the database, then: claimsync claims retry " +
+                                   claim.key.to_string()
+                             : "none: retried automatically with backoff"}});
+    Claim mirrored = claim;
+    mirrored.state = *state;
+    mirrored.attempts = claim.attempts + 1;
+    mirrored.last_error = rej.error;
+    mirrored.next_attempt_at_ms = retry_at;
+    mirrored.updated_at_ms = now;
+    ledger.push_back({std::move(mirrored)});
+  }
+  if (ledger.empty()) return true;
+  if (Status st = sink_.record(ledger); !st.ok()) {
+    log_warn("ledger_mirror_failed",
+             {{"error", st.to_string()}, {"claims", ledger.size()},
+              {"next", "none: claim_sync_queue shows the old status until the claim moves again"}});
+  }
+  return true;
+}
+
+StepResult Replicator::pause(PauseCause cause, const Status& st) {
+  const std::int64_t now = clock_.now_ms();
+  const bool entering = !paused_ || pause_cause_ != cause;
+  ++consecutive_failures_;
+  const std::int64_t delay = backoff_ms(consecutive_failures_);
+  if (!paused_) paused_since_ms_ = now;
+  paused_ = true;
+  pause_cause_ = cause;
+  paused_until_ms_ = now + delay;
+  const bool store_failed = cause == PauseCause::kStore;
+  if (entering) {
+    log_error(store_failed ? "replicator_paused_store" : "replicator_paused_sink",
+              {{"error", st.to_string()}, {"retry_in_ms", delay},
+               {"next", pause_next_step(store_failed, st)}});
+  } else {
+    log_debug("replicator_still_paused", {{"error", st.to_string()}, {"retry_in_ms", delay},
+                                          {"failures", consecutive_failures_}});
+  }
+  note_error(st.to_string());
+  {
+    std::lock_guard<std::mutex> lock(status_mu_);
+    status_.paused = true;
+    status_.paused_until_ms = paused_until_ms_;
+    status_.consecutive_failures = consecutive_failures_;
+    ++status_.unavailable;
+    status_.pauses += entering ? 1 : 0;
+  }
+  StepResult out;
+  out.kind = StepKind::kPaused;
+  out.wake_at_ms = paused_until_ms_;
+  return out;
+}
+
+void Replicator::resume() {
+  consecutive_failures_ = 0;
+  if (!paused_) return;
+  paused_ = false;
+  log_info("replicator_resumed",
+           {{"paused_ms", clock_.now_ms() - paused_since_ms_}, {"next", "none"}});
+  std::lock_guard<std::mutex> lock(status_mu_);
+  status_.paused = false;
+  status_.paused_until_ms = 0;
+  status_.consecutive_failures = 0;
+}
+
+void Replicator::note_error(const std::string& error) {
+  std::lock_guard<std::mutex> lock(status_mu_);
+  status_.last_error = error;
+  status_.last_error_at_ms = clock_.now_ms();
+}
+
+void Replicator::run(const StopFlag& stop) {
+  log_info("replicator_started", {{"batch_size", static_cast<std::uint64_t>(config_.batch_size)},
+                                  {"max_attempts", config_.max_attempts}});
+  while (!stop.stop_requested()) {
+    const StepResult r = step();
+    if (r.kind == StepKind::kReplicated) continue;  // more may be due right away
+    const std::int64_t now = clock_.now_ms();
+    std::int64_t wait = r.kind == StepKind::kPaused ? r.wake_at_ms.value_or(now) - now
+                                                    : config_.idle_poll_ms;
+    if (r.kind == StepKind::kIdle && r.wake_at_ms) wait = std::min(wait, *r.wake_at_ms - now);
+    if (wait > 0) clock_.sleep_ms(wait, stop);
+  }
+  log_info("replicator_stopped", {});
+}
+
+ReplicatorStatus Replicator::status() const {
+  std::lock_guard<std::mutex> lock(status_mu_);
+  return status_;
+}
+
+}  // namespace claimsync::node

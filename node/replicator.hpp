@@ -1,0 +1,135 @@
+// Replicator: moves due claims from the outbox (NodeStore) to the membership database
+// (MembershipSink), DESIGN §5.
+//
+// Contract:
+//   * One step() takes at most replicator.batch_size due claims (the only claims it ever
+//     holds in memory), applies the pending/retrying ones and revokes the revoking ones.
+//   * The sink commits first, the store records done/revoked second. A crash in between
+//     replays the claims on restart; the sink's idempotence makes that harmless.
+//   * Whole-call sink failures (kUnavailable / kTimeout / any non-OK SinkResult::status)
+//     pause the whole replicator with exponential backoff and full jitter between
+//     backoff_initial_ms and backoff_max_ms, and cost no claim an attempt. While paused it
+//     loads nothing; when the pause ends it pings the sink and resumes on success. Pauses
+//     are logged once per state change (paused / resumed), not once per retry.
+//   * A claim the sink rejects (SinkResult::rejected) spends one attempt and gets its own
+//     jittered backoff; after max_attempts it goes dead. The others of its batch go on.
+//     Retrying/dead states are mirrored into the sink's ledger (record(), best effort).
+//   * A failing NodeStore pauses like an outage (the store refuses writes after a failed
+//     write; the operator restarts the node).
+//
+// Threading: step() and run() from one thread; status() from any thread.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "node/config.hpp"
+#include "rpc/clock.hpp"
+#include "rpc/status.hpp"
+#include "storage/membership_sink.hpp"
+#include "storage/node_store.hpp"
+
+namespace claimsync::node {
+
+// Operator-visible figures (for `status`, /v1/status and /metrics).
+struct ReplicatorStatus {
+  bool paused = false;                // waiting out a sink or store failure
+  std::int64_t paused_until_ms = 0;   // when the next probe happens (paused only)
+  std::uint32_t consecutive_failures = 0;  // whole-call failures since the last success
+  std::uint64_t batches = 0;          // batches that reached the sink successfully
+  std::uint64_t replicated = 0;       // claims moved to done
+  std::uint64_t revoked = 0;          // claims moved to revoked
+  std::uint64_t claim_failures = 0;   // claim-specific failures (attempts spent)
+  std::uint64_t dead = 0;             // claims this replicator moved to dead
+  std::uint64_t pauses = 0;           // times the replicator entered the paused state
+  std::uint64_t unavailable = 0;      // whole-call failures in total (incl. while paused)
+  std::string last_error;             // the most recent error of any kind, "" if none
+  std::int64_t last_error_at_ms = 0;
+  std::int64_t last_success_at_ms = 0;  // last batch the sink committed
+};
+
+enum class StepKind {
+  kIdle,        // nothing due now
+  kReplicated,  // a batch went through the sink (some claims may have been rejected)
+  kPaused,      // sink or store failing: this step failed, or the pause has not ended yet
+};
+
+struct StepResult {
+  StepKind kind = StepKind::kIdle;
+  std::size_t taken = 0;       // claims loaded from the outbox
+  std::size_t replicated = 0;  // -> done
+  std::size_t revoked = 0;     // -> revoked
+  std::size_t failed = 0;      // claim-specific failures (attempt spent) ...
+  std::size_t dead = 0;        // ... of which went dead
+  // Earliest time at which step() may have work: now (after a batch), the next due claim,
+  // or the end of the pause. nullopt when idle with nothing scheduled at all.
+  std::optional<std::int64_t> wake_at_ms;
+};
+
+class Replicator {
+ public:
+  // `jitter_seed` makes the backoff jitter reproducible in tests. The references must
+  // outlive the replicator.
+  Replicator(store::NodeStore& store, store::MembershipSink& sink, Clock& clock,
+             const ReplicatorConfig& config, std::uint64_t jitter_seed = std::random_device{}());
+  Replicator(const Replicator&) = delete;
+  Replicator& operator=(const Replicator&) = delete;
+
+  // One unit of work: a batch, a probe of the paused sink, or nothing. Never sleeps.
+  StepResult step();
+
+  // Loops step() until `stop` is requested. Sleeps (via the clock) until the next due
+  // claim, at most replicator.idle_poll_ms when idle, or until the end of a pause; a
+  // stop.notify() (new claims) wakes it early. A batch in flight is finished on stop.
+  void run(const StopFlag& stop);
+
+  ReplicatorStatus status() const;
+
+  // The pause after `failures` consecutive whole-call failures (>= 1), or the retry delay
+  // of a claim after `attempts` failures: uniform in [initial, min(max, initial * 2^(n-1))]
+  // (full jitter above the floor, so a flapping database is never hammered).
+  std::int64_t backoff_ms(std::uint32_t n);
+
+ private:
+  enum class PauseCause { kSink, kStore };
+  enum class Op { kApply, kRevoke };
+
+  // Sends one group (all apply or all revoke) to the sink and settles the outcome in the
+  // store. False if the sink or store failed and the replicator is now paused.
+  bool replicate_group(Op op, const std::vector<store::Claim>& group, StepResult& out);
+  // Records done/revoked for the committed claims of a group.
+  bool settle_committed(Op op, const std::vector<store::Claim>& committed, StepResult& out);
+  // After mark_replicated refused a batch (a concurrent reorg moved some claim): settles
+  // claim by claim and compensates in the sink where the store moved on.
+  bool settle_one_by_one(Op op, const std::vector<store::Claim>& committed, StepResult& out);
+  // Spends an attempt on each rejected claim and mirrors the new states into the ledger.
+  bool settle_rejected(const std::vector<store::Claim>& group,
+                       const std::vector<store::SinkRejection>& rejected, StepResult& out);
+
+  StepResult pause(PauseCause cause, const Status& st);
+  // Leaves the paused state (logs once) after the sink answered again.
+  void resume();
+  void note_error(const std::string& error);
+
+  store::NodeStore& store_;
+  store::MembershipSink& sink_;
+  Clock& clock_;
+  ReplicatorConfig config_;
+  std::mt19937_64 rng_;
+
+  // Pause state, touched only by the stepping thread (mirrored into status_).
+  bool paused_ = false;
+  PauseCause pause_cause_ = PauseCause::kSink;
+  std::int64_t paused_since_ms_ = 0;
+  std::int64_t paused_until_ms_ = 0;
+  std::uint32_t consecutive_failures_ = 0;
+
+  mutable std::mutex status_mu_;
+  ReplicatorStatus status_;  // GUARDED_BY(status_mu_)
+};
+
+}  // namespace claimsync::node

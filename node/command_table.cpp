@@ -1,0 +1,15 @@
+// The table of working `claimsync` commands, in --help order. Add one line when a
+// command works (its function is declared in node/command.hpp).
+#include "node/command.hpp"
+
+namespace claimsync::node {
+
+const std::vector<Command>& command_table() {
+  static const std::vector<Command> table = {
+      {"version", "print the claimsync version", cmd_version},
+      {"config", "check a config file and print the effective configuration", cmd_config},
+  };
+  return table;
+}
+
+}  // namespace claimsync::node

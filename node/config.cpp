@@ -1,0 +1,640 @@
+#include "node/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "node/did_you_mean.hpp"
+
+namespace claimsync::node {
+namespace {
+
+constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kUint32Max = std::numeric_limits<std::uint32_t>::max();
+constexpr std::size_t kMaxConfigBytes = 4u << 20;  // a config is a few KB; refuse garbage
+constexpr std::uint32_t kDefaultLevelCount = 19;
+
+// Collects every problem of a file, so one `config check` shows them all.
+class Problems {
+ public:
+  explicit Problems(std::string file) : file_(std::move(file)) {}
+
+  // "<file>:<line>: key <key>: <what>" (line omitted when unknown).
+  void add(std::uint32_t line, const std::string& key, const std::string& what) {
+    std::string msg = file_;
+    if (line > 0) msg += ":" + std::to_string(line);
+    msg += ": key " + key + ": " + what;
+    lines_.emplace_back(line, std::move(msg));
+  }
+
+  bool empty() const { return lines_.empty(); }
+
+  // One line per problem, in file order.
+  Status status() const {
+    auto sorted = lines_;
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string msg;
+    for (const auto& [line, text] : sorted) msg += (msg.empty() ? "" : "\n") + text;
+    return error(ErrorCode::kInvalidArgument, msg);
+  }
+
+ private:
+  std::string file_;
+  std::vector<std::pair<std::uint32_t, std::string>> lines_;
+};
+
+std::uint32_t line_of(const toml::node& node) { return node.source().begin.line; }
+
+const char* type_phrase(toml::node_type type) {
+  switch (type) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::none: break;
+  }
+  return "nothing";
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && lower(s.substr(0, prefix.size())) == prefix;
+}
+
+// ---- value checks: each returns "" when fine, else what is wrong -----------------------
+
+std::string check_http_url(const std::string& url) {
+  std::string_view rest;
+  if (starts_with_ci(url, "http://")) {
+    rest = std::string_view(url).substr(7);
+  } else if (starts_with_ci(url, "https://")) {
+    rest = std::string_view(url).substr(8);
+  } else {
+    return "must start with http:// or https://, got \"" + mask_url(url) + "\"";
+  }
+  const std::size_t host_end = rest.find_first_of("/?#");
+  if (rest.substr(0, host_end).empty()) return "has no host: \"" + mask_url(url) + "\"";
+  if (url.find_first_of(" \t\r\n") != std::string::npos) return "must not contain whitespace";
+  return "";
+}
+
+std::string check_sink_url(const std::string& url) {
+  if (starts_with_ci(url, "postgres://") || starts_with_ci(url, "postgresql://")) {
+    if (url.substr(url.find("://") + 3).empty()) return "has nothing after the scheme";
+    return "";
+  }
+  if (starts_with_ci(url, "sqlite:")) {
+    if (url.size() == 7) return "sqlite: needs a path, e.g. sqlite:./claimsync.sqlite";
+    return "";
+  }
+  return "must be postgres://..., postgresql://... or sqlite:PATH";
+}
+
+std::string check_env_name(const std::string& name) {
+  if (name.empty()) return "";  // no override
+  const bool ok = (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
+                  std::all_of(name.begin(), name.end(), [](unsigned char c) {
+                    return std::isalnum(c) || c == '_';
+                  });
+  return ok ? "" : "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)";
+}
+
+std::string check_listen(const std::string& listen) {
+  const std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return "must be HOST:PORT, e.g. 127.0.0.1:8645";
+  const std::string port = listen.substr(colon + 1);
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+      std::stoul(port) > 65535) {
+    return "port must be a number 0..65535, got \"" + port + "\"";
+  }
+  return "";
+}
+
+std::string check_one_of(const std::string& value, std::initializer_list<const char*> allowed) {
+  std::string list;
+  for (const char* a : allowed) {
+    if (value == a) return "";
+    list += (list.empty() ? "" : " | ") + std::string("\"") + a + "\"";
+  }
+  return "must be one of " + list + ", got \"" + value + "\"";
+}
+
+// The value of the environment variable `name`, if it is set and non-empty.
+std::optional<std::string> env_value(const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  const char* v = std::getenv(name.c_str());
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+// ---- Section: reads the keys of one [table], remembering which keys it knows ------------
+
+class Section {
+ public:
+  Section(const toml::table* table, std::string name, Problems& problems)
+      : table_(table), name_(std::move(name)), problems_(problems) {}
+
+  std::string dotted(std::string_view key) const { return name_ + "." + std::string(key); }
+
+  // The node at `key`, or null when absent. Registers `key` as known.
+  const toml::node* find(std::string_view key) {
+    known_.emplace(key);
+    return table_ == nullptr ? nullptr : table_->get(key);
+  }
+
+  void problem(const toml::node& at, std::string_view key, const std::string& what) {
+    problems_.add(line_of(at), dotted(key), what);
+  }
+
+  void missing(std::string_view key) {
+    problems_.add(table_ == nullptr ? 0 : line_of(*table_), dotted(key), "required key is missing");
+  }
+
+  // Typed readers. An absent key leaves `out` (the default) untouched; a present key of the
+  // wrong type or out of range is a problem. They return the node read (null if absent).
+  template <typename T>
+  const toml::node* integer(std::string_view key, T& out, std::int64_t min, std::int64_t max) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_integer()) {
+      problem(*node, key, std::string("expected an integer, got ") + type_phrase(node->type()));
+      return nullptr;
+    }
+    const std::int64_t v = node->as_integer()->get();
+    if (v < min || v > max) {
+      problem(*node, key, "must be between " + std::to_string(min) + " and " +
+                              std::to_string(max) + ", got " + std::to_string(v));
+      return nullptr;
+    }
+    out = static_cast<T>(v);
+    return node;
+  }
+
+  const toml::node* string(std::string_view key, std::string& out) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_string()) {
+      problem(*node, key, std::string("expected a string, got ") + type_phrase(node->type()));
+      return nullptr;
+    }
+    out = node->as_string()->get();
+    return node;
+  }
+
+  // A string that must pass `check` (returns "" when fine).
+  template <typename Check>
+  const toml::node* checked_string(std::string_view key, std::string& out, Check check) {
+    std::string value = out;
+    const toml::node* node = string(key, value);
+    if (node == nullptr) return nullptr;
+    if (const std::string what = check(value); !what.empty()) {
+      problem(*node, key, what);
+      return nullptr;
+    }
+    out = std::move(value);
+    return node;
+  }
+
+  const toml::node* boolean(std::string_view key, bool& out) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_boolean()) {
+      problem(*node, key, std::string("expected a boolean, got ") + type_phrase(node->type()));
+      return nullptr;
+    }
+    out = node->as_boolean()->get();
+    return node;
+  }
+
+  // An array whose every element is checked by `element(node, index)`.
+  const toml::array* array(std::string_view key) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_array()) {
+      problem(*node, key, std::string("expected an array, got ") + type_phrase(node->type()));
+      return nullptr;
+    }
+    if (node->as_array()->empty()) {
+      problem(*node, key, "must not be empty");
+      return nullptr;
+    }
+    return node->as_array();
+  }
+
+  // Every key of the table not read by now is a typo or an unsupported setting.
+  void reject_unknown() {
+    if (table_ == nullptr) return;
+    const std::vector<std::string> known(known_.begin(), known_.end());
+    for (const auto& [key, node] : *table_) {
+      const std::string k(key.str());
+      if (known_.count(k) != 0) continue;
+      std::string what = "unknown key";
+      if (dotted(k) == "api.admin_token") {
+        what += " (secrets do not go in the file: put the token in an environment variable "
+                "and name it in api.admin_token_env)";
+      } else if (auto guess = did_you_mean(k, known)) {
+        what += " (did you mean " + dotted(*guess) + "?)";
+      }
+      problems_.add(key.source().begin.line > 0 ? key.source().begin.line : line_of(node),
+                    dotted(k), what);
+    }
+  }
+
+ private:
+  const toml::table* table_;  // null when the section is absent (all defaults)
+  std::string name_;
+  Problems& problems_;
+  std::set<std::string> known_;
+};
+
+// Reports `later < earlier` for pairs like backoff_initial_ms <= backoff_max_ms.
+template <typename T>
+void check_order(Section& s, const toml::node* at, std::string_view small_key, T small,
+                 std::string_view big_key, T big) {
+  if (small <= big || at == nullptr) return;
+  s.problem(*at, big_key, "must be >= " + s.dotted(small_key) + " (" + std::to_string(small) +
+                              "), got " + std::to_string(big));
+}
+
+// When an ordering pair is violated but neither key is in the file, the defaults are
+// consistent, so `at` is whichever of the two keys was given.
+const toml::node* either(const toml::node* a, const toml::node* b) { return b != nullptr ? b : a; }
+
+// ---- one function per section ----------------------------------------------------------
+
+void read_rpc_urls(Section& s, ChainConfig& c) {
+  const toml::array* urls = s.array("rpc_urls");
+  if (urls == nullptr) {
+    if (s.find("rpc_urls") == nullptr) s.missing("rpc_urls");
+    return;
+  }
+  for (std::size_t i = 0; i < urls->size(); ++i) {
+    const toml::node& el = *urls->get(i);
+    const std::string key = "rpc_urls[" + std::to_string(i) + "]";
+    if (!el.is_string()) {
+      s.problem(el, key, std::string("expected a string, got ") + type_phrase(el.type()));
+    } else if (const std::string what = check_http_url(el.as_string()->get()); !what.empty()) {
+      s.problem(el, key, what);
+    } else {
+      c.rpc_urls.push_back(el.as_string()->get());
+    }
+  }
+}
+
+void read_levels(Section& s, ChainConfig& c) {
+  const toml::array* levels = s.array("levels");
+  if (levels == nullptr) return;
+  c.levels.clear();
+  std::set<std::int64_t> seen;
+  for (std::size_t i = 0; i < levels->size(); ++i) {
+    const toml::node& el = *levels->get(i);
+    const std::string key = "levels[" + std::to_string(i) + "]";
+    if (!el.is_integer()) {
+      s.problem(el, key, std::string("expected an integer, got ") + type_phrase(el.type()));
+      continue;
+    }
+    const std::int64_t v = el.as_integer()->get();
+    if (v < 1 || v > kUint32Max) {
+      s.problem(el, key, "must be between 1 and " + std::to_string(kUint32Max) + ", got " +
+                             std::to_string(v));
+    } else if (!seen.insert(v).second) {
+      s.problem(el, key, "duplicate level " + std::to_string(v));
+    } else {
+      c.levels.push_back(static_cast<std::uint32_t>(v));
+    }
+  }
+}
+
+void read_finality(Section& s, ChainConfig& c) {
+  std::string mode = finality_mode_name(c.finality);
+  if (s.checked_string("finality", mode, [](const std::string& v) {
+        return check_one_of(v, {"confirmations", "safe", "finalized"});
+      }) == nullptr) {
+    return;
+  }
+  if (mode == "safe") c.finality = FinalityMode::kSafe;
+  else if (mode == "finalized") c.finality = FinalityMode::kFinalized;
+  else c.finality = FinalityMode::kConfirmations;
+}
+
+void read_contract(Section& s, ChainConfig& c) {
+  std::string text;
+  const toml::node* node = s.string("contract", text);
+  if (node == nullptr) {
+    if (s.find("contract") == nullptr) s.missing("contract");
+    return;
+  }
+  Result<eth::Address> address = eth::Address::parse(text);
+  if (!address.ok()) {
+    s.problem(*node, "contract", address.status().message());
+    return;
+  }
+  if (address->is_zero()) {
+    s.problem(*node, "contract", "must not be the zero address");
+    return;
+  }
+  c.contract = *address;
+}
+
+void read_chain(Section& s, ChainConfig& c) {
+  read_rpc_urls(s, c);
+  if (s.integer("chain_id", c.chain_id, 1, kInt64Max) == nullptr && s.find("chain_id") == nullptr) {
+    s.missing("chain_id");
+  }
+  read_contract(s, c);
+  s.integer("start_block", c.start_block, 0, kInt64Max);
+  read_finality(s, c);
+  s.integer("confirmations", c.confirmations, 0, 1'000'000);
+  s.integer("poll_interval_ms", c.poll_interval_ms, 10, 3'600'000);
+  read_levels(s, c);
+  s.integer("reorg_window", c.reorg_window, 1, 1'000'000);
+}
+
+void read_rpc(Section& s, RpcConfig& r) {
+  s.integer("timeout_ms", r.timeout_ms, 1, 600'000);
+  s.integer("max_retries", r.max_retries, 0, 100);
+  const auto* b0 = s.integer("backoff_initial_ms", r.backoff_initial_ms, 1, 3'600'000);
+  const auto* b1 = s.integer("backoff_max_ms", r.backoff_max_ms, 1, 3'600'000);
+  check_order(s, either(b0, b1), "backoff_initial_ms", r.backoff_initial_ms, "backoff_max_ms",
+              r.backoff_max_ms);
+  const auto* lo = s.integer("logs_min_span", r.logs_min_span, 1, 1'000'000);
+  const auto* hi = s.integer("logs_max_span", r.logs_max_span, 1, 1'000'000);
+  const auto* init = s.integer("logs_initial_span", r.logs_initial_span, 1, 1'000'000);
+  check_order(s, either(lo, init), "logs_min_span", r.logs_min_span, "logs_initial_span",
+              r.logs_initial_span);
+  check_order(s, either(init, hi), "logs_initial_span", r.logs_initial_span, "logs_max_span",
+              r.logs_max_span);
+  s.integer("max_response_bytes", r.max_response_bytes, 1024, std::int64_t{1} << 31);
+  s.integer("max_batch", r.max_batch, 1, 10'000);
+}
+
+void read_storage(Section& s, StorageConfig& st) {
+  s.checked_string("data_dir", st.data_dir,
+                   [](const std::string& v) { return v.empty() ? "must not be empty" : ""; });
+}
+
+void read_sink(Section& s, SinkConfig& k, Problems& problems) {
+  const toml::node* env_node = s.checked_string("url_env", k.url_env, check_env_name);
+  s.checked_string("url", k.url, check_sink_url);
+  s.boolean("migrate_on_start", k.migrate_on_start);
+  if (const auto from_env = env_value(k.url_env)) {
+    // Never echo the value: it usually carries a password.
+    if (const std::string what = check_sink_url(*from_env); !what.empty()) {
+      problems.add(env_node != nullptr ? line_of(*env_node) : 0, "sink.url",
+                   "(from environment variable " + k.url_env + ") " + what);
+    } else {
+      k.url = *from_env;
+    }
+  }
+}
+
+void read_replicator(Section& s, ReplicatorConfig& r) {
+  s.integer("batch_size", r.batch_size, 1, 100'000);
+  s.integer("max_attempts", r.max_attempts, 1, 1'000);
+  const auto* b0 = s.integer("backoff_initial_ms", r.backoff_initial_ms, 1, 86'400'000);
+  const auto* b1 = s.integer("backoff_max_ms", r.backoff_max_ms, 1, 86'400'000);
+  check_order(s, either(b0, b1), "backoff_initial_ms", r.backoff_initial_ms, "backoff_max_ms",
+              r.backoff_max_ms);
+  s.integer("idle_poll_ms", r.idle_poll_ms, 1, 60'000);
+}
+
+void read_api(Section& s, ApiConfig& a) {
+  s.boolean("enabled", a.enabled);
+  s.checked_string("listen", a.listen, check_listen);
+  s.checked_string("admin_token_env", a.admin_token_env, check_env_name);
+  a.admin_token = env_value(a.admin_token_env).value_or("");
+}
+
+void read_log(Section& s, LogConfig& l) {
+  s.checked_string("level", l.level,
+                   [](const std::string& v) { return check_one_of(v, {"debug", "info", "warn", "error"}); });
+  s.checked_string("format", l.format,
+                   [](const std::string& v) { return check_one_of(v, {"text", "json"}); });
+}
+
+// The [section] table of the root, or null when absent (a non-table is a problem).
+const toml::table* section_table(const toml::table& root, const char* name, Problems& problems) {
+  const toml::node* node = root.get(name);
+  if (node == nullptr) return nullptr;
+  if (!node->is_table()) {
+    problems.add(line_of(*node), name,
+                 std::string("expected a table [") + name + "], got " + type_phrase(node->type()));
+    return nullptr;
+  }
+  return node->as_table();
+}
+
+void read_root(const toml::table& root, Config& config, Problems& problems) {
+  const std::vector<std::string> sections = {"chain", "rpc", "storage", "sink", "replicator", "api", "log"};
+  for (const auto& [key, node] : root) {
+    const std::string k(key.str());
+    if (std::find(sections.begin(), sections.end(), k) != sections.end()) continue;
+    std::string what = "unknown key";
+    if (auto guess = did_you_mean(k, sections)) what += " (did you mean [" + *guess + "]?)";
+    problems.add(line_of(node), k, what);
+  }
+  const toml::table* chain_table = section_table(root, "chain", problems);
+  if (root.get("chain") == nullptr) {
+    problems.add(0, "chain", "required table [chain] is missing (it needs rpc_urls, chain_id, contract)");
+  } else if (chain_table != nullptr) {
+    Section chain(chain_table, "chain", problems);
+    read_chain(chain, config.chain);
+    chain.reject_unknown();
+  }
+  Section rpc(section_table(root, "rpc", problems), "rpc", problems);
+  read_rpc(rpc, config.rpc);
+  rpc.reject_unknown();
+  Section storage(section_table(root, "storage", problems), "storage", problems);
+  read_storage(storage, config.storage);
+  storage.reject_unknown();
+  Section sink(section_table(root, "sink", problems), "sink", problems);
+  read_sink(sink, config.sink, problems);
+  sink.reject_unknown();
+  Section replicator(section_table(root, "replicator", problems), "replicator", problems);
+  read_replicator(replicator, config.replicator);
+  replicator.reject_unknown();
+  Section api(section_table(root, "api", problems), "api", problems);
+  read_api(api, config.api);
+  api.reject_unknown();
+  Section log(section_table(root, "log", problems), "log", problems);
+  read_log(log, config.log);
+  log.reject_unknown();
+}
+
+// ---- rendering ---------------------------------------------------------------------------
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+template <typename T, typename Fmt>
+std::string list(const std::vector<T>& items, Fmt fmt) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i == 0 ? "" : ", ") + fmt(items[i]);
+  return out + "]";
+}
+
+std::string yes(bool b) { return b ? "true" : "false"; }
+
+}  // namespace
+
+const char* finality_mode_name(FinalityMode m) {
+  switch (m) {
+    case FinalityMode::kConfirmations: return "confirmations";
+    case FinalityMode::kSafe: return "safe";
+    case FinalityMode::kFinalized: return "finalized";
+  }
+  return "confirmations";
+}
+
+Result<Config> parse_config(const std::string& toml_text, const std::string& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    const auto& begin = e.source().begin;
+    return error(ErrorCode::kInvalidArgument,
+                 source_name + ":" + std::to_string(begin.line) + ":" + std::to_string(begin.column) +
+                     ": TOML syntax error: " + std::string(e.description()));
+  }
+  Config config;
+  config.source_path = source_name;
+  config.chain.levels.clear();
+  for (std::uint32_t level = 1; level <= kDefaultLevelCount; ++level) config.chain.levels.push_back(level);
+  Problems problems(source_name);
+  read_root(root, config, problems);
+  if (!problems.empty()) return problems.status();
+  return config;
+}
+
+Result<Config> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    return error(err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIOError,
+                 "cannot read config file " + path + ": " + std::strerror(err));
+  }
+  std::string text;
+  text.resize(kMaxConfigBytes + 1);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes) {
+    return error(ErrorCode::kInvalidArgument,
+                 path + ": larger than " + std::to_string(kMaxConfigBytes) + " bytes; not a config file?");
+  }
+  if (in.bad()) return error(ErrorCode::kIOError, "error reading config file " + path);
+  return parse_config(text, path);
+}
+
+std::string render_config(const Config& c) {
+  std::ostringstream o;
+  o << "# claimsync effective configuration";
+  if (!c.source_path.empty()) o << " (" << c.source_path << ")";
+  o << "; secrets masked\n";
+  o << "\n[chain]\n"
+    << "rpc_urls = " << list(c.chain.rpc_urls, [](const std::string& u) { return quote(mask_url(u)); }) << "\n"
+    << "chain_id = " << c.chain.chain_id << "\n"
+    << "contract = " << quote(c.chain.contract.checksummed()) << "\n"
+    << "start_block = " << c.chain.start_block << "\n"
+    << "finality = " << quote(finality_mode_name(c.chain.finality)) << "\n"
+    << "confirmations = " << c.chain.confirmations << "\n"
+    << "poll_interval_ms = " << c.chain.poll_interval_ms << "\n"
+    << "levels = " << list(c.chain.levels, [](std::uint32_t l) { return std::to_string(l); }) << "\n"
+    << "reorg_window = " << c.chain.reorg_window << "\n";
+  o << "\n[rpc]\n"
+    << "timeout_ms = " << c.rpc.timeout_ms << "\n"
+    << "max_retries = " << c.rpc.max_retries << "\n"
+    << "backoff_initial_ms = " << c.rpc.backoff_initial_ms << "\n"
+    << "backoff_max_ms = " << c.rpc.backoff_max_ms << "\n"
+    << "logs_min_span = " << c.rpc.logs_min_span << "\n"
+    << "logs_max_span = " << c.rpc.logs_max_span << "\n"
+    << "logs_initial_span = " << c.rpc.logs_initial_span << "\n"
+    << "max_response_bytes = " << c.rpc.max_response_bytes << "\n"
+    << "max_batch = " << c.rpc.max_batch << "\n";
+  o << "\n[storage]\n"
+    << "data_dir = " << quote(c.storage.data_dir) << "\n";
+  o << "\n[sink]\n"
+    << "url = " << quote(mask_url(c.sink.url)) << "\n"
+    << "url_env = " << quote(c.sink.url_env) << "\n"
+    << "migrate_on_start = " << yes(c.sink.migrate_on_start) << "\n";
+  o << "\n[replicator]\n"
+    << "batch_size = " << c.replicator.batch_size << "\n"
+    << "max_attempts = " << c.replicator.max_attempts << "\n"
+    << "backoff_initial_ms = " << c.replicator.backoff_initial_ms << "\n"
+    << "backoff_max_ms = " << c.replicator.backoff_max_ms << "\n"
+    << "idle_poll_ms = " << c.replicator.idle_poll_ms << "\n";
+  o << "\n[api]\n"
+    << "enabled = " << yes(c.api.enabled) << "\n"
+    << "listen = " << quote(c.api.listen) << "\n"
+    << "admin_token_env = " << quote(c.api.admin_token_env) << "\n"
+    << "# admin token: " << (c.api.admin_token.empty() ? "not set (admin endpoints refuse requests)" : "set (hidden)")
+    << "\n";
+  o << "\n[log]\n"
+    << "level = " << quote(c.log.level) << "\n"
+    << "format = " << quote(c.log.format) << "\n";
+  return o.str();
+}
+
+std::string mask_url(const std::string& url) {
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return url;  // sqlite:PATH and friends carry no secret
+  std::string out = url;
+  const std::size_t authority = scheme_end + 3;
+  const std::size_t authority_end = std::min(out.find_first_of("/?#", authority), out.size());
+  const std::size_t at = out.rfind('@', authority_end);
+  if (at != std::string::npos && at >= authority) {
+    const std::size_t colon = out.find(':', authority);
+    if (colon != std::string::npos && colon < at && colon + 1 < at) out.replace(colon + 1, at - colon - 1, "***");
+  }
+  // libpq also takes the password as a query parameter: ?password=... or &password=...
+  for (std::size_t q = out.find('?'); q != std::string::npos; q = out.find('&', q + 1)) {
+    const std::size_t name = q + 1;
+    if (lower(std::string_view(out).substr(name, 9)) != "password=") continue;
+    const std::size_t value = name + 9;
+    const std::size_t end = std::min(out.find_first_of("&#", value), out.size());
+    if (end > value) out.replace(value, end - value, "***");
+  }
+  return out;
+}
+
+}  // namespace claimsync::node

@@ -1,0 +1,187 @@
+#include "node/range_scanner.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "rpc/erc1155.hpp"
+#include "rpc/logging.hpp"
+
+namespace claimsync::node {
+namespace {
+
+using HeaderMap = std::map<std::uint64_t, eth::BlockHeader>;
+
+// How the stored block below `from` is checked against the chain.
+struct AnchorCheck {
+  store::BlockRecord stored;
+  std::uint64_t fetch = 0;  // the block whose header proves (or disproves) it
+  bool by_parent = false;   // compare header(fetch).parent_hash, else header(fetch).hash
+};
+
+std::optional<AnchorCheck> anchor_check(const store::NodeStore& store, std::uint64_t from) {
+  if (from == 0) return std::nullopt;
+  std::vector<store::BlockRecord> below = store.blocks_descending(from - 1, 1);
+  if (below.empty()) return std::nullopt;
+  AnchorCheck check{below.front(), below.front().number, false};
+  if (check.stored.number == from - 1) check = {check.stored, from, true};
+  return check;
+}
+
+bool anchor_holds(const AnchorCheck& check, const HeaderMap& headers) {
+  const eth::BlockHeader& h = headers.at(check.fetch);
+  return (check.by_parent ? h.parent_hash : h.hash) == check.stored.hash;
+}
+
+// Headers of `numbers` (deduplicated) in one batch, by number. An answer that lacks a
+// requested block or adds another is kBadResponse.
+Result<HeaderMap> fetch_headers(eth::ChainSource& chain, std::vector<std::uint64_t> numbers) {
+  std::sort(numbers.begin(), numbers.end());
+  numbers.erase(std::unique(numbers.begin(), numbers.end()), numbers.end());
+  Result<std::vector<eth::BlockHeader>> got = chain.headers(numbers);
+  if (!got.ok()) return got.status();
+  HeaderMap by_number;
+  for (eth::BlockHeader& h : *got) by_number.emplace(h.number, std::move(h));
+  bool complete = by_number.size() == numbers.size();
+  for (std::uint64_t n : numbers) complete = complete && by_number.count(n) == 1;
+  if (!complete) {
+    return error(ErrorCode::kBadResponse, "headers(): the answer does not match the " +
+                                              std::to_string(numbers.size()) + " blocks asked");
+  }
+  return by_number;
+}
+
+// to - 1, to - 2, to - 4, ... within [from, to] and at most `window` below `to`.
+std::vector<std::uint64_t> ladder(std::uint64_t from, std::uint64_t to, std::uint64_t window) {
+  std::vector<std::uint64_t> rungs;
+  for (std::uint64_t step = 1; step <= window && step <= to - from; step *= 2) {
+    rungs.push_back(to - step);
+  }
+  return rungs;
+}
+
+eth::LogFilter mint_filter(const eth::Address& contract, std::uint64_t from, std::uint64_t to) {
+  eth::LogFilter f;
+  f.address = contract;
+  f.topics = {{eth::transfer_single_topic(), eth::transfer_batch_topic()}, {}, {eth::Hash32()}};
+  f.from_block = from;
+  f.to_block = to;
+  return f;
+}
+
+std::string log_name(const eth::LogEntry& log) {
+  return "log " + std::to_string(log.log_index) + " of tx " + log.tx_hash.hex() + " in block " +
+         std::to_string(log.block_number);
+}
+
+}  // namespace
+
+RangeScanner::RangeScanner(eth::ChainSource& chain, const store::NodeStore& store,
+                           ScanSettings settings)
+    : chain_(chain), store_(store), settings_(std::move(settings)),
+      levels_(settings_.levels.begin(), settings_.levels.end()) {}
+
+Result<RangeScan> RangeScanner::scan(std::uint64_t from, std::uint64_t to, std::int64_t now_ms) {
+  if (from > to) throw std::logic_error("RangeScanner::scan: from > to");
+  RangeScan out;
+  out.range = {from, to};
+  const std::optional<AnchorCheck> anchor = anchor_check(store_, from);
+  auto stale_anchor = [&](const char* when) {
+    out.verdict = ScanVerdict::kAnchorMismatch;
+    out.anchor = anchor->stored.number;
+    out.reason = std::string("stored block ") + std::to_string(anchor->stored.number) + " " +
+                 anchor->stored.hash.hex() + " is no longer canonical (" + when + ")";
+    return out;
+  };
+
+  // 1. Before the logs: the anchor and the block the logs will be checked against.
+  std::vector<std::uint64_t> before{to};
+  if (anchor) before.push_back(anchor->fetch);
+  Result<HeaderMap> pre = fetch_headers(chain_, before);
+  if (!pre.ok()) return pre.status().with_context("headers before logs");
+  if (anchor && !anchor_holds(*anchor, *pre)) return stale_anchor("before the logs");
+  const eth::Hash32 to_hash = pre->at(to).hash;
+
+  // 2. The logs.
+  Result<std::vector<eth::LogEntry>> logs = chain_.logs(mint_filter(settings_.contract, from, to));
+  if (!logs.ok()) return logs.status().with_context("logs");
+  out.logs = logs->size();
+
+  // 3. After the logs: the same checks again, plus the headers of the blocks to keep.
+  std::vector<std::uint64_t> after = ladder(from, to, settings_.reorg_window);
+  after.push_back(to);
+  if (anchor) after.push_back(anchor->fetch);
+  if (!anchor) after.push_back(from);
+  for (const eth::LogEntry& log : *logs) {
+    if (log.block_number < from || log.block_number > to) {
+      return error(ErrorCode::kBadResponse, log_name(log) + " lies outside the range asked");
+    }
+    after.push_back(log.block_number);
+  }
+  Result<HeaderMap> post = fetch_headers(chain_, after);
+  if (!post.ok()) return post.status().with_context("headers after logs");
+  if (anchor && !anchor_holds(*anchor, *post)) return stale_anchor("after the logs");
+  auto raced = [&](std::string why) {
+    out.verdict = ScanVerdict::kRaced;
+    out.reason = std::move(why);
+    return out;
+  };
+  if (post->at(to).hash != to_hash) return raced("block " + std::to_string(to) + " changed during the scan");
+
+  // 4. Claims.
+  for (const eth::LogEntry& log : *logs) {
+    const eth::BlockHeader& block = post->at(log.block_number);
+    if (log.removed) return raced(log_name(log) + " was removed by a reorg");
+    if (log.block_hash != block.hash) return raced(log_name(log) + " belongs to another block hash");
+    CLAIMSYNC_RETURN_IF_ERROR(add_claims(log, block, now_ms, out));
+  }
+
+  // 5. Blocks for the window: everything fetched after the logs that lies in the range.
+  for (const auto& [number, h] : *post) {
+    if (number >= from && number <= to) out.blocks.push_back({number, h.hash, h.parent_hash});
+  }
+  return out;
+}
+
+Status RangeScanner::add_claims(const eth::LogEntry& log, const eth::BlockHeader& block,
+                                std::int64_t now_ms, RangeScan& out) const {
+  Result<std::vector<eth::TokenTransfer>> transfers = eth::decode_transfer_log(log);
+  if (!transfers.ok()) {
+    log_error("undecodable_log", {{"log", log_name(log)},
+                                  {"error", transfers.status().message()},
+                                  {"next", "check chain.contract is the ERC-1155 contract; report "
+                                           "the log, then rescan its block"}});
+    return error(ErrorCode::kCorruption,
+                 log_name(log) + " does not decode: " + transfers.status().message());
+  }
+  for (const eth::TokenTransfer& t : *transfers) {
+    const std::optional<std::uint64_t> id = t.id.to_u64();
+    const bool level = id && *id <= UINT32_MAX && levels_.count(static_cast<std::uint32_t>(*id));
+    if (!t.is_mint() || !level || t.value == eth::U256() || t.to.is_zero()) {
+      ++out.ignored;
+      log_debug("transfer_ignored", {{"log", log_name(log)},
+                                     {"batch_index", t.batch_index},
+                                     {"id", t.id.to_decimal()},
+                                     {"mint", t.is_mint()}});
+      continue;
+    }
+    store::Claim c;
+    c.key = {settings_.chain_id, log.tx_hash, log.log_index, t.batch_index};
+    c.wallet = t.to;
+    c.level = static_cast<std::uint32_t>(*id);
+    c.amount = t.value;
+    c.block_number = block.number;
+    c.block_hash = block.hash;
+    c.block_time = block.timestamp;
+    c.sources = settings_.sources;
+    c.next_attempt_at_ms = now_ms;
+    c.created_at_ms = now_ms;
+    c.updated_at_ms = now_ms;
+    out.claims.push_back(std::move(c));
+  }
+  return {};
+}
+
+}  // namespace claimsync::node

@@ -1,0 +1,197 @@
+#include "storage/node_store_check.hpp"
+
+#include <functional>
+#include <vector>
+
+#include "storage/claim_transitions.hpp"
+#include "storage/range_set.hpp"
+#include "storage/rocks_node_store.hpp"
+
+namespace claimsync::store {
+namespace {
+
+using layout::Cf;
+
+constexpr std::size_t kMaxProblems = 10;
+
+class Problems {
+ public:
+  void add(std::string p) {
+    ++count_;
+    if (list_.size() < kMaxProblems) list_.push_back(std::move(p));
+  }
+  Status status() const {
+    if (count_ == 0) return {};
+    std::string msg = std::to_string(count_) + " problem(s) in the node store:";
+    for (const auto& p : list_) msg += " [" + p + "]";
+    return error(ErrorCode::kCorruption, msg);
+  }
+
+ private:
+  std::vector<std::string> list_;
+  std::size_t count_ = 0;
+};
+
+// The key a claim should have in an index, or nullopt if it should have none there.
+using IndexKeyOf = std::function<std::optional<std::string>(const Claim&)>;
+
+struct IndexSpec {
+  Cf cf;
+  IndexKeyOf key_of;
+};
+
+std::vector<IndexSpec> index_specs() {
+  return {
+      {Cf::kDue,
+       [](const Claim& c) -> std::optional<std::string> {
+         if (!is_due_state(c.state)) return std::nullopt;
+         return layout::due_key(c.next_attempt_at_ms, c.key);
+       }},
+      {Cf::kByAge,
+       [](const Claim& c) -> std::optional<std::string> {
+         if (!is_awaiting_sink(c.state)) return std::nullopt;
+         return layout::age_key(c.created_at_ms, c.key);
+       }},
+      {Cf::kByState, [](const Claim& c) -> std::optional<std::string> { return layout::state_key(c.state, c.key); }},
+      {Cf::kByWallet, [](const Claim& c) -> std::optional<std::string> { return layout::wallet_key(c.wallet, c.key); }},
+      {Cf::kByBlock,
+       [](const Claim& c) -> std::optional<std::string> { return layout::block_key(c.block_number, c.key); }},
+  };
+}
+
+class Checker {
+ public:
+  // Reads one consistent snapshot, so a check of an open store may run beside writers.
+  Checker(RocksDb& db, const StoreIdentity& identity)
+      : db_(db), identity_(identity), snapshot_(db.db().GetSnapshot()) {
+    read_.snapshot = snapshot_;
+  }
+  ~Checker() { db_.db().ReleaseSnapshot(snapshot_); }
+  Checker(const Checker&) = delete;
+  Checker& operator=(const Checker&) = delete;
+
+  Status run() {
+    auto specs = index_specs();
+    std::vector<std::uint64_t> expected_entries(specs.size(), 0);
+    std::array<std::uint64_t, kClaimStateCount> recount{};
+    auto it = db_.iterate(Cf::kClaims, read_);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto key = ClaimKey::decode(it->key().ToStringView());
+      auto claim = key ? Claim::decode(*key, it->value().ToStringView()) : Result<Claim>(key.status());
+      if (!claim) {
+        problems_.add(claim.status().message());
+        continue;
+      }
+      ++recount[static_cast<int>(claim->state)];
+      for (std::size_t i = 0; i < specs.size(); ++i) expected_entries[i] += specs[i].key_of(*claim) ? 1 : 0;
+    }
+    if (!it->status().ok()) problems_.add("reading claims: " + it->status().ToString());
+
+    check_counters(recount);
+    for (std::size_t i = 0; i < specs.size(); ++i) check_index(specs[i], expected_entries[i]);
+    check_ranges();
+    return problems_.status();
+  }
+
+ private:
+  void check_counters(const std::array<std::uint64_t, kClaimStateCount>& recount) {
+    for (int s = 0; s < kClaimStateCount; ++s) {
+      auto raw = db_.get(Cf::kCounters, layout::counter_key(static_cast<ClaimState>(s)), read_);
+      std::uint64_t stored = 0;
+      if (raw && *raw) {
+        auto v = layout::decode_u64(**raw, "counter");
+        if (v) stored = *v;
+        if (!v) problems_.add(v.status().message());
+      }
+      if (stored != recount[s]) {
+        problems_.add(std::string("counter ") + claim_state_name(static_cast<ClaimState>(s)) + " is " +
+                      std::to_string(stored) + ", recount " + std::to_string(recount[s]));
+      }
+    }
+  }
+
+  // Every entry names a claim that maps to exactly this entry, and there are as many
+  // entries as claims that need one: together, a bijection.
+  void check_index(const IndexSpec& spec, std::uint64_t expected) {
+    const char* name = layout::cf_name(spec.cf);
+    std::uint64_t entries = 0;
+    auto it = db_.iterate(spec.cf, read_);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ++entries;
+      auto entry = it->key().ToString();
+      auto key = layout::claim_key_suffix(entry);
+      if (!key) {
+        problems_.add(std::string(name) + ": " + key.status().message());
+        continue;
+      }
+      auto raw = db_.get(Cf::kClaims, key->encode(), read_);
+      if (!raw || !*raw) {
+        problems_.add(std::string(name) + " names missing claim " + key->to_string());
+        continue;
+      }
+      auto claim = Claim::decode(*key, **raw);
+      if (!claim) continue;  // reported by the claims scan
+      auto want = spec.key_of(*claim);
+      if (!want || *want != entry) {
+        problems_.add(std::string(name) + " entry for " + key->to_string() + " does not match the claim (state " +
+                      claim_state_name(claim->state) + ")");
+      }
+    }
+    if (!it->status().ok()) problems_.add(std::string("reading ") + name + ": " + it->status().ToString());
+    if (entries != expected) {
+      problems_.add(std::string(name) + " has " + std::to_string(entries) + " entries, claims need " +
+                    std::to_string(expected));
+    }
+  }
+
+  void check_ranges() {
+    RangeSet set;
+    auto it = db_.iterate(Cf::kRanges, read_);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto r = layout::decode_range(it->key().ToStringView(), it->value().ToStringView());
+      if (!r) {
+        problems_.add(r.status().message());
+        continue;
+      }
+      set.insert_raw(*r);
+    }
+    if (!set.is_merged()) problems_.add("range marks overlap or touch (not merged)");
+
+    auto derived = set.end_of_interval_containing(identity_.start_block);
+    std::optional<std::uint64_t> stored;
+    auto raw = db_.get(Cf::kMeta, layout::meta::kCheckpoint, read_);
+    if (raw && *raw) {
+      auto v = layout::decode_u64(**raw, "checkpoint");
+      if (v) stored = *v;
+    }
+    auto show = [](std::optional<std::uint64_t> v) { return v ? std::to_string(*v) : std::string("none"); };
+    if (stored != derived) {
+      problems_.add("checkpoint is " + show(stored) + ", ranges say " + show(derived));
+    }
+    if (stored && (*stored < identity_.start_block || !set.holes(identity_.start_block, *stored).empty())) {
+      problems_.add("checkpoint " + show(stored) + " lies beyond a hole");
+    }
+  }
+
+  RocksDb& db_;
+  StoreIdentity identity_;
+  const rocksdb::Snapshot* snapshot_;
+  rocksdb::ReadOptions read_;
+  Problems problems_;
+};
+
+}  // namespace
+
+Status verify_store_invariants(NodeStore& store) {
+  auto* rocks = dynamic_cast<RocksNodeStore*>(&store);
+  if (rocks == nullptr) return error(ErrorCode::kInvalidArgument, "verify_store_invariants: not a RocksDB store");
+  return Checker(rocks->rocks(), store.identity()).run();
+}
+
+Status verify_store_invariants(const std::string& path) {
+  auto store = RocksNodeStore::open(path, nullptr);
+  if (!store) return store.status();
+  return verify_store_invariants(**store);
+}
+
+}  // namespace claimsync::store

@@ -1,0 +1,166 @@
+#include "storage/rocks_db.hpp"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
+#include <rocksdb/write_buffer_manager.h>
+
+#include <filesystem>
+
+#include "rpc/logging.hpp"
+
+namespace claimsync::store {
+namespace {
+
+using layout::Cf;
+
+// Memory bounds (the store must stay well under 150 MB RSS whatever the outbox size).
+constexpr std::size_t kBlockCacheBytes = 32u << 20;
+constexpr std::size_t kWriteBufferBudget = 64u << 20;  // all memtables together
+constexpr std::size_t kClaimsWriteBuffer = 16u << 20;
+constexpr std::size_t kIndexWriteBuffer = 8u << 20;
+constexpr std::uint64_t kMaxTotalWalBytes = 128u << 20;
+
+struct Shared {
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  std::shared_ptr<rocksdb::WriteBufferManager> buffers =
+      std::make_shared<rocksdb::WriteBufferManager>(kWriteBufferBudget);
+};
+
+rocksdb::DBOptions db_options(const Shared& shared) {
+  rocksdb::DBOptions o;
+  o.create_if_missing = true;
+  o.create_missing_column_families = true;
+  o.max_background_jobs = 2;  // a 2-core machine shared with the node's other work
+  o.max_open_files = 256;
+  o.keep_log_file_num = 3;
+  o.max_log_file_size = 8u << 20;
+  o.max_total_wal_size = kMaxTotalWalBytes;  // flushes idle families so old WALs go away
+  o.write_buffer_manager = shared.buffers;
+  o.bytes_per_sync = 1u << 20;
+  return o;
+}
+
+bool is_deletion_heavy(Cf cf) { return cf == Cf::kDue || cf == Cf::kByState || cf == Cf::kByAge; }
+
+rocksdb::ColumnFamilyOptions cf_options(Cf cf, const Shared& shared) {
+  rocksdb::ColumnFamilyOptions o;
+  o.write_buffer_size = cf == Cf::kClaims ? kClaimsWriteBuffer : kIndexWriteBuffer;
+  o.max_write_buffer_number = 2;
+  o.compression = rocksdb::kLZ4Compression;
+  o.level_compaction_dynamic_level_bytes = true;
+
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = shared.cache;
+  t.cache_index_and_filter_blocks = true;
+  t.pin_l0_filter_and_index_blocks_in_cache = true;
+  t.block_size = 16u << 10;
+  t.format_version = 5;
+  if (cf == Cf::kClaims) {
+    // Every ingest asks "is this key known?"; most answers are "no".
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  }
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+
+  if (is_deletion_heavy(cf)) {
+    // Queue-like families: the head fills with tombstones as work drains; compact files
+    // dense with deletions so scans from the head stay cheap.
+    o.table_properties_collector_factories.push_back(
+        rocksdb::NewCompactOnDeletionCollectorFactory(/*sliding_window_size=*/16384,
+                                                      /*deletion_trigger=*/8192));
+  }
+  return o;
+}
+
+}  // namespace
+
+Status from_rocks(const rocksdb::Status& s, const std::string& context) {
+  if (s.ok()) return {};
+  std::string msg = context + ": " + s.ToString();
+  if (s.IsCorruption()) return error(ErrorCode::kCorruption, msg);
+  if (s.IsNotFound()) return error(ErrorCode::kNotFound, msg);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return error(ErrorCode::kFailedPrecondition,
+                 msg + " (is another claimsync process using this data dir? stop it first)");
+  }
+  if (s.IsInvalidArgument()) return error(ErrorCode::kInvalidArgument, msg);
+  return error(ErrorCode::kIOError, msg);
+}
+
+bool RocksDb::exists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec);
+}
+
+Result<std::unique_ptr<RocksDb>> RocksDb::open(const std::string& path, Mode mode,
+                                               rocksdb::Env* env) {
+  bool existed = exists(path);
+  if (!existed && mode == Mode::kOpenExisting) {
+    return error(ErrorCode::kNotFound, "no claimsync data dir at '" + path + "'");
+  }
+  if (!existed) {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec) return error(ErrorCode::kIOError, "cannot create data dir '" + path + "': " + ec.message());
+  }
+
+  Shared shared;
+  rocksdb::DBOptions options = db_options(shared);
+  if (env != nullptr) options.env = env;
+
+  // Our families first, in enum order, then any the dir has that we do not know.
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (int i = 0; i < layout::kCfCount; ++i) {
+    auto cf = static_cast<Cf>(i);
+    descriptors.emplace_back(layout::cf_name(cf), cf_options(cf, shared));
+  }
+  if (existed) {
+    std::vector<std::string> names;
+    auto s = rocksdb::DB::ListColumnFamilies(options, path, &names);
+    if (!s.ok()) return from_rocks(s, "list column families of '" + path + "'");
+    for (const auto& name : names) {
+      bool known = false;
+      for (const auto& d : descriptors) known = known || d.name == name;
+      if (!known) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+  }
+
+  std::unique_ptr<RocksDb> out(new RocksDb());
+  out->path_ = path;
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(options, path, descriptors, &out->all_handles_, &raw);
+  if (!s.ok()) return from_rocks(s, "open data dir '" + path + "'");
+  out->db_.reset(raw);
+  for (int i = 0; i < layout::kCfCount; ++i) out->handles_[i] = out->all_handles_[i];
+  return out;
+}
+
+RocksDb::~RocksDb() {
+  if (!db_) return;
+  for (auto* h : all_handles_) db_->DestroyColumnFamilyHandle(h);
+  auto s = db_->Close();
+  if (!s.ok()) log_warn("store_close_failed", {{"error", s.ToString()}});
+}
+
+Status RocksDb::write(rocksdb::WriteBatch& batch, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return from_rocks(db_->Write(wo, &batch), "write batch");
+}
+
+Result<std::optional<std::string>> RocksDb::get(layout::Cf which, std::string_view key,
+                                                const rocksdb::ReadOptions& options) const {
+  std::string value;
+  auto s = db_->Get(options, cf(which), rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return from_rocks(s, std::string("read ") + layout::cf_name(which));
+  return std::optional<std::string>(std::move(value));
+}
+
+std::unique_ptr<rocksdb::Iterator> RocksDb::iterate(layout::Cf which,
+                                                    const rocksdb::ReadOptions& options) const {
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, cf(which)));
+}
+
+}  // namespace claimsync::store

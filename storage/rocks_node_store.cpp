@@ -1,0 +1,800 @@
+#include "storage/rocks_node_store.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <unordered_map>
+
+#include "rpc/logging.hpp"
+#include "storage/byte_codec.hpp"
+#include "storage/claim_transitions.hpp"
+
+namespace claimsync::store {
+
+using layout::Cf;
+
+// ---- ScanFloor -------------------------------------------------------------------------
+
+ScanFloor::Snapshot ScanFloor::snapshot() const {
+  std::lock_guard lock(mu_);
+  return {floor_, generation_};
+}
+
+void ScanFloor::lower_to(const std::string& key) {
+  std::lock_guard lock(mu_);
+  ++generation_;
+  if (key < floor_) floor_ = key;
+}
+
+void ScanFloor::raise_to(const Snapshot& seen, const std::string& key) {
+  std::lock_guard lock(mu_);
+  if (generation_ == seen.generation && key > floor_) floor_ = key;
+}
+
+// ---- Mutation: one batch and the mirror updates that follow it -------------------------
+
+class Mutation {
+ public:
+  void put(Cf cf, std::string_view key, std::string_view value) {
+    batch_.Put(handle(cf), rocksdb::Slice(key.data(), key.size()),
+               rocksdb::Slice(value.data(), value.size()));
+  }
+  void del(Cf cf, std::string_view key) {
+    batch_.Delete(handle(cf), rocksdb::Slice(key.data(), key.size()));
+  }
+
+  // Records the change of one claim from `before` (nullopt: a new claim) to `after`:
+  // the record, every index entry that moves, and the counter deltas.
+  void record(const std::optional<Claim>& before, const Claim& after) {
+    const ClaimKey& key = after.key;
+    put(Cf::kClaims, key.encode(), after.encode_value());
+    ++delta_[static_cast<int>(after.state)];
+    if (!before) {
+      put(Cf::kByState, layout::state_key(after.state, key), {});
+      put(Cf::kByWallet, layout::wallet_key(after.wallet, key), {});
+      put(Cf::kByBlock, layout::block_key(after.block_number, key), {});
+    } else {
+      --delta_[static_cast<int>(before->state)];
+      if (before->state != after.state) {
+        del(Cf::kByState, layout::state_key(before->state, key));
+        put(Cf::kByState, layout::state_key(after.state, key), {});
+      }
+      if (before->block_number != after.block_number) {
+        del(Cf::kByBlock, layout::block_key(before->block_number, key));
+        put(Cf::kByBlock, layout::block_key(after.block_number, key), {});
+      }
+    }
+    move_queue_entry(Cf::kDue, before && is_due_state(before->state), before ? before->next_attempt_at_ms : 0,
+                     is_due_state(after.state), after.next_attempt_at_ms, key, lowest_due_);
+    move_queue_entry(Cf::kByAge, before && is_awaiting_sink(before->state), before ? before->created_at_ms : 0,
+                     is_awaiting_sink(after.state), after.created_at_ms, key, lowest_age_);
+  }
+
+  rocksdb::WriteBatch& batch() { return batch_; }
+  std::int64_t delta(int state) const { return delta_[state]; }
+  const std::optional<std::string>& lowest_due() const { return lowest_due_; }
+  const std::optional<std::string>& lowest_age() const { return lowest_age_; }
+
+  // The range set after this mutation, if it changes ranges (the batch holds the edits).
+  std::optional<RangeSet> next_ranges;
+
+  explicit Mutation(RocksDb& db) : db_(db) {}
+
+ private:
+  rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return db_.cf(cf); }
+
+  // due and by_age: (time, key) entries present only while the claim is in given states.
+  void move_queue_entry(Cf cf, bool was_in, std::int64_t old_time, bool is_in, std::int64_t new_time,
+                        const ClaimKey& key, std::optional<std::string>& lowest) {
+    if (was_in && is_in && old_time == new_time) return;
+    if (was_in) del(cf, layout::due_key(old_time, key));  // same (i64, key) format as age_key
+    if (is_in) {
+      std::string k = layout::due_key(new_time, key);
+      if (!lowest || k < *lowest) lowest = k;
+      put(cf, k, {});
+    }
+  }
+
+  RocksDb& db_;
+  rocksdb::WriteBatch batch_;
+  std::array<std::int64_t, kClaimStateCount> delta_{};
+  std::optional<std::string> lowest_due_;
+  std::optional<std::string> lowest_age_;
+};
+
+namespace {
+
+constexpr std::uint64_t kMaxU64 = std::numeric_limits<std::uint64_t>::max();
+
+Status failed_precondition(const ClaimKey& key, ClaimState state, const char* op) {
+  return error(ErrorCode::kFailedPrecondition, std::string(op) + ": claim " + key.to_string() +
+                                                   " is " + claim_state_name(state));
+}
+
+Status not_found(const ClaimKey& key) {
+  return error(ErrorCode::kNotFound, "claim " + key.to_string() + " is unknown");
+}
+
+// Moves `c` to `to`, stamping the time. REQUIRES: transition_allowed (checked by callers).
+void move(Claim& c, ClaimState to, std::int64_t now_ms) {
+  c.state = to;
+  c.updated_at_ms = now_ms;
+}
+
+// Makes `c` a fresh unit of work, due now (entering pending or revoking anew).
+void restart_work(Claim& c, ClaimState to, std::int64_t now_ms) {
+  move(c, to, now_ms);
+  c.attempts = 0;
+  c.last_error.clear();
+  c.next_attempt_at_ms = now_ms;
+}
+
+void take_block(Claim& c, const Claim& seen) {
+  c.block_number = seen.block_number;
+  c.block_hash = seen.block_hash;
+  c.block_time = seen.block_time;
+}
+
+struct Sighting {
+  bool created = false;
+  bool revived = false;
+  bool changed = false;
+};
+
+// One sighting of `seen` applied to `current` (nullopt: an unknown key). DESIGN §2: the
+// only way a claim enters or re-enters the outbox.
+Sighting apply_sighting(std::optional<Claim>& current, const Claim& seen, std::int64_t now_ms) {
+  Sighting s;
+  if (!current) {
+    Claim c = seen;
+    restart_work(c, ClaimState::kPending, now_ms);
+    c.created_at_ms = now_ms;
+    current = std::move(c);
+    s.created = s.changed = true;
+    return s;
+  }
+  Claim& c = *current;
+  if ((c.sources | seen.sources) != c.sources) {
+    c.sources |= seen.sources;
+    s.changed = true;
+  }
+  if (!c.referrer && seen.referrer) {
+    c.referrer = seen.referrer;
+    s.changed = true;
+  }
+  switch (c.state) {
+    case ClaimState::kOrphaned:
+    case ClaimState::kRevoked:  // canonical again: replicate again
+      take_block(c, seen);
+      restart_work(c, ClaimState::kPending, now_ms);
+      s.revived = s.changed = true;
+      break;
+    case ClaimState::kRevoking:  // canonical again before compensation ran: keep the rows
+      take_block(c, seen);
+      move(c, ClaimState::kDone, now_ms);
+      c.last_error.clear();
+      s.revived = s.changed = true;
+      break;
+    default:
+      break;
+  }
+  if (s.changed) c.updated_at_ms = now_ms;
+  return s;
+}
+
+std::string time_bound(std::int64_t now_ms) {
+  std::string k;
+  put_i64_ordered(k, now_ms);
+  return k;
+}
+
+}  // namespace
+
+// ---- open ------------------------------------------------------------------------------
+
+Result<std::unique_ptr<RocksNodeStore>> RocksNodeStore::open(const std::string& path,
+                                                             const StoreIdentity* expected,
+                                                             rocksdb::Env* env) {
+  auto mode = expected ? RocksDb::Mode::kOpenOrCreate : RocksDb::Mode::kOpenExisting;
+  auto db = RocksDb::open(path, mode, env);
+  if (!db) return db.status();
+  std::unique_ptr<RocksNodeStore> store(new RocksNodeStore(std::move(*db)));
+  CLAIMSYNC_RETURN_IF_ERROR(store->bind_identity(expected));
+  CLAIMSYNC_RETURN_IF_ERROR(store->load_mirrors());
+  return store;
+}
+
+RocksNodeStore::~RocksNodeStore() = default;
+
+Status RocksNodeStore::bind_identity(const StoreIdentity* expected) {
+  const std::string& path = db_->path();
+  auto version = db_->get(Cf::kMeta, layout::meta::kSchemaVersion);
+  if (!version) return version.status();
+  if (!*version) {
+    if (!expected) return error(ErrorCode::kNotFound, "no claimsync store in '" + path + "'");
+    // A new dir: bind it, durably, before anything else is written.
+    Mutation m(*db_);
+    std::string v;
+    put_u32(v, kSchemaVersion);
+    m.put(Cf::kMeta, layout::meta::kSchemaVersion, v);
+    m.put(Cf::kMeta, layout::meta::kChainId, encode_u64(expected->chain_id));
+    std::string contract;
+    put_bytes(contract, expected->contract.bytes());
+    m.put(Cf::kMeta, layout::meta::kContract, contract);
+    m.put(Cf::kMeta, layout::meta::kStartBlock, encode_u64(expected->start_block));
+    CLAIMSYNC_RETURN_IF_ERROR(db_->write(m.batch(), /*sync=*/true));
+    identity_ = *expected;
+    log_info("store_created", {{"path", path}, {"chain_id", expected->chain_id},
+                               {"contract", expected->contract.lower_hex()},
+                               {"start_block", expected->start_block}});
+    return {};
+  }
+
+  if ((*version)->size() != 4) return error(ErrorCode::kCorruption, "meta schema_version is malformed");
+  std::uint32_t schema = ByteReader(**version).u32();
+  if (schema > kSchemaVersion) {
+    return error(ErrorCode::kFailedPrecondition,
+                 "data dir '" + path + "' was written by a newer claimsync (schema " + std::to_string(schema) +
+                     ", this binary knows up to " + std::to_string(kSchemaVersion) + "); upgrade the binary");
+  }
+  if (schema < 1) return error(ErrorCode::kCorruption, "meta schema_version is 0");
+
+  auto read_u64 = [&](std::string_view name) -> Result<std::uint64_t> {
+    auto raw = db_->get(Cf::kMeta, name);
+    if (!raw) return raw.status();
+    if (!*raw) return error(ErrorCode::kCorruption, "meta lacks " + std::string(name));
+    return layout::decode_u64(**raw, name);
+  };
+  auto chain_id = read_u64(layout::meta::kChainId);
+  if (!chain_id) return chain_id.status();
+  auto start_block = read_u64(layout::meta::kStartBlock);
+  if (!start_block) return start_block.status();
+  auto contract_raw = db_->get(Cf::kMeta, layout::meta::kContract);
+  if (!contract_raw) return contract_raw.status();
+  if (!*contract_raw || (*contract_raw)->size() != eth::Address::kSize) {
+    return error(ErrorCode::kCorruption, "meta contract is missing or malformed");
+  }
+  identity_.chain_id = *chain_id;
+  identity_.start_block = *start_block;
+  identity_.contract = eth::Address(ByteReader(**contract_raw).bytes<eth::Address::kSize>());
+  if (!expected) return {};
+
+  auto mismatch = [&](const char* field, const std::string& stored, const std::string& wanted) {
+    return error(ErrorCode::kFailedPrecondition,
+                 "data dir '" + path + "' is bound to " + field + " " + stored + " but the config says " +
+                     wanted + "; point data_dir at another directory or fix the config");
+  };
+  if (identity_.chain_id != expected->chain_id) {
+    return mismatch("chain_id", std::to_string(identity_.chain_id), std::to_string(expected->chain_id));
+  }
+  if (identity_.contract != expected->contract) {
+    return mismatch("contract", identity_.contract.lower_hex(), expected->contract.lower_hex());
+  }
+  if (identity_.start_block != expected->start_block) {
+    return mismatch("start_block", std::to_string(identity_.start_block),
+                    std::to_string(expected->start_block));
+  }
+  return {};
+}
+
+Status RocksNodeStore::load_mirrors() {
+  for (int s = 0; s < kClaimStateCount; ++s) {
+    auto raw = db_->get(Cf::kCounters, layout::counter_key(static_cast<ClaimState>(s)));
+    if (!raw) return raw.status();
+    if (!*raw) continue;
+    auto v = layout::decode_u64(**raw, "counter");
+    if (!v) return v.status();
+    counters_.by_state[s] = *v;
+  }
+  auto it = db_->iterate(Cf::kRanges);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto r = layout::decode_range(it->key().ToStringView(), it->value().ToStringView());
+    if (!r) return r.status();
+    ranges_.insert_raw(*r);
+  }
+  CLAIMSYNC_RETURN_IF_ERROR(from_rocks(it->status(), "read ranges"));
+  if (!ranges_.is_merged()) return error(ErrorCode::kCorruption, "stored range marks overlap");
+  return {};
+}
+
+// ---- writing ---------------------------------------------------------------------------
+
+Status RocksNodeStore::check_writable(const char* op) const {
+  if (!poisoned_.load()) return {};
+  return error(ErrorCode::kFailedPrecondition,
+               std::string(op) + ": the store refuses writes after a failed write; restart the node");
+}
+
+std::optional<std::uint64_t> RocksNodeStore::checkpoint_locked() const {
+  return ranges_.end_of_interval_containing(identity_.start_block);
+}
+
+Status RocksNodeStore::commit(Mutation& m, const char* op) {
+  StateCounters next = counters_;  // only writers change counters_; we hold write_mu_
+  for (int s = 0; s < kClaimStateCount; ++s) {
+    if (m.delta(s) == 0) continue;
+    auto value = static_cast<std::int64_t>(next.by_state[s]) + m.delta(s);
+    if (value < 0) {
+      log_error("store_counter_underflow", {{"op", op}, {"state", claim_state_name(static_cast<ClaimState>(s))}});
+      return error(ErrorCode::kInternal, std::string(op) + ": counter underflow (a bug)");
+    }
+    next.by_state[s] = static_cast<std::uint64_t>(value);
+    m.put(Cf::kCounters, layout::counter_key(static_cast<ClaimState>(s)), encode_u64(next.by_state[s]));
+  }
+  if (m.next_ranges) {
+    auto before = checkpoint_locked();
+    auto after = m.next_ranges->end_of_interval_containing(identity_.start_block);
+    if (after != before) {
+      if (after) {
+        m.put(Cf::kMeta, layout::meta::kCheckpoint, encode_u64(*after));
+      } else {
+        m.del(Cf::kMeta, layout::meta::kCheckpoint);
+      }
+    }
+  }
+
+  Status st = db_->write(m.batch(), /*sync=*/true);
+  if (!st.ok()) {
+    poisoned_.store(true);
+    log_error("store_write_failed",
+              {{"op", op}, {"error", st.message()}, {"path", db_->path()},
+               {"next", "check free space and permissions of the data dir, then restart the node"}});
+    return st;
+  }
+
+  {
+    std::unique_lock lock(mirror_mu_);
+    counters_ = next;
+    if (m.next_ranges) ranges_ = std::move(*m.next_ranges);
+  }
+  if (m.lowest_due()) due_floor_.lower_to(*m.lowest_due());
+  if (m.lowest_age()) age_floor_.lower_to(*m.lowest_age());
+  return {};
+}
+
+// ---- reading claims ----------------------------------------------------------------------
+
+Result<std::optional<Claim>> RocksNodeStore::read_claim(const ClaimKey& key) const {
+  auto raw = db_->get(Cf::kClaims, key.encode());
+  if (!raw) return raw.status();
+  if (!*raw) return std::optional<Claim>();
+  auto c = Claim::decode(key, **raw);
+  if (!c) return c.status();
+  return std::optional<Claim>(std::move(*c));
+}
+
+Result<std::vector<std::optional<Claim>>> RocksNodeStore::read_claims(const std::vector<ClaimKey>& keys) const {
+  std::vector<std::string> encoded;
+  encoded.reserve(keys.size());
+  for (const auto& k : keys) encoded.push_back(k.encode());
+  std::vector<rocksdb::Slice> slices(encoded.begin(), encoded.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->db().MultiGet(rocksdb::ReadOptions(), db_->cf(Cf::kClaims), keys.size(), slices.data(),
+                     values.data(), statuses.data());
+  std::vector<std::optional<Claim>> out(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    CLAIMSYNC_RETURN_IF_ERROR(from_rocks(statuses[i], "read claims"));
+    auto c = Claim::decode(keys[i], values[i].ToStringView());
+    if (!c) return c.status();
+    out[i] = std::move(*c);
+  }
+  return out;
+}
+
+std::vector<Claim> RocksNodeStore::claims_from_index(Cf cf, const std::string& prefix, const std::string& start,
+                                                     std::size_t limit) const {
+  std::vector<ClaimKey> keys;
+  auto it = db_->iterate(cf);
+  for (it->Seek(start); it->Valid() && keys.size() < limit; it->Next()) {
+    auto k = it->key().ToStringView();
+    if (!k.starts_with(prefix)) break;
+    if (k == start && start != prefix) continue;  // pagination: strictly after `start`
+    auto key = layout::claim_key_suffix(k);
+    if (!key) {
+      log_error("store_index_corrupt", {{"index", layout::cf_name(cf)}, {"error", key.status().message()}});
+      continue;
+    }
+    keys.push_back(*key);
+  }
+  std::vector<Claim> out;
+  auto claims = read_claims(keys);
+  if (!claims) {
+    log_error("store_read_failed", {{"index", layout::cf_name(cf)}, {"error", claims.status().message()}});
+    return out;
+  }
+  for (auto& c : *claims) {
+    if (c) out.push_back(std::move(*c));
+  }
+  return out;
+}
+
+// ---- follower ----------------------------------------------------------------------------
+
+std::optional<std::uint64_t> RocksNodeStore::checkpoint() const {
+  std::shared_lock lock(mirror_mu_);
+  return checkpoint_locked();
+}
+
+Result<CommitOutcome> RocksNodeStore::commit_range(const BlockRange& range, const std::vector<BlockRecord>& blocks,
+                                                   const std::vector<Claim>& claims, std::int64_t now_ms) {
+  if (range.from > range.to) {
+    return error(ErrorCode::kInvalidArgument, "commit_range: from " + std::to_string(range.from) + " > to " +
+                                                  std::to_string(range.to));
+  }
+  for (const auto& c : claims) {
+    if (c.block_number < range.from || c.block_number > range.to) {
+      return error(ErrorCode::kInvalidArgument, "commit_range: claim " + c.key.to_string() + " is in block " +
+                                                    std::to_string(c.block_number) + ", outside the range");
+    }
+    if (c.key.chain_id != identity_.chain_id) {
+      return error(ErrorCode::kInvalidArgument, "commit_range: claim " + c.key.to_string() + " is for another chain");
+    }
+  }
+
+  std::lock_guard write_lock(write_mu_);
+  CLAIMSYNC_RETURN_IF_ERROR(check_writable("commit_range"));
+
+  // Unique keys in first-seen order; a key seen twice in one call is merged in order.
+  std::vector<ClaimKey> keys;
+  std::vector<std::size_t> slot_of(claims.size());
+  {
+    std::unordered_map<std::string, std::size_t> slot;
+    slot.reserve(claims.size());
+    for (std::size_t i = 0; i < claims.size(); ++i) {
+      auto [it, fresh] = slot.try_emplace(claims[i].key.encode(), keys.size());
+      if (fresh) keys.push_back(claims[i].key);
+      slot_of[i] = it->second;
+    }
+  }
+  auto stored = read_claims(keys);
+  if (!stored) return stored.status();
+  std::vector<std::optional<Claim>> current = *stored;
+  std::vector<Sighting> effect(keys.size());
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    Sighting s = apply_sighting(current[slot_of[i]], claims[i], now_ms);
+    Sighting& e = effect[slot_of[i]];
+    e.created |= s.created;
+    e.revived |= s.revived;
+    e.changed |= s.changed;
+  }
+
+  Mutation m(*db_);
+  CommitOutcome out;
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    if (effect[k].created) {
+      ++out.claims_new;
+    } else {
+      ++out.claims_known;
+    }
+    if (effect[k].revived) ++out.claims_revived;
+    if (effect[k].changed) m.record((*stored)[k], *current[k]);
+  }
+  for (const auto& b : blocks) m.put(Cf::kBlocks, encode_u64(b.number), layout::encode_block(b));
+
+  RangeSet::Merge merge = ranges_.plan_add(range);
+  for (const auto& r : merge.absorbed) m.del(Cf::kRanges, encode_u64(r.from));
+  m.put(Cf::kRanges, encode_u64(merge.merged.from), encode_u64(merge.merged.to));
+  m.next_ranges = ranges_;
+  m.next_ranges->add(range);
+
+  CLAIMSYNC_RETURN_IF_ERROR(commit(m, "commit_range"));
+  return out;
+}
+
+std::optional<BlockRecord> RocksNodeStore::block(std::uint64_t number) const {
+  auto key = encode_u64(number);
+  auto raw = db_->get(Cf::kBlocks, key);
+  if (!raw || !*raw) return std::nullopt;
+  auto b = layout::decode_block(key, **raw);
+  if (!b) return std::nullopt;
+  return *b;
+}
+
+std::vector<BlockRecord> RocksNodeStore::blocks_descending(std::uint64_t at_or_below, std::size_t limit) const {
+  std::vector<BlockRecord> out;
+  auto it = db_->iterate(Cf::kBlocks);
+  for (it->SeekForPrev(encode_u64(at_or_below)); it->Valid() && out.size() < limit; it->Prev()) {
+    auto b = layout::decode_block(it->key().ToStringView(), it->value().ToStringView());
+    if (!b) {
+      log_error("store_block_corrupt", {{"error", b.status().message()}});
+      continue;
+    }
+    out.push_back(*b);
+  }
+  return out;
+}
+
+Result<RollbackOutcome> RocksNodeStore::rollback_to(std::uint64_t fork_point, std::int64_t now_ms) {
+  std::lock_guard write_lock(write_mu_);
+  CLAIMSYNC_RETURN_IF_ERROR(check_writable("rollback_to"));
+  RollbackOutcome out;
+  if (fork_point == kMaxU64) return out;  // nothing can be above it
+  const std::string first_dropped = encode_u64(fork_point + 1);
+  Mutation m(*db_);
+
+  auto blocks = db_->iterate(Cf::kBlocks);
+  for (blocks->Seek(first_dropped); blocks->Valid(); blocks->Next()) {
+    m.del(Cf::kBlocks, blocks->key().ToStringView());
+    ++out.blocks_dropped;
+  }
+  CLAIMSYNC_RETURN_IF_ERROR(from_rocks(blocks->status(), "rollback_to: read blocks"));
+
+  RangeSet::Truncation cut = ranges_.plan_truncate_above(fork_point);
+  for (const auto& r : cut.removed) m.del(Cf::kRanges, encode_u64(r.from));
+  if (cut.kept) m.put(Cf::kRanges, encode_u64(cut.kept->from), encode_u64(cut.kept->to));
+  m.next_ranges = ranges_;
+  m.next_ranges->truncate_above(fork_point);
+
+  std::vector<ClaimKey> keys;
+  auto index = db_->iterate(Cf::kByBlock);
+  for (index->Seek(first_dropped); index->Valid(); index->Next()) {
+    auto key = layout::claim_key_suffix(index->key().ToStringView());
+    if (!key) return key.status();
+    keys.push_back(*key);
+  }
+  CLAIMSYNC_RETURN_IF_ERROR(from_rocks(index->status(), "rollback_to: read block index"));
+  auto claims = read_claims(keys);
+  if (!claims) return claims.status();
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!(*claims)[i]) return error(ErrorCode::kCorruption, "block index names unknown claim " + keys[i].to_string());
+    const Claim& before = *(*claims)[i];
+    Claim after = before;
+    if (before.state == ClaimState::kDone) {
+      restart_work(after, ClaimState::kRevoking, now_ms);
+      ++out.revoking;
+    } else if (transition_allowed(before.state, ClaimState::kOrphaned)) {
+      move(after, ClaimState::kOrphaned, now_ms);
+      ++out.orphaned;
+    } else {
+      continue;  // orphaned, revoking, revoked: already off the chain
+    }
+    m.record(before, after);
+  }
+
+  CLAIMSYNC_RETURN_IF_ERROR(commit(m, "rollback_to"));
+  log_info("store_rolled_back", {{"fork_point", fork_point}, {"blocks_dropped", out.blocks_dropped},
+                                 {"orphaned", out.orphaned}, {"revoking", out.revoking}});
+  return out;
+}
+
+Status RocksNodeStore::prune_blocks_below(std::uint64_t number) {
+  std::lock_guard write_lock(write_mu_);
+  CLAIMSYNC_RETURN_IF_ERROR(check_writable("prune_blocks_below"));
+  Mutation m(*db_);
+  const std::string bound = encode_u64(number);
+  auto it = db_->iterate(Cf::kBlocks);
+  bool any = false;
+  for (it->SeekToFirst(); it->Valid() && it->key().compare(bound) < 0; it->Next()) {
+    m.del(Cf::kBlocks, it->key().ToStringView());
+    any = true;
+  }
+  CLAIMSYNC_RETURN_IF_ERROR(from_rocks(it->status(), "prune_blocks_below: read blocks"));
+  if (!any) return {};
+  return commit(m, "prune_blocks_below");
+}
+
+std::vector<BlockRange> RocksNodeStore::ranges() const {
+  std::shared_lock lock(mirror_mu_);
+  return ranges_.ranges();
+}
+
+std::vector<BlockRange> RocksNodeStore::holes(std::uint64_t from, std::uint64_t to) const {
+  std::shared_lock lock(mirror_mu_);
+  return ranges_.holes(from, to);
+}
+
+// ---- intake ------------------------------------------------------------------------------
+
+Result<IngestOutcome> RocksNodeStore::ingest(const Claim& claim, std::int64_t now_ms) {
+  if (claim.key.chain_id != identity_.chain_id) {
+    return error(ErrorCode::kInvalidArgument, "ingest: claim " + claim.key.to_string() + " is for chain " +
+                                                  std::to_string(claim.key.chain_id) + ", this store is chain " +
+                                                  std::to_string(identity_.chain_id));
+  }
+  std::lock_guard write_lock(write_mu_);
+  CLAIMSYNC_RETURN_IF_ERROR(check_writable("ingest"));
+  auto stored = read_claim(claim.key);
+  if (!stored) return stored.status();
+  std::optional<Claim> current = *stored;
+  Sighting s = apply_sighting(current, claim, now_ms);
+  if (s.changed) {
+    Mutation m(*db_);
+    m.record(*stored, *current);
+    CLAIMSYNC_RETURN_IF_ERROR(commit(m, "ingest"));
+  }
+  return IngestOutcome{s.created, s.revived, current->sources, current->state};
+}
+
+// ---- replicator --------------------------------------------------------------------------
+
+Result<std::vector<Claim>> RocksNodeStore::due(std::int64_t now_ms, std::size_t limit) const {
+  std::vector<Claim> out;
+  if (limit == 0) return out;
+  ScanFloor::Snapshot floor = due_floor_.snapshot();
+  std::string upper;
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper_slice;
+  if (now_ms != std::numeric_limits<std::int64_t>::max()) {
+    upper = time_bound(now_ms + 1);
+    upper_slice = rocksdb::Slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+  }
+  std::vector<ClaimKey> keys;
+  std::string first_live;
+  auto it = db_->iterate(Cf::kDue, ro);
+  for (it->Seek(floor.floor); it->Valid() && keys.size() < limit; it->Next()) {
+    auto key = layout::claim_key_suffix(it->key().ToStringView());
+    if (!key) return key.status();
+    if (keys.empty()) first_live = it->key().ToString();
+    keys.push_back(*key);
+  }
+  CLAIMSYNC_RETURN_IF_ERROR(from_rocks(it->status(), "due: read due index"));
+  // Nothing live below the first entry found (or below `upper` if none was found).
+  if (!keys.empty()) {
+    due_floor_.raise_to(floor, first_live);
+  } else if (!upper.empty()) {
+    due_floor_.raise_to(floor, upper);
+  }
+
+  auto claims = read_claims(keys);
+  if (!claims) return claims.status();
+  out.reserve(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    auto& c = (*claims)[i];
+    if (!c || !is_due_state(c->state)) {
+      return error(ErrorCode::kCorruption, "due index names claim " + keys[i].to_string() +
+                                               " which is not awaiting work");
+    }
+    out.push_back(std::move(*c));
+  }
+  return out;
+}
+
+std::optional<std::int64_t> RocksNodeStore::head_time(Cf cf, ScanFloor& floor) const {
+  ScanFloor::Snapshot seen = floor.snapshot();
+  auto it = db_->iterate(cf);
+  it->Seek(seen.floor);
+  if (!it->Valid()) return std::nullopt;
+  floor.raise_to(seen, it->key().ToString());
+  return layout::leading_time(it->key().ToStringView());
+}
+
+std::optional<std::int64_t> RocksNodeStore::next_due_at() const { return head_time(Cf::kDue, due_floor_); }
+
+std::optional<std::int64_t> RocksNodeStore::oldest_pending_created_ms() const {
+  return head_time(Cf::kByAge, age_floor_);
+}
+
+Status RocksNodeStore::mark_replicated(const std::vector<ClaimKey>& keys_in, std::int64_t now_ms) {
+  std::vector<ClaimKey> keys = keys_in;
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+
+  std::lock_guard write_lock(write_mu_);
+  CLAIMSYNC_RETURN_IF_ERROR(check_writable("mark_replicated"));
+  auto claims = read_claims(keys);
+  if (!claims) return claims.status();
+  Mutation m(*db_);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const auto& before = (*claims)[i];
+    if (!before) return not_found(keys[i]);
+    ClaimState to = before->state == ClaimState::kRevoking ? ClaimState::kRevoked : ClaimState::kDone;
+    if (!is_due_state(before->state) || !transition_allowed(before->state, to)) {
+      return failed_precondition(keys[i], before->state, "mark_replicated");
+    }
+    Claim after = *before;
+    move(after, to, now_ms);
+    after.last_error.clear();
+    m.record(before, after);
+  }
+  if (keys.empty()) return {};
+  return commit(m, "mark_replicated");
+}
+
+Result<ClaimState> RocksNodeStore::mark_failed(const ClaimKey& key, const std::string& error_text,
+                                               std::int64_t retry_at_ms, std::uint32_t max_attempts,
+                                               std::int64_t now_ms) {
+  if (max_attempts == 0) return error(ErrorCode::kInvalidArgument, "mark_failed: max_attempts must be >= 1");
+  std::lock_guard write_lock(write_mu_);
+  CLAIMSYNC_RETURN_IF_ERROR(check_writable("mark_failed"));
+  auto before = read_claim(key);
+  if (!before) return before.status();
+  if (!*before) return not_found(key);
+  if (!is_due_state((*before)->state)) return failed_precondition(key, (*before)->state, "mark_failed");
+
+  Claim after = **before;
+  after.attempts += 1;
+  after.last_error = error_text;
+  after.next_attempt_at_ms = retry_at_ms;
+  ClaimState to = ClaimState::kRevoking;  // compensation is retried until it succeeds
+  if (after.state != ClaimState::kRevoking) {
+    to = after.attempts >= max_attempts ? ClaimState::kDead : ClaimState::kRetrying;
+  }
+  move(after, to, now_ms);
+  Mutation m(*db_);
+  m.record(*before, after);
+  CLAIMSYNC_RETURN_IF_ERROR(commit(m, "mark_failed"));
+  return to;
+}
+
+Status RocksNodeStore::retry_dead(const ClaimKey& key, std::int64_t now_ms) {
+  std::lock_guard write_lock(write_mu_);
+  CLAIMSYNC_RETURN_IF_ERROR(check_writable("retry_dead"));
+  auto before = read_claim(key);
+  if (!before) return before.status();
+  if (!*before) return not_found(key);
+  if ((*before)->state != ClaimState::kDead) return failed_precondition(key, (*before)->state, "retry_dead");
+  Claim after = **before;
+  restart_work(after, ClaimState::kPending, now_ms);
+  Mutation m(*db_);
+  m.record(*before, after);
+  return commit(m, "retry_dead");
+}
+
+// ---- queries -----------------------------------------------------------------------------
+
+std::optional<Claim> RocksNodeStore::get(const ClaimKey& key) const {
+  auto c = read_claim(key);
+  if (!c) {
+    log_error("store_read_failed", {{"claim", key.to_string()}, {"error", c.status().message()}});
+    return std::nullopt;
+  }
+  return *c;
+}
+
+std::vector<Claim> RocksNodeStore::list_by_state(ClaimState state, std::size_t limit,
+                                                 const std::optional<ClaimKey>& after) const {
+  std::string prefix = layout::state_prefix(state);
+  std::string start = after ? layout::state_key(state, *after) : prefix;
+  return claims_from_index(Cf::kByState, prefix, start, limit);
+}
+
+std::vector<Claim> RocksNodeStore::list_by_tx(std::uint64_t chain_id, const eth::Hash32& tx) const {
+  std::vector<Claim> out;
+  std::string prefix = layout::tx_prefix(chain_id, tx);
+  auto it = db_->iterate(Cf::kClaims);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto key = ClaimKey::decode(it->key().ToStringView());
+    auto c = key ? Claim::decode(*key, it->value().ToStringView()) : Result<Claim>(key.status());
+    if (!c) {
+      log_error("store_claim_corrupt", {{"tx", tx.hex()}, {"error", c.status().message()}});
+      continue;
+    }
+    out.push_back(std::move(*c));
+  }
+  return out;
+}
+
+std::vector<Claim> RocksNodeStore::list_by_wallet(const eth::Address& wallet, std::size_t limit) const {
+  std::string prefix = layout::wallet_prefix(wallet);
+  return claims_from_index(Cf::kByWallet, prefix, prefix, limit);
+}
+
+StateCounters RocksNodeStore::counters() const {
+  std::shared_lock lock(mirror_mu_);
+  return counters_;
+}
+
+Status RocksNodeStore::put_note(const std::string& name, const std::string& value) {
+  std::lock_guard write_lock(write_mu_);
+  CLAIMSYNC_RETURN_IF_ERROR(check_writable("put_note"));
+  rocksdb::WriteBatch batch;
+  std::string key = std::string(layout::meta::kNotePrefix) + name;
+  batch.Put(db_->cf(Cf::kMeta), key, value);
+  Status st = db_->write(batch, /*sync=*/false);  // a note is advisory; not worth an fsync
+  if (!st.ok()) {
+    poisoned_.store(true);
+    log_error("store_write_failed", {{"op", "put_note"}, {"error", st.message()},
+                                     {"next", "check free space and permissions of the data dir, then restart the node"}});
+  }
+  return st;
+}
+
+std::optional<std::string> RocksNodeStore::note(const std::string& name) const {
+  auto raw = db_->get(Cf::kMeta, std::string(layout::meta::kNotePrefix) + name);
+  if (!raw) return std::nullopt;
+  return *raw;
+}
+
+}  // namespace claimsync::store

@@ -1,0 +1,356 @@
+// Replicator against the real RocksDB NodeStore (in a temp dir) and a scripted FakeSink,
+// driven step by step with a ManualClock: no sleeps, no threads, same result every run.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+#include "node/replicator.hpp"
+#include "storage/node_store.hpp"
+#include "tests/support/fake_sink.hpp"
+#include "tests/support/process.hpp"
+
+namespace {
+
+using namespace claimsync;
+using node::Replicator;
+using node::ReplicatorConfig;
+using node::StepKind;
+using node::StepResult;
+using store::Claim;
+using store::ClaimKey;
+using store::ClaimState;
+using testing::FakeSink;
+
+constexpr std::uint64_t kChain = 42161;
+
+eth::Address wallet_no(std::uint32_t n) {
+  std::array<std::uint8_t, 20> b{};
+  b[0] = 0xab;
+  b[16] = static_cast<std::uint8_t>(n >> 24);
+  b[17] = static_cast<std::uint8_t>(n >> 16);
+  b[18] = static_cast<std::uint8_t>(n >> 8);
+  b[19] = static_cast<std::uint8_t>(n);
+  return eth::Address(b);
+}
+
+// Claim number n: its own tx, in block 100 + n, wallet n, level 1 + n % 19.
+Claim make_claim(std::uint32_t n) {
+  std::array<std::uint8_t, 32> tx{};
+  tx[0] = 0x77;
+  tx[28] = static_cast<std::uint8_t>(n >> 24);
+  tx[29] = static_cast<std::uint8_t>(n >> 16);
+  tx[30] = static_cast<std::uint8_t>(n >> 8);
+  tx[31] = static_cast<std::uint8_t>(n);
+  Claim c;
+  c.key = ClaimKey{kChain, eth::Hash32(tx), n % 7, 0};
+  c.wallet = wallet_no(n);
+  c.level = 1 + n % 19;
+  c.amount = eth::U256(1);
+  c.block_number = 100 + n;
+  c.block_time = 1'700'000'000 + n;
+  c.sources = store::kSourceScan;
+  return c;
+}
+
+ReplicatorConfig small_config() {
+  ReplicatorConfig config;
+  config.batch_size = 10;
+  config.max_attempts = 3;
+  config.backoff_initial_ms = 1'000;
+  config.backoff_max_ms = 60'000;
+  config.idle_poll_ms = 500;
+  return config;
+}
+
+struct Fixture {
+  testing::TempDir dir{"replicator-test"};
+  ManualClock clock;
+  FakeSink sink;
+  std::unique_ptr<store::NodeStore> store;
+  std::vector<Claim> claims;
+
+  Fixture() { reopen(); }
+
+  void reopen() {
+    store.reset();
+    store::StoreIdentity id;
+    id.chain_id = kChain;
+    id.contract = wallet_no(0xc0ffee);
+    id.start_block = 100;
+    auto opened = store::NodeStore::open(dir.file("store"), id);
+    REQUIRE(opened.ok());
+    store = std::move(opened.value());
+  }
+
+  void ingest(std::uint32_t count) {
+    for (std::uint32_t n = 0; n < count; ++n) {
+      claims.push_back(make_claim(n));
+      REQUIRE(store->ingest(claims.back(), clock.now_ms()).ok());
+    }
+  }
+
+  ClaimState state_of(std::uint32_t n) const { return store->get(claims.at(n).key).value().state; }
+  std::uint64_t count(ClaimState s) const { return store->counters().of(s); }
+};
+
+// Steps until nothing is due and nothing is scheduled, jumping the clock to each due
+// time. Bounded: fails the test if the work does not finish in `max_steps`.
+void drain(Fixture& f, Replicator& r, int max_steps = 1'000) {
+  for (int i = 0; i < max_steps; ++i) {
+    StepResult s = r.step();
+    if (s.kind == StepKind::kReplicated) continue;
+    if (!s.wake_at_ms) return;
+    f.clock.advance_ms(std::max<std::int64_t>(*s.wake_at_ms - f.clock.now_ms(), 1));
+  }
+  FAIL("replicator did not settle within " << max_steps << " steps");
+}
+
+}  // namespace
+
+TEST_CASE("replicator moves due claims to done in batches of batch_size") {
+  Fixture f;
+  f.ingest(25);
+  Replicator r(*f.store, f.sink, f.clock, small_config(), 1);
+
+  StepResult first = r.step();
+  CHECK(first.kind == StepKind::kReplicated);
+  CHECK(first.taken == 10);
+  CHECK(first.replicated == 10);
+  drain(f, r);
+
+  CHECK(f.count(ClaimState::kDone) == 25);
+  CHECK(f.sink.largest_call() == 10);
+  CHECK(f.sink.apply_calls() == 3);
+  for (const auto& [key, commits] : f.sink.apply_commits()) CHECK(commits == 1);
+  CHECK(f.sink.ledger_count("done") == 25);
+  CHECK(r.status().replicated == 25);
+  CHECK(r.step().kind == StepKind::kIdle);
+}
+
+TEST_CASE("an outage pauses everything, spends no attempt, and resumes on reconnect") {
+  Fixture f;
+  f.ingest(30);
+  ReplicatorConfig config = small_config();
+  Replicator r(*f.store, f.sink, f.clock, config, 2);
+  f.sink.set_down(true);
+
+  StepResult s = r.step();
+  REQUIRE(s.kind == StepKind::kPaused);
+  REQUIRE(s.wake_at_ms);
+  const std::int64_t first_pause = *s.wake_at_ms - f.clock.now_ms();
+  CHECK(first_pause == config.backoff_initial_ms);  // ceiling of the first pause = floor
+
+  // Before the pause ends, steps touch neither the sink nor the outbox.
+  const std::size_t calls_before = f.sink.apply_calls() + f.sink.ping_calls();
+  f.clock.advance_ms(first_pause - 1);
+  CHECK(r.step().kind == StepKind::kPaused);
+  CHECK(f.sink.apply_calls() + f.sink.ping_calls() == calls_before);
+
+  // A long outage: one ping per pause, no batches loaded, pauses bounded by backoff_max.
+  std::int64_t longest = 0;
+  for (int i = 0; i < 60; ++i) {
+    f.clock.advance_ms(std::max<std::int64_t>(*s.wake_at_ms - f.clock.now_ms(), 0));
+    s = r.step();
+    REQUIRE(s.kind == StepKind::kPaused);
+    const std::int64_t pause = *s.wake_at_ms - f.clock.now_ms();
+    CHECK(pause >= config.backoff_initial_ms);
+    CHECK(pause <= config.backoff_max_ms);
+    longest = std::max(longest, pause);
+  }
+  CHECK(longest > config.backoff_max_ms / 4);  // it did back off exponentially
+  CHECK(f.sink.apply_calls() == 1);            // only the batch that discovered the outage
+  CHECK(f.sink.ping_calls() == 60);
+  CHECK(f.count(ClaimState::kPending) == 30);
+  for (std::uint32_t n = 0; n < 30; ++n) CHECK(f.store->get(f.claims[n].key)->attempts == 0);
+  CHECK(r.status().paused);
+  CHECK(r.status().pauses == 1);  // one state change, however many retries
+  CHECK(r.status().unavailable == 61);
+  CHECK_FALSE(r.status().last_error.empty());
+
+  f.sink.set_down(false);
+  drain(f, r);
+  CHECK(f.count(ClaimState::kDone) == 30);
+  CHECK(f.count(ClaimState::kDead) == 0);
+  CHECK_FALSE(r.status().paused);
+  for (const auto& [key, commits] : f.sink.apply_commits()) CHECK(commits == 1);
+  for (std::uint32_t n = 0; n < 30; ++n) CHECK(f.store->get(f.claims[n].key)->attempts == 0);
+}
+
+TEST_CASE("a whole-call failure that is not transient also pauses without spending attempts") {
+  Fixture f;
+  f.ingest(5);
+  Replicator r(*f.store, f.sink, f.clock, small_config(), 3);
+  f.sink.fail_next_calls(1, ErrorCode::kInternal);
+  CHECK(r.step().kind == StepKind::kPaused);
+  CHECK(f.count(ClaimState::kPending) == 5);
+  drain(f, r);
+  CHECK(f.count(ClaimState::kDone) == 5);
+  for (std::uint32_t n = 0; n < 5; ++n) CHECK(f.store->get(f.claims[n].key)->attempts == 0);
+}
+
+TEST_CASE("a claim-specific failure goes dead after max_attempts while the others go done") {
+  Fixture f;
+  f.ingest(25);
+  const eth::Address bad = f.claims[3].wallet;
+  f.sink.reject_when([&](const Claim& c) -> std::optional<std::string> {
+    if (c.wallet == bad) return "violates check constraint \"no_bad_wallet\"";
+    return std::nullopt;
+  });
+  ReplicatorConfig config = small_config();
+  Replicator r(*f.store, f.sink, f.clock, config, 4);
+
+  // The first batch holds the bad claim: the nine others are committed regardless.
+  StepResult s = r.step();
+  CHECK(s.replicated == 9);
+  CHECK(s.failed == 1);
+  CHECK(f.state_of(3) == ClaimState::kRetrying);
+  const Claim after_one = f.store->get(f.claims[3].key).value();
+  CHECK(after_one.attempts == 1);
+  CHECK(after_one.last_error.find("no_bad_wallet") != std::string::npos);
+  CHECK(after_one.next_attempt_at_ms - f.clock.now_ms() == config.backoff_initial_ms);
+  CHECK(f.sink.ledger(f.claims[3].key)->status == "retrying");
+
+  drain(f, r);
+  CHECK(f.state_of(3) == ClaimState::kDead);
+  CHECK(f.store->get(f.claims[3].key)->attempts == config.max_attempts);
+  CHECK(f.count(ClaimState::kDone) == 24);
+  CHECK(f.count(ClaimState::kDead) == 1);
+  CHECK(f.sink.ledger(f.claims[3].key)->status == "dead");
+  CHECK(f.sink.ledger(f.claims[3].key)->attempts == config.max_attempts);
+  CHECK(f.sink.ledger_count("done") == 24);
+  CHECK(r.status().dead == 1);
+  CHECK(r.status().claim_failures == config.max_attempts);
+  CHECK_FALSE(r.status().paused);  // a bad claim never pauses the replicator
+
+  // The operator fixes the cause and retries: the claim goes through.
+  f.sink.reject_when({});
+  REQUIRE(f.store->retry_dead(f.claims[3].key, f.clock.now_ms()).ok());
+  drain(f, r);
+  CHECK(f.state_of(3) == ClaimState::kDone);
+  CHECK(f.sink.ledger(f.claims[3].key)->status == "done");
+}
+
+TEST_CASE("per-claim and pause backoff stay within [initial, min(max, initial * 2^(n-1))]") {
+  Fixture f;
+  ReplicatorConfig config = small_config();
+  Replicator r(*f.store, f.sink, f.clock, config, 5);
+  for (std::uint32_t n = 1; n <= 12; ++n) {
+    const std::int64_t ceiling =
+        std::min<std::int64_t>(config.backoff_max_ms, config.backoff_initial_ms << (n - 1));
+    std::int64_t lo = ceiling, hi = 0;
+    for (int i = 0; i < 400; ++i) {
+      const std::int64_t d = r.backoff_ms(n);
+      REQUIRE(d >= config.backoff_initial_ms);
+      REQUIRE(d <= ceiling);
+      lo = std::min(lo, d);
+      hi = std::max(hi, d);
+    }
+    if (n > 1) {  // jittered across the whole interval, not a fixed delay
+      CHECK(lo < config.backoff_initial_ms + (ceiling - config.backoff_initial_ms) / 4);
+      CHECK(hi > ceiling - (ceiling - config.backoff_initial_ms) / 4);
+    }
+  }
+}
+
+TEST_CASE("revoking claims are revoked in the sink and marked revoked") {
+  Fixture f;
+  std::vector<store::BlockRecord> blocks;
+  std::vector<Claim> claims;
+  for (std::uint32_t n = 0; n < 12; ++n) {
+    claims.push_back(make_claim(n));
+    std::array<std::uint8_t, 32> h{};
+    h[0] = static_cast<std::uint8_t>(n + 1);
+    store::BlockRecord b;
+    b.number = 100 + n;
+    b.hash = eth::Hash32(h);
+    if (!blocks.empty()) b.parent_hash = blocks.back().hash;
+    blocks.push_back(b);
+    claims.back().block_hash = b.hash;
+  }
+  f.claims = claims;
+  REQUIRE(f.store->commit_range({100, 111}, blocks, claims, f.clock.now_ms()).ok());
+  Replicator r(*f.store, f.sink, f.clock, small_config(), 6);
+  drain(f, r);
+  REQUIRE(f.count(ClaimState::kDone) == 12);
+  REQUIRE(f.sink.memberships().size() == 12);
+
+  // Blocks 106..111 leave the chain after replication: their claims become revoking.
+  auto rolled = f.store->rollback_to(105, f.clock.now_ms());
+  REQUIRE(rolled.ok());
+  REQUIRE(rolled->revoking == 6);
+  drain(f, r);
+  CHECK(f.count(ClaimState::kRevoked) == 6);
+  CHECK(f.count(ClaimState::kDone) == 6);
+  CHECK(f.sink.revoke_calls() >= 1);
+  CHECK(f.sink.memberships().size() == 6);
+  CHECK(f.sink.ledger_count("revoked") == 6);
+  CHECK(r.status().revoked == 6);
+  for (std::uint32_t n = 6; n < 12; ++n) CHECK(f.state_of(n) == ClaimState::kRevoked);
+}
+
+TEST_CASE("a crash between the sink commit and mark_replicated replays harmlessly") {
+  Fixture f;
+  f.ingest(8);
+  struct Crash : std::runtime_error {
+    Crash() : std::runtime_error("crash after sink commit") {}
+  };
+  f.sink.on_commit([] { throw Crash(); });
+  {
+    Replicator r(*f.store, f.sink, f.clock, small_config(), 7);
+    CHECK_THROWS_AS(r.step(), Crash);  // the process "dies" right after the sink commit
+  }
+  f.sink.on_commit({});
+  CHECK(f.sink.ledger_count("done") == 8);  // the sink has it all ...
+  f.reopen();                               // ... the reopened store still says pending
+  CHECK(f.count(ClaimState::kPending) == 8);
+
+  Replicator restarted(*f.store, f.sink, f.clock, small_config(), 8);
+  drain(f, restarted);
+  CHECK(f.count(ClaimState::kDone) == 8);
+  for (const auto& [key, commits] : f.sink.apply_commits()) CHECK(commits == 2);  // replayed
+  CHECK(f.sink.memberships().size() == 8);  // ... without duplicating anything
+  CHECK(f.sink.ledger_count("done") == 8);
+  for (std::uint32_t n = 0; n < 8; ++n) CHECK(f.store->get(f.claims[n].key)->attempts == 0);
+}
+
+TEST_CASE("run() waits without spinning, wakes on notify, and stops promptly") {
+  Fixture f;
+  SystemClock clock;
+  ReplicatorConfig config = small_config();
+  config.idle_poll_ms = 3'000;  // notify() wakes it sooner (a notify racing the sleep waits this long)
+  config.backoff_initial_ms = 200;
+  config.backoff_max_ms = 400;
+  Replicator r(*f.store, f.sink, clock, config, 9);
+  StopFlag stop;
+  std::thread worker([&] { r.run(stop); });
+
+  f.ingest(15);
+  stop.notify();
+  CHECK(testing::wait_until([&] { return f.count(ClaimState::kDone) == 15; },
+                            std::chrono::seconds(10)));
+
+  // During an outage it probes once per pause (200..400 ms), not in a loop.
+  f.sink.set_down(true);
+  for (std::uint32_t n = 100; n < 110; ++n) {
+    f.claims.push_back(make_claim(n));
+    REQUIRE(f.store->ingest(f.claims.back(), clock.now_ms()).ok());
+  }
+  stop.notify();
+  CHECK(testing::wait_until([&] { return r.status().paused; }, std::chrono::seconds(10)));
+  const std::size_t pings_before = f.sink.ping_calls();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1'200));  // measuring a rate, not waiting
+  const std::size_t pings = f.sink.ping_calls() - pings_before;
+  CHECK(pings >= 2);
+  CHECK(pings <= 7);
+
+  f.sink.set_down(false);
+  CHECK(testing::wait_until([&] { return f.count(ClaimState::kDone) == 25; },
+                            std::chrono::seconds(10)));
+
+  const auto t0 = std::chrono::steady_clock::now();
+  stop.request_stop();
+  worker.join();
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
+}

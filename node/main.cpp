@@ -70,10 +70,10 @@ int main(int argc, char** argv) {
   try {
     return claimsync::node::run(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const std::exception& e) {
-    claimsync::log_error("internal error", {{"error", e.what()},
+    claimsync::log_error("internal_error", {{"error", e.what()},
                                             {"next", "this is a bug: report it with this line"}});
   } catch (...) {
-    claimsync::log_error("internal error", {{"error", "unknown exception"},
+    claimsync::log_error("internal_error", {{"error", "unknown exception"},
                                             {"next", "this is a bug: report it with this line"}});
   }
   return claimsync::node::kExitInternal;

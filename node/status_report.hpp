@@ -1,0 +1,66 @@
+// StatusReport: what `claimsync status` shows, the same figures whether the node is running
+// (read from the snapshot the running node writes) or stopped (read from the store and
+// probed live).
+//
+// JSON form (`claimsync status --json`), stable for scripts and tests:
+// {
+//   "node":   {"running": bool, "snapshot_age_ms": int|null, "pid": int|null},
+//   "chain":  {"chain_id": int, "contract": "0x..", "head": int|null, "target": int|null,
+//              "checkpoint": int|null, "lag_blocks": int|null, "rpc_reachable": bool|null,
+//              "follower_error": str},
+//   "ranges": {"scanned": [[from,to],...], "holes": [[from,to],...]},
+//   "claims": {"pending": n, "retrying": n, "done": n, "dead": n, "orphaned": n,
+//              "revoking": n, "revoked": n, "total": n,
+//              "oldest_pending_age_s": int|null},
+//   "db":     {"reachable": bool|null, "error": str, "paused": bool},
+//   "last_error": str,
+//   "caught_up": bool   // checkpoint >= target, no hole below it, nothing
+//                       // pending/retrying/revoking
+// }
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/node_store.hpp"
+
+namespace claimsync::node {
+
+struct StatusReport {
+  bool running = false;
+  std::optional<std::int64_t> snapshot_age_ms;
+  std::optional<std::int64_t> pid;
+
+  std::uint64_t chain_id = 0;
+  std::string contract;
+  std::optional<std::uint64_t> head;
+  std::optional<std::uint64_t> target;
+  std::optional<std::uint64_t> checkpoint;
+  std::optional<bool> rpc_reachable;
+  std::string follower_error;
+
+  std::vector<store::BlockRange> scanned;
+  std::vector<store::BlockRange> holes;
+
+  store::StateCounters counters;
+  std::optional<std::int64_t> oldest_pending_age_s;
+
+  std::optional<bool> db_reachable;
+  std::string db_error;
+  bool db_paused = false;
+
+  std::string last_error;
+
+  std::optional<std::uint64_t> lag_blocks() const;
+  bool caught_up() const;
+
+  nlohmann::json to_json() const;
+  static StatusReport from_json(const nlohmann::json& j);  // throws nlohmann errors on bad input
+  std::string to_text() const;  // human-readable, for the terminal
+};
+
+}  // namespace claimsync::node

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "rpc/backoff.hpp"
 #include "rpc/logging.hpp"
 #include "storage/claim_transitions.hpp"
 
@@ -46,12 +47,12 @@ Replicator::Replicator(store::NodeStore& store, store::MembershipSink& sink, Clo
 }
 
 std::int64_t Replicator::backoff_ms(std::uint32_t n) {
-  std::int64_t ceiling = config_.backoff_initial_ms;
-  for (std::uint32_t i = 1; i < n && ceiling < config_.backoff_max_ms; ++i) {
-    ceiling = std::min(config_.backoff_max_ms, ceiling * 2);
-  }
-  std::uniform_int_distribution<std::int64_t> pick(config_.backoff_initial_ms, ceiling);
-  return pick(rng_);
+  // Full jitter (rpc/backoff.hpp) above a floor of backoff_initial_ms: the spread keeps
+  // retries apart, the floor keeps a flapping database from being probed in a hot loop.
+  const std::int64_t floor = config_.backoff_initial_ms;
+  const BackoffPolicy above_floor{floor, config_.backoff_max_ms - floor};
+  const std::uint32_t attempt = n > 0 ? n - 1 : 0;
+  return std::min(config_.backoff_max_ms, floor + full_jitter_delay(attempt, above_floor, rng_));
 }
 
 StepResult Replicator::step() {

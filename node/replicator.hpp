@@ -89,9 +89,10 @@ class Replicator {
 
   ReplicatorStatus status() const;
 
-  // The pause after `failures` consecutive whole-call failures (>= 1), or the retry delay
-  // of a claim after `attempts` failures: uniform in [initial, min(max, initial * 2^(n-1))]
-  // (full jitter above the floor, so a flapping database is never hammered).
+  // The pause after `n` consecutive whole-call failures (n >= 1), or the retry delay of a
+  // claim after its n-th failure: backoff_initial_ms plus full jitter, i.e. uniform in
+  // [initial, min(max, initial + initial * 2^(n-1))]. The floor keeps a flapping
+  // database from being probed in a hot loop.
   std::int64_t backoff_ms(std::uint32_t n);
 
  private:

@@ -140,7 +140,8 @@ TEST_CASE("an outage pauses everything, spends no attempt, and resumes on reconn
   REQUIRE(s.kind == StepKind::kPaused);
   REQUIRE(s.wake_at_ms);
   const std::int64_t first_pause = *s.wake_at_ms - f.clock.now_ms();
-  CHECK(first_pause == config.backoff_initial_ms);  // ceiling of the first pause = floor
+  CHECK(first_pause >= config.backoff_initial_ms);
+  CHECK(first_pause <= 2 * config.backoff_initial_ms);
 
   // Before the pause ends, steps touch neither the sink nor the outbox.
   const std::size_t calls_before = f.sink.apply_calls() + f.sink.ping_calls();
@@ -209,7 +210,8 @@ TEST_CASE("a claim-specific failure goes dead after max_attempts while the other
   const Claim after_one = f.store->get(f.claims[3].key).value();
   CHECK(after_one.attempts == 1);
   CHECK(after_one.last_error.find("no_bad_wallet") != std::string::npos);
-  CHECK(after_one.next_attempt_at_ms - f.clock.now_ms() == config.backoff_initial_ms);
+  CHECK(after_one.next_attempt_at_ms - f.clock.now_ms() >= config.backoff_initial_ms);
+  CHECK(after_one.next_attempt_at_ms - f.clock.now_ms() <= 2 * config.backoff_initial_ms);
   CHECK(f.sink.ledger(f.claims[3].key)->status == "retrying");
 
   drain(f, r);
@@ -232,13 +234,13 @@ TEST_CASE("a claim-specific failure goes dead after max_attempts while the other
   CHECK(f.sink.ledger(f.claims[3].key)->status == "done");
 }
 
-TEST_CASE("per-claim and pause backoff stay within [initial, min(max, initial * 2^(n-1))]") {
+TEST_CASE("backoff is initial plus full jitter: within [initial, min(max, initial + initial * 2^(n-1))]") {
   Fixture f;
   ReplicatorConfig config = small_config();
   Replicator r(*f.store, f.sink, f.clock, config, 5);
   for (std::uint32_t n = 1; n <= 12; ++n) {
-    const std::int64_t ceiling =
-        std::min<std::int64_t>(config.backoff_max_ms, config.backoff_initial_ms << (n - 1));
+    const std::int64_t ceiling = std::min<std::int64_t>(
+        config.backoff_max_ms, config.backoff_initial_ms + (config.backoff_initial_ms << (n - 1)));
     std::int64_t lo = ceiling, hi = 0;
     for (int i = 0; i < 400; ++i) {
       const std::int64_t d = r.backoff_ms(n);
@@ -247,7 +249,7 @@ TEST_CASE("per-claim and pause backoff stay within [initial, min(max, initial * 
       lo = std::min(lo, d);
       hi = std::max(hi, d);
     }
-    if (n > 1) {  // jittered across the whole interval, not a fixed delay
+    {  // jittered across the whole interval, not a fixed delay
       CHECK(lo < config.backoff_initial_ms + (ceiling - config.backoff_initial_ms) / 4);
       CHECK(hi > ceiling - (ceiling - config.backoff_initial_ms) / 4);
     }

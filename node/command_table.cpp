@@ -8,6 +8,7 @@ const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
       {"version", "print the claimsync version", cmd_version},
       {"config", "check a config file and print the effective configuration", cmd_config},
+      {"claims", "list, show and retry claims of the outbox (offline)", cmd_claims},
   };
   return table;
 }

@@ -1,8 +1,8 @@
 // Replicator against the real RocksDB NodeStore (in a temp dir) and a scripted FakeSink,
 // driven step by step with a ManualClock: no sleeps, no threads, same result every run.
+// Only the last case runs run() on a thread with the system clock (waking and stopping).
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <stdexcept>
 #include <thread>
 
@@ -10,6 +10,7 @@
 #include "storage/node_store.hpp"
 #include "tests/support/fake_sink.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/synthetic_claims.hpp"
 
 namespace {
 
@@ -22,37 +23,7 @@ using store::Claim;
 using store::ClaimKey;
 using store::ClaimState;
 using testing::FakeSink;
-
-constexpr std::uint64_t kChain = 42161;
-
-eth::Address wallet_no(std::uint32_t n) {
-  std::array<std::uint8_t, 20> b{};
-  b[0] = 0xab;
-  b[16] = static_cast<std::uint8_t>(n >> 24);
-  b[17] = static_cast<std::uint8_t>(n >> 16);
-  b[18] = static_cast<std::uint8_t>(n >> 8);
-  b[19] = static_cast<std::uint8_t>(n);
-  return eth::Address(b);
-}
-
-// Claim number n: its own tx, in block 100 + n, wallet n, level 1 + n % 19.
-Claim make_claim(std::uint32_t n) {
-  std::array<std::uint8_t, 32> tx{};
-  tx[0] = 0x77;
-  tx[28] = static_cast<std::uint8_t>(n >> 24);
-  tx[29] = static_cast<std::uint8_t>(n >> 16);
-  tx[30] = static_cast<std::uint8_t>(n >> 8);
-  tx[31] = static_cast<std::uint8_t>(n);
-  Claim c;
-  c.key = ClaimKey{kChain, eth::Hash32(tx), n % 7, 0};
-  c.wallet = wallet_no(n);
-  c.level = 1 + n % 19;
-  c.amount = eth::U256(1);
-  c.block_number = 100 + n;
-  c.block_time = 1'700'000'000 + n;
-  c.sources = store::kSourceScan;
-  return c;
-}
+using testing::synthetic_claim;
 
 ReplicatorConfig small_config() {
   ReplicatorConfig config;
@@ -75,18 +46,14 @@ struct Fixture {
 
   void reopen() {
     store.reset();
-    store::StoreIdentity id;
-    id.chain_id = kChain;
-    id.contract = wallet_no(0xc0ffee);
-    id.start_block = 100;
-    auto opened = store::NodeStore::open(dir.file("store"), id);
+    auto opened = store::NodeStore::open(dir.file("store"), testing::synthetic_identity());
     REQUIRE(opened.ok());
     store = std::move(opened.value());
   }
 
   void ingest(std::uint32_t count) {
     for (std::uint32_t n = 0; n < count; ++n) {
-      claims.push_back(make_claim(n));
+      claims.push_back(synthetic_claim(n));
       REQUIRE(store->ingest(claims.back(), clock.now_ms()).ok());
     }
   }
@@ -261,15 +228,12 @@ TEST_CASE("revoking claims are revoked in the sink and marked revoked") {
   std::vector<store::BlockRecord> blocks;
   std::vector<Claim> claims;
   for (std::uint32_t n = 0; n < 12; ++n) {
-    claims.push_back(make_claim(n));
-    std::array<std::uint8_t, 32> h{};
-    h[0] = static_cast<std::uint8_t>(n + 1);
+    claims.push_back(synthetic_claim(n));
     store::BlockRecord b;
-    b.number = 100 + n;
-    b.hash = eth::Hash32(h);
+    b.number = claims.back().block_number;
+    b.hash = claims.back().block_hash;
     if (!blocks.empty()) b.parent_hash = blocks.back().hash;
     blocks.push_back(b);
-    claims.back().block_hash = b.hash;
   }
   f.claims = claims;
   REQUIRE(f.store->commit_range({100, 111}, blocks, claims, f.clock.now_ms()).ok());
@@ -336,7 +300,7 @@ TEST_CASE("run() waits without spinning, wakes on notify, and stops promptly") {
   // During an outage it probes once per pause (200..400 ms), not in a loop.
   f.sink.set_down(true);
   for (std::uint32_t n = 100; n < 110; ++n) {
-    f.claims.push_back(make_claim(n));
+    f.claims.push_back(synthetic_claim(n));
     REQUIRE(f.store->ingest(f.claims.back(), clock.now_ms()).ok());
   }
   stop.notify();

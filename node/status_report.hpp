@@ -64,3 +64,11 @@ struct StatusReport {
 };
 
 }  // namespace claimsync::node
+
+namespace claimsync::node {
+
+// The parts of a report the store knows: checkpoint, scanned ranges and holes below the
+// highest scanned block, counters, oldest pending age, the identity. `now_ms` dates ages.
+StatusReport store_status(const store::NodeStore& store, std::int64_t now_ms);
+
+}  // namespace claimsync::node

@@ -1,0 +1,169 @@
+#include "node/daemon.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "node/chain_factory.hpp"
+#include "node/follower.hpp"
+#include "node/lazy_sink.hpp"
+#include "node/replicator.hpp"
+#include "rpc/logging.hpp"
+#include "storage/node_store.hpp"
+
+namespace claimsync::node {
+namespace {
+
+store::StoreIdentity identity_of(const Config& config) {
+  return {config.chain.chain_id, config.chain.contract, config.chain.start_block};
+}
+
+// A thread that records when its body has returned, so shutdown can wait with a deadline.
+class Worker {
+ public:
+  template <typename Fn>
+  explicit Worker(Fn fn) : thread_([this, fn]() mutable {
+      fn();
+      done_.store(true);
+    }) {}
+  ~Worker() {
+    if (thread_.joinable()) thread_.join();
+  }
+  bool done() const { return done_.load(); }
+  // Joins if the body returned within `ms`; false (still running) otherwise.
+  bool join_within(std::int64_t ms, const StopFlag& stop) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (!done() && std::chrono::steady_clock::now() < end) stop.wait_for_ms(50);
+    if (!done()) return false;
+    thread_.join();
+    return true;
+  }
+  void detach() { thread_.detach(); }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+StatusReport live_report(const store::NodeStore& store, const Follower& follower,
+                         const Replicator& replicator, std::int64_t now_ms) {
+  StatusReport r = store_status(store, now_ms);
+  r.running = true;
+  r.pid = static_cast<std::int64_t>(::getpid());
+  r.snapshot_age_ms = 0;
+  const FollowerStatus f = follower.status();
+  r.head = f.head;
+  r.target = f.target;
+  if (f.target || f.consecutive_failures > 0) r.rpc_reachable = f.consecutive_failures == 0;
+  r.follower_error = f.last_error;
+  const ReplicatorStatus rep = replicator.status();
+  r.db_paused = rep.paused;
+  if (rep.paused) {
+    r.db_reachable = false;
+  } else if (rep.last_success_at_ms > 0) {
+    r.db_reachable = true;
+  }
+  if (rep.paused) r.db_error = rep.last_error;
+  // The freshest error of either side is what the operator most needs to see.
+  if (!rep.last_error.empty() && rep.last_error_at_ms > 0) r.last_error = rep.last_error;
+  if (!f.last_error.empty() && f.stopped_on_error) r.last_error = f.last_error;
+  return r;
+}
+
+// Written to a temporary file and renamed: a reader sees the old or the new snapshot.
+void write_snapshot(const std::string& path, const StatusReport& report) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return;  // the data dir vanished; the store will fail loudly on its own
+    out << report.to_json().dump() << "\n";
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+}
+
+// `claimsync status` on a stopped node holds the store's lock for a moment; a node started
+// in that moment waits for it (bounded) instead of failing.
+Result<std::unique_ptr<store::NodeStore>> open_store(const Config& config, const StopFlag& stop) {
+  constexpr int kAttempts = 25;  // 25 x 200 ms
+  for (int i = 1;; ++i) {
+    auto store = store::NodeStore::open(config.storage.data_dir, identity_of(config));
+    if (store.ok() || store.status().code() != ErrorCode::kFailedPrecondition || i == kAttempts)
+      return store;
+    if (stop.wait_for_ms(200)) return store;
+  }
+}
+
+}  // namespace
+
+std::string status_snapshot_path(const Config& config) {
+  return config.storage.data_dir + "/status.json";
+}
+
+int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& stop) {
+  SystemClock clock;
+  auto store = open_store(config, stop);
+  if (!store.ok()) {
+    log_error("store_open_failed",
+              {{"data_dir", config.storage.data_dir},
+               {"error", store.status().to_string()},
+               {"next", "is another claimsync running on this data dir, or does it belong to "
+                        "another chain/contract? use a separate storage.data_dir"}});
+    return 1;
+  }
+  auto chain = open_chain_source(config, clock, &stop);
+  if (!chain.ok()) {
+    log_error("chain_config_invalid", {{"error", chain.status().to_string()},
+                                       {"next", "fix chain.rpc_urls in the config"}});
+    return 2;
+  }
+  LazySink sink(config.sink.url, options.migrate);
+  Follower follower(**chain, **store, clock, follower_options(config));
+  Replicator replicator(**store, sink, clock, config.replicator);
+  log_info("node_started", {{"chain_id", config.chain.chain_id},
+                            {"contract", config.chain.contract.checksummed()},
+                            {"data_dir", config.storage.data_dir},
+                            {"sink", mask_url(config.sink.url)},
+                            {"checkpoint", (*store)->checkpoint() ? std::to_string(*(*store)->checkpoint()) : "none"}});
+
+  Status follower_result;
+  Worker follower_thread([&] {
+    Status st = follower.run(stop);
+    if (!st.ok()) {
+      follower_result = st;
+      log_error("node_stopping", {{"reason", "follower stopped the line"}, {"error", st.to_string()}});
+      stop.request_stop();
+    }
+  });
+  Worker replicator_thread([&] { replicator.run(stop); });
+
+  const std::string snapshot = status_snapshot_path(config);
+  while (!stop.stop_requested()) {
+    write_snapshot(snapshot, live_report(**store, follower, replicator, clock.now_ms()));
+    stop.wait_for_ms(options.snapshot_interval_ms);
+  }
+  log_info("node_stopping", {{"reason", "stop requested"},
+                             {"next", "finishing the work in flight"}});
+  const bool joined = follower_thread.join_within(options.shutdown_timeout_ms, stop) &&
+                      replicator_thread.join_within(options.shutdown_timeout_ms, stop);
+  if (!joined) {
+    log_error("shutdown_forced", {{"timeout_ms", options.shutdown_timeout_ms},
+                                  {"next", "nothing is lost: every store write is synced; "
+                                           "the work in flight is redone at the next start"}});
+    std::fflush(nullptr);
+    std::_Exit(1);  // threads still hold references into this frame; do not unwind
+  }
+  StatusReport final_report = live_report(**store, follower, replicator, clock.now_ms());
+  final_report.running = false;
+  write_snapshot(snapshot, final_report);
+  log_info("node_stopped", {{"checkpoint", final_report.checkpoint ? std::to_string(*final_report.checkpoint) : "none"},
+                            {"pending", final_report.counters.of(store::ClaimState::kPending)},
+                            {"done", final_report.counters.of(store::ClaimState::kDone)}});
+  return follower_result.ok() ? 0 : 1;
+}
+
+}  // namespace claimsync::node

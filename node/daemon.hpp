@@ -1,0 +1,39 @@
+// Daemon: `claimsync run`. Wires the store, the chain client, the sink, the follower and
+// the replicator, runs them on two threads until stopped, and publishes a status snapshot.
+//
+// Contract:
+//   * Starts with the database down (the replicator waits and retries; LazySink) and with
+//     the RPC down (the follower waits and says so). Refuses to start, exit 1, when the
+//     data dir belongs to another chain/contract or is locked by another process.
+//   * On stop (SIGINT/SIGTERM → StopFlag) each thread finishes its unit of work in flight
+//     (a range commit, a replication batch); every store write is already synced. Returns
+//     within `shutdown_timeout_ms` or logs and returns anyway (nothing is lost: state on
+//     disk is always a committed state).
+//   * A stop-the-line follower error (deep reorg, undecodable log, wrong chain) stops the
+//     node with exit 1 after the replicator finishes its batch; the log says what to do.
+//   * Every `snapshot_interval_ms` it writes <data_dir>/status.json (atomically) for
+//     `claimsync status` while the node holds the store's lock.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "node/config.hpp"
+#include "node/status_report.hpp"
+#include "rpc/clock.hpp"
+
+namespace claimsync::node {
+
+struct DaemonOptions {
+  bool migrate = true;  // apply pending migrations when the sink (re)connects
+  std::int64_t snapshot_interval_ms = 1000;
+  std::int64_t shutdown_timeout_ms = 30'000;
+};
+
+// Runs until `stop` is requested or the follower stops the line. Returns the exit code.
+int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& stop);
+
+// The snapshot file `claimsync status` reads while the node runs.
+std::string status_snapshot_path(const Config& config);
+
+}  // namespace claimsync::node

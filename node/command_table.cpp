@@ -8,6 +8,8 @@ const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
       {"version", "print the claimsync version", cmd_version},
       {"config", "check a config file and print the effective configuration", cmd_config},
+      {"run", "run the node: follow the chain and replicate claims until stopped", cmd_run},
+      {"status", "show progress, holes, claims by state and errors (running or stopped)", cmd_status},
       {"claims", "list, show and retry claims of the outbox (offline)", cmd_claims},
   };
   return table;

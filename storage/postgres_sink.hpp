@@ -1,0 +1,70 @@
+// PostgresSink: MembershipSink over libpq (contract in storage/membership_sink.hpp).
+//
+// How it keeps the contract:
+//   * apply(): ONE prepared statement per call, in autocommit (so one round trip and one
+//     transaction): the claims go in as 16 array parameters, unnest()ed, and data-modifying
+//     CTEs upsert claim_sync_queue, users, members and membership. Rows are deduplicated
+//     per conflict key inside the statement, and every conflict rule is a min/max, so any
+//     order or repetition of claims yields the same tables:
+//       ledger      insert; on conflict set 'done' unless already 'done'
+//       users       insert if absent; referrer set only while NULL
+//       members     insert if absent; current_level = GREATEST, activated_at = LEAST,
+//                   referrer set only while NULL
+//       membership  insert if absent; on conflict keep the earliest (activated_at,
+//                   claim_key) among the claims that created it (rows with a NULL
+//                   claim_key were not created by claimsync and are never taken over)
+//     A level > 1 claim for a wallet without level 1 still creates the users and members
+//     rows (otherwise the result would depend on the order claims arrive in).
+//   * revoke(): one transaction: ledger rows 'revoked'; each membership row created by a
+//     revoked claim is handed to the earliest other 'done' claim of the same wallet and
+//     level, or deleted when there is none; then members.current_level = max(remaining
+//     nft_level) (0 when none) and activated_at = min(remaining) for the wallets touched.
+//     users / members rows are kept (the application may hang its own data on them).
+//   * A claim-specific error (SQLSTATE classes 22, 23, P0, ...) makes the call redo the
+//     batch in one transaction claim by claim under SAVEPOINTs: failing claims are
+//     reported in `rejected`, the others committed. An availability error returns
+//     kUnavailable with nothing committed (a lost COMMIT may still have landed; replaying
+//     it is harmless). The connection is re-established on the next call.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "storage/membership_sink.hpp"
+#include "storage/pg_connection.hpp"
+
+namespace claimsync::store {
+
+class PostgresSink final : public MembershipSink {
+ public:
+  // Connects (kUnavailable when the server cannot be reached). Does not migrate.
+  static Result<std::unique_ptr<PostgresSink>> open(const std::string& url);
+  explicit PostgresSink(PgConnection conn) : conn_(std::move(conn)) {}
+
+  Status ping() override;
+  SinkResult apply(const std::vector<Claim>& claims) override;
+  SinkResult revoke(const std::vector<Claim>& claims) override;
+  Status record(const std::vector<LedgerUpdate>& updates) override;
+
+  PgConnection& connection() { return conn_; }
+
+ private:
+  using Step = std::function<Status(std::span<const Claim>)>;
+
+  // Reconnects a lost connection and prepares the statements once per connection.
+  Status ensure_ready();
+  // Runs `step` over all claims (in a transaction unless `atomic_step`); on a
+  // claim-specific failure, redoes it claim by claim under savepoints.
+  SinkResult run_isolated(const std::vector<Claim>& claims, const Step& step, bool atomic_step);
+  Status in_transaction(const std::function<Status()>& body);
+  Status apply_step(std::span<const Claim> claims);
+  Status revoke_step(std::span<const Claim> claims);
+
+  PgConnection conn_;
+  bool prepared_ = false;
+};
+
+}  // namespace claimsync::store

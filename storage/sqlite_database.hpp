@@ -1,0 +1,44 @@
+// SQLite plumbing shared by the SQLite sink and the migration runner: opening a membership
+// database file with the settings the sink relies on, and turning SQLiteCpp's exceptions
+// into classified Status values (the same classes as storage/pg_connection.hpp):
+//
+//   kUnavailable        SQLITE_BUSY / LOCKED (another writer held the lock past the busy
+//                       timeout), IOERR, FULL, CANTOPEN, NOMEM, READONLY, PROTOCOL
+//   kCorruption         SQLITE_CORRUPT, NOTADB
+//   kFailedPrecondition SQLITE_ERROR (no such table / column: the schema is broken), SCHEMA
+//   kInvalidArgument    SQLITE_CONSTRAINT (incl. RAISE() in triggers), MISMATCH, TOOBIG,
+//                       RANGE and anything else: the data of a claim
+#pragma once
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "rpc/status.hpp"
+
+namespace claimsync::store {
+
+// Opens (creating if absent) the file with foreign keys on, WAL journal, synchronous=FULL
+// (a committed claim survives power loss: the node records `done` only after the commit)
+// and a busy timeout, so concurrent writers wait instead of failing at once.
+Result<std::unique_ptr<SQLite::Database>> open_sqlite_database(
+    const std::string& path, std::chrono::milliseconds busy_timeout = std::chrono::milliseconds(10'000));
+
+// The classification above for a SQLite primary result code.
+ErrorCode classify_sqlite_error(int sqlite_code);
+
+// Runs `fn`, converting a SQLite::Exception into a classified Status prefixed by `what`.
+template <typename Fn>
+Status sqlite_call(const std::string& what, Fn&& fn) {
+  try {
+    std::forward<Fn>(fn)();
+    return {};
+  } catch (const SQLite::Exception& e) {
+    return error(classify_sqlite_error(e.getErrorCode()), "sqlite: " + what + ": " + e.what());
+  }
+}
+
+}  // namespace claimsync::store

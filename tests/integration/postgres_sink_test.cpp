@@ -1,0 +1,180 @@
+// PostgresSink against a real, throwaway PostgreSQL 15 cluster (tests/support/pg_cluster):
+// the MembershipSink contract (shared checks in tests/support/sink_conformance.hpp) plus
+// what only a server can do (outages, existing tables, out-of-range data).
+#include <catch2/catch.hpp>
+
+#include "storage/membership_sink.hpp"
+#include "storage/postgres_sink.hpp"
+#include "tests/support/pg_cluster.hpp"
+#include "tests/support/sink_conformance.hpp"
+
+namespace claimsync::testing {
+namespace {
+
+SinkHarness pg_harness(PgCluster& pg) {
+  SinkHarness h;
+  h.open_fresh = [&pg](const std::string& db) {
+    pg.create_database(db);
+    auto sink = store::open_sink(pg.url(db), /*migrate=*/true);
+    INFO(sink.status().to_string());
+    REQUIRE(sink.ok());
+    return std::move(sink).value();
+  };
+  h.query = [&pg](const std::string& db, const std::string& sql) {
+    SqlRows rows;
+    for (const PgRow& r : pg.query(sql, {}, db)) {
+      std::vector<std::string> row;
+      for (const auto& v : r) row.push_back(v.value_or("\\N"));
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  };
+  h.exec = [&pg](const std::string& db, const std::string& sql) { pg.exec(sql, {}, db); };
+  h.reject_wallet_sql = [](const std::string& wallet) {
+    return "CREATE FUNCTION reject_wallet() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+           "IF NEW.wallet_address = '" + wallet + "' THEN RAISE EXCEPTION 'rejected by test trigger'; "
+           "END IF; RETURN NEW; END $$; "
+           "CREATE TRIGGER reject_wallet BEFORE INSERT OR UPDATE ON membership "
+           "FOR EACH ROW EXECUTE FUNCTION reject_wallet();";
+  };
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("PgCluster: create, query, stop, start again", "[pg]") {
+  PgCluster pg;
+  CHECK(pg.scalar("SELECT 1+1") == "2");
+  pg.exec("CREATE TABLE t(a int, b text)");
+  pg.exec("INSERT INTO t VALUES ($1, $2)", {"1", "x'; DROP TABLE t; --"});
+  CHECK(pg.dump_table("t") == "1|x'; DROP TABLE t; --\n");
+  pg.stop();
+  CHECK_THROWS(pg.scalar("SELECT 1"));
+  pg.start();
+  CHECK(pg.scalar("SELECT count(*) FROM t") == "1");
+  pg.kill();
+  CHECK_THROWS(pg.scalar("SELECT 1"));
+  pg.start();
+  CHECK(pg.scalar("SELECT b FROM t") == "x'; DROP TABLE t; --");
+}
+
+TEST_CASE("postgres sink: schema and views", "[pg][sink]") {
+  PgCluster pg;
+  check_schema(pg_harness(pg));
+}
+
+TEST_CASE("postgres sink: idempotent and order-independent", "[pg][sink]") {
+  PgCluster pg;
+  check_idempotent_and_commutative(pg_harness(pg));
+}
+
+TEST_CASE("postgres sink: level, activation and referrer rules", "[pg][sink]") {
+  PgCluster pg;
+  check_level_rules(pg_harness(pg));
+}
+
+TEST_CASE("postgres sink: revocation removes what the claim created", "[pg][sink]") {
+  PgCluster pg;
+  check_revocation(pg_harness(pg));
+}
+
+TEST_CASE("postgres sink: a failing claim does not block the others", "[pg][sink]") {
+  PgCluster pg;
+  check_claim_failure_isolated(pg_harness(pg));
+}
+
+TEST_CASE("postgres sink: SQL metacharacters are stored literally", "[pg][sink]") {
+  PgCluster pg;
+  check_literal_strings(pg_harness(pg));
+}
+
+TEST_CASE("postgres sink: record mirrors states without touching membership", "[pg][sink]") {
+  PgCluster pg;
+  check_record(pg_harness(pg));
+}
+
+TEST_CASE("postgres sink: out-of-range data is a claim-specific rejection", "[pg][sink]") {
+  PgCluster pg;
+  const SinkHarness h = pg_harness(pg);
+  auto sink = h.open_fresh("range");
+  std::vector<store::Claim> claims = make_claims(20);
+  claims[4].level = 3'000'000'000u;  // beyond integer: SQLSTATE 22003
+  const store::SinkResult r = sink->apply(claims);
+  INFO(r.status.to_string());
+  REQUIRE(r.status.ok());
+  REQUIRE(r.rejected.size() == 1);
+  CHECK(r.rejected[0].key == claims[4].key);
+  CHECK(r.rejected[0].error.find("22003") != std::string::npos);
+  CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue", {}, "range") == "19");
+}
+
+TEST_CASE("postgres sink: database down is kUnavailable, nothing committed, then recovers",
+          "[pg][sink]") {
+  PgCluster pg;
+  const SinkHarness h = pg_harness(pg);
+  auto sink = h.open_fresh("outage");
+  REQUIRE(sink->apply(make_claims(10)).status.ok());
+  pg.stop();
+  CHECK(sink->ping().code() == ErrorCode::kUnavailable);
+  const store::SinkResult down = sink->apply(make_claims(30));
+  CHECK(down.status.code() == ErrorCode::kUnavailable);
+  CHECK(down.rejected.empty());
+  CHECK(sink->revoke(make_claims(3)).status.code() == ErrorCode::kUnavailable);
+  pg.start();
+  CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue", {}, "outage") == "10");
+  // The same sink reconnects by itself.
+  const store::SinkResult up = sink->apply(make_claims(30));
+  INFO(up.status.to_string());
+  CHECK(up.status.ok());
+  CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue", {}, "outage") == "30");
+  pg.kill();  // a crash, not a clean shutdown
+  CHECK(sink->apply(make_claims(40)).status.code() == ErrorCode::kUnavailable);
+  pg.start();
+  CHECK(sink->apply(make_claims(40)).status.ok());
+  CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue", {}, "outage") == "40");
+}
+
+TEST_CASE("postgres sink: unreachable server at open is kUnavailable", "[pg][sink]") {
+  const unsigned short port = free_loopback_port();
+  auto sink = store::open_sink("postgres://postgres:secret@127.0.0.1:" + std::to_string(port) + "/x", true);
+  REQUIRE_FALSE(sink.ok());
+  CHECK(sink.status().code() == ErrorCode::kUnavailable);
+  CHECK(sink.status().message().find("secret") == std::string::npos);
+}
+
+TEST_CASE("postgres sink: tables the application already has", "[pg][sink]") {
+  PgCluster pg;
+  // An application schema: surrogate keys, extra columns with defaults, varchar wallets,
+  // no claim columns yet.
+  pg.exec(
+      "CREATE TABLE users (id serial PRIMARY KEY, wallet_address varchar(42) NOT NULL UNIQUE,"
+      " username text NOT NULL DEFAULT 'anon', created_at timestamp DEFAULT now());"
+      "CREATE TABLE members (wallet_address varchar(42) PRIMARY KEY, current_level integer,"
+      " total_rewards numeric DEFAULT 0);"
+      "CREATE TABLE membership (id serial PRIMARY KEY, wallet_address varchar(42) NOT NULL,"
+      " nft_level integer NOT NULL, is_upgrade boolean DEFAULT false);"
+      "INSERT INTO users (wallet_address, username) VALUES "
+      " ('0xabcd000000000000000000000000000000000001', 'alice');"
+      "INSERT INTO members VALUES ('0xabcd000000000000000000000000000000000001', 2, 5);"
+      "INSERT INTO membership (wallet_address, nft_level) VALUES "
+      " ('0xabcd000000000000000000000000000000000001', 1),"
+      " ('0xabcd000000000000000000000000000000000001', 2);");
+  auto sink = store::open_sink(pg.url(), /*migrate=*/true);
+  INFO(sink.status().to_string());
+  REQUIRE(sink.ok());
+  const std::vector<store::Claim> claims = make_claims(120);
+  apply_all(**sink, claims, 50);
+  apply_all(**sink, claims, 50);
+  CHECK(pg.scalar("SELECT username FROM users WHERE wallet_address = "
+                  "'0xabcd000000000000000000000000000000000001'") == "alice");
+  CHECK(pg.scalar("SELECT count(*) FROM users") == "40");
+  // The application's own membership rows are kept (no claim_key), never taken over.
+  CHECK(pg.scalar("SELECT count(*) FROM membership WHERE claim_key IS NULL") == "2");
+  CHECK(pg.scalar("SELECT total_rewards FROM members WHERE wallet_address = "
+                  "'0xabcd000000000000000000000000000000000001'") == "5");
+  // Wallets must be lower-case from now on (checked for new rows).
+  CHECK_THROWS(pg.exec("INSERT INTO users (wallet_address) VALUES "
+                       "('0xABCD000000000000000000000000000000000009')"));
+}
+
+}  // namespace claimsync::testing

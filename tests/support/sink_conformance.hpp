@@ -1,0 +1,60 @@
+// The MembershipSink contract as executable checks, run against both sinks
+// (tests/integration/postgres_sink_test.cpp, tests/unit/sqlite_sink_test.cpp) and used by
+// bench/sink_bench.cpp for its data.
+//
+// A SinkHarness gives fresh, migrated databases by name and raw SQL access to them; the
+// check_* functions use Catch2 assertions, so they are called inside a TEST_CASE.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/claim.hpp"
+#include "storage/membership_sink.hpp"
+
+namespace claimsync::testing {
+
+using SqlRows = std::vector<std::vector<std::string>>;  // NULL as "\N"
+
+struct SinkHarness {
+  // A new empty database called `db`, migrated, and a sink on it.
+  std::function<std::unique_ptr<store::MembershipSink>(const std::string& db)> open_fresh;
+  std::function<SqlRows(const std::string& db, const std::string& sql)> query;
+  std::function<void(const std::string& db, const std::string& sql)> exec;
+  // SQL that makes inserting a membership row for `wallet` fail with an error raised by a
+  // trigger (a claim-specific failure).
+  std::function<std::string(const std::string& wallet)> reject_wallet_sql;
+};
+
+// Claim number `i` of a deterministic data set: `wallets` wallets, levels 1..`levels`,
+// several claims per (wallet, level) on purpose, block times spread so earliest-wins
+// matters; every 7th claim carries a referrer.
+store::Claim make_claim(std::uint64_t i, std::uint64_t wallets = 40, std::uint32_t levels = 5);
+std::vector<store::Claim> make_claims(std::uint64_t n, std::uint64_t wallets = 40,
+                                      std::uint32_t levels = 5);
+
+// users / members / membership / claim_sync_queue as text, ordered, without the columns
+// that hold the wall clock (created_at, updated_at, completed_at, revoked_at: only whether
+// they are set).
+struct SinkTables {
+  std::string users, members, membership, ledger;
+  bool operator==(const SinkTables&) const = default;
+};
+SinkTables dump_tables(const SinkHarness& h, const std::string& db);
+
+// Applies `claims` in batches of `batch` and REQUIREs a fully successful result.
+void apply_all(store::MembershipSink& sink, const std::vector<store::Claim>& claims,
+               std::size_t batch);
+
+void check_schema(const SinkHarness& h);
+void check_idempotent_and_commutative(const SinkHarness& h);
+void check_level_rules(const SinkHarness& h);
+void check_revocation(const SinkHarness& h);
+void check_claim_failure_isolated(const SinkHarness& h);
+void check_literal_strings(const SinkHarness& h);
+void check_record(const SinkHarness& h);
+
+}  // namespace claimsync::testing

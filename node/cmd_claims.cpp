@@ -61,8 +61,12 @@ nlohmann::json claim_json(const Claim& c) {
 }
 
 std::vector<std::string> claim_row(const Claim& c) {
-  return {c.key.to_string(), store::claim_state_name(c.state), c.wallet.lower_hex(),
-          std::to_string(c.level), std::to_string(c.block_number), std::to_string(c.attempts),
+  return {c.key.to_string(),
+          store::claim_state_name(c.state),
+          c.wallet.lower_hex(),
+          std::to_string(c.level),
+          std::to_string(c.block_number),
+          std::to_string(c.attempts),
           c.last_error};
 }
 
@@ -102,9 +106,8 @@ int cmd_claims_list(const std::vector<std::string>& args) {
   cl.options.add_options()("state", po::value<std::string>(&state_name)->value_name("STATE"),
                            "only claims in this state (e.g. dead)")(
       "limit", po::value<std::size_t>(&limit)->value_name("N")->default_value(kDefaultListLimit),
-      "print at most N claims")(
-      "after", po::value<std::string>(&after_text)->value_name("KEY"),
-      "start after this claim key (pagination; needs --state)");
+      "print at most N claims")("after", po::value<std::string>(&after_text)->value_name("KEY"),
+                                "start after this claim key (pagination; needs --state)");
   if (auto exit = parse_command_line(cl, args)) return *exit;
   if (limit == 0) return usage_error(cl.name, "--limit must be at least 1");
 
@@ -113,7 +116,8 @@ int cmd_claims_list(const std::vector<std::string>& args) {
     for (int i = 0; i < store::kClaimStateCount; ++i) states.push_back(static_cast<ClaimState>(i));
   } else {
     auto st = store::parse_claim_state(state_name);
-    if (!st.ok()) return usage_error(cl.name, "unknown --state '" + state_name + "': " + st.status().message());
+    if (!st.ok())
+      return usage_error(cl.name, "unknown --state '" + state_name + "': " + st.status().message());
     states.push_back(*st);
   }
   std::optional<ClaimKey> after;
@@ -213,7 +217,8 @@ int cmd_claims_retry(const std::vector<std::string>& args) {
       "all-dead", po::bool_switch(&all_dead), "retry every dead claim");
   cl.positional.add("key", 1);
   if (auto exit = parse_command_line(cl, args)) return *exit;
-  if (all_dead == !key_text.empty()) return usage_error(cl.name, "give exactly one of KEY or --all-dead");
+  if (all_dead == !key_text.empty())
+    return usage_error(cl.name, "give exactly one of KEY or --all-dead");
   std::optional<ClaimKey> key;
   if (!all_dead) {
     key = parse_key(cl.name, key_text);
@@ -247,7 +252,8 @@ int cmd_claims_retry(const std::vector<std::string>& args) {
   if (!st.ok()) {
     std::cerr << "claimsync claims retry: " << st.to_string() << "\n";
     if (st.code() == ErrorCode::kFailedPrecondition) {
-      std::cerr << "Only dead claims can be retried; 'claimsync claims show KEY' prints its state.\n";
+      std::cerr
+          << "Only dead claims can be retried; 'claimsync claims show KEY' prints its state.\n";
     } else if (st.code() == ErrorCode::kNotFound) {
       std::cerr << "No such claim; 'claimsync claims list --state dead' lists the dead ones.\n";
     }

@@ -143,8 +143,8 @@ bool Replicator::settle_one_by_one(Op op, const std::vector<Claim>& committed, S
     std::optional<Claim> now_claim = store_.get(sent.key);
     if (!now_claim) continue;
     const ClaimState state = now_claim->state;
-    const bool still_wanted = op == Op::kApply ? store::is_awaiting_sink(state)
-                                               : state == ClaimState::kRevoking;
+    const bool still_wanted =
+        op == Op::kApply ? store::is_awaiting_sink(state) : state == ClaimState::kRevoking;
     if (still_wanted) {
       if (Status st = store_.mark_replicated({sent.key}, clock_.now_ms()); !st.ok()) {
         pause(PauseCause::kStore, st.with_context("mark_replicated"));
@@ -165,10 +165,13 @@ bool Replicator::settle_one_by_one(Op op, const std::vector<Claim>& committed, S
       compensation = "apply";
       fix = sink_.apply({*now_claim}).status;
     }
-    log_warn("replicator_reorg_race",
-             {{"claim", sent.key.to_string()}, {"state", store::claim_state_name(state)},
-              {"compensation", compensation}, {"result", fix.to_string()},
-              {"next", fix.ok() ? "none" : "run claimsync reconcile to repair the membership rows"}});
+    log_warn(
+        "replicator_reorg_race",
+        {{"claim", sent.key.to_string()},
+         {"state", store::claim_state_name(state)},
+         {"compensation", compensation},
+         {"result", fix.to_string()},
+         {"next", fix.ok() ? "none" : "run claimsync reconcile to repair the membership rows"}});
   }
   return true;
 }
@@ -186,7 +189,8 @@ bool Replicator::settle_rejected(const std::vector<Claim>& group,
     const std::int64_t now = clock_.now_ms();
     const std::int64_t retry_at = now + backoff_ms(claim.attempts + 1);
     auto state = store_.mark_failed(claim.key, rej.error, retry_at, config_.max_attempts, now);
-    if (!state.ok() && state.status().code() == ErrorCode::kFailedPrecondition) continue;  // reorged
+    if (!state.ok() && state.status().code() == ErrorCode::kFailedPrecondition)
+      continue;  // reorged
     if (!state.ok()) {
       pause(PauseCause::kStore, state.status().with_context("mark_failed"));
       return false;
@@ -201,8 +205,11 @@ bool Replicator::settle_rejected(const std::vector<Claim>& group,
     }
     note_error(claim.key.to_string() + ": " + rej.error);
     log_event(dead ? LogLevel::kError : LogLevel::kWarn, dead ? "claim_dead" : "claim_failed",
-              {{"claim", claim.key.to_string()}, {"wallet", claim.wallet.lower_hex()},
-               {"level", claim.level}, {"attempts", claim.attempts + 1}, {"error", rej.error},
+              {{"claim", claim.key.to_string()},
+               {"wallet", claim.wallet.lower_hex()},
+               {"level", claim.level},
+               {"attempts", claim.attempts + 1},
+               {"error", rej.error},
                {"next", dead ? "fix the cause in the database, then: claimsync claims retry " +
                                    claim.key.to_string()
                              : "none: retried automatically with backoff"}});
@@ -217,7 +224,8 @@ bool Replicator::settle_rejected(const std::vector<Claim>& group,
   if (ledger.empty()) return true;
   if (Status st = sink_.record(ledger); !st.ok()) {
     log_warn("ledger_mirror_failed",
-             {{"error", st.to_string()}, {"claims", ledger.size()},
+             {{"error", st.to_string()},
+              {"claims", ledger.size()},
               {"next", "none: claim_sync_queue shows the old status until the claim moves again"}});
   }
   return true;
@@ -235,11 +243,13 @@ StepResult Replicator::pause(PauseCause cause, const Status& st) {
   const bool store_failed = cause == PauseCause::kStore;
   if (entering) {
     log_error(store_failed ? "replicator_paused_store" : "replicator_paused_sink",
-              {{"error", st.to_string()}, {"retry_in_ms", delay},
+              {{"error", st.to_string()},
+               {"retry_in_ms", delay},
                {"next", pause_next_step(store_failed, st)}});
   } else {
-    log_debug("replicator_still_paused", {{"error", st.to_string()}, {"retry_in_ms", delay},
-                                          {"failures", consecutive_failures_}});
+    log_debug(
+        "replicator_still_paused",
+        {{"error", st.to_string()}, {"retry_in_ms", delay}, {"failures", consecutive_failures_}});
   }
   note_error(st.to_string());
   {
@@ -281,8 +291,8 @@ void Replicator::run(const StopFlag& stop) {
     const StepResult r = step();
     if (r.kind == StepKind::kReplicated) continue;  // more may be due right away
     const std::int64_t now = clock_.now_ms();
-    std::int64_t wait = r.kind == StepKind::kPaused ? r.wake_at_ms.value_or(now) - now
-                                                    : config_.idle_poll_ms;
+    std::int64_t wait =
+        r.kind == StepKind::kPaused ? r.wake_at_ms.value_or(now) - now : config_.idle_poll_ms;
     if (r.kind == StepKind::kIdle && r.wake_at_ms) wait = std::min(wait, *r.wake_at_ms - now);
     if (wait > 0) clock_.sleep_ms(wait, stop);
   }

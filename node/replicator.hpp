@@ -37,17 +37,17 @@ namespace claimsync::node {
 
 // Operator-visible figures (for `status`, /v1/status and /metrics).
 struct ReplicatorStatus {
-  bool paused = false;                // waiting out a sink or store failure
-  std::int64_t paused_until_ms = 0;   // when the next probe happens (paused only)
+  bool paused = false;                     // waiting out a sink or store failure
+  std::int64_t paused_until_ms = 0;        // when the next probe happens (paused only)
   std::uint32_t consecutive_failures = 0;  // whole-call failures since the last success
-  std::uint64_t batches = 0;          // batches that reached the sink successfully
-  std::uint64_t replicated = 0;       // claims moved to done
-  std::uint64_t revoked = 0;          // claims moved to revoked
-  std::uint64_t claim_failures = 0;   // claim-specific failures (attempts spent)
-  std::uint64_t dead = 0;             // claims this replicator moved to dead
-  std::uint64_t pauses = 0;           // times the replicator entered the paused state
-  std::uint64_t unavailable = 0;      // whole-call failures in total (incl. while paused)
-  std::string last_error;             // the most recent error of any kind, "" if none
+  std::uint64_t batches = 0;               // batches that reached the sink successfully
+  std::uint64_t replicated = 0;            // claims moved to done
+  std::uint64_t revoked = 0;               // claims moved to revoked
+  std::uint64_t claim_failures = 0;        // claim-specific failures (attempts spent)
+  std::uint64_t dead = 0;                  // claims this replicator moved to dead
+  std::uint64_t pauses = 0;                // times the replicator entered the paused state
+  std::uint64_t unavailable = 0;           // whole-call failures in total (incl. while paused)
+  std::string last_error;                  // the most recent error of any kind, "" if none
   std::int64_t last_error_at_ms = 0;
   std::int64_t last_success_at_ms = 0;  // last batch the sink committed
 };

@@ -90,8 +90,9 @@ TEST_CASE("a wallet rejected by a constraint goes dead after max_attempts; other
 
   auto sink = store::open_sink(pg.url(), /*migrate=*/true);
   REQUIRE(sink.ok());
-  pg.exec("ALTER TABLE membership ADD CONSTRAINT test_reject_one_wallet CHECK (wallet_address <> '" +
-          bad.wallet.lower_hex() + "')");
+  pg.exec(
+      "ALTER TABLE membership ADD CONSTRAINT test_reject_one_wallet CHECK (wallet_address <> '" +
+      bad.wallet.lower_hex() + "')");
 
   {
     auto opened = store::NodeStore::open(data_dir, testing::synthetic_identity());
@@ -125,7 +126,8 @@ TEST_CASE("a wallet rejected by a constraint goes dead after max_attempts; other
 
   // The operator's view, offline (the replicator has stopped and released the store).
   const std::string config = write_config(dir, data_dir, pg.url());
-  const testing::RunResult listed = claimsync_cli({"claims", "list", "--state", "dead", "--json"}, config);
+  const testing::RunResult listed =
+      claimsync_cli({"claims", "list", "--state", "dead", "--json"}, config);
   REQUIRE(listed.exit_code == 0);
   const nlohmann::json list = json_of(listed);
   REQUIRE(list.at("count") == 1);
@@ -137,7 +139,8 @@ TEST_CASE("a wallet rejected by a constraint goes dead after max_attempts; other
   const nlohmann::json show = json_of(shown);
   CHECK(show.at("attempts") == kMaxAttempts);
   CHECK(show.at("wallet") == bad.wallet.lower_hex());
-  CHECK(show.at("last_error").get<std::string>().find("test_reject_one_wallet") != std::string::npos);
+  CHECK(show.at("last_error").get<std::string>().find("test_reject_one_wallet") !=
+        std::string::npos);
 
   const testing::RunResult plain = claimsync_cli({"claims", "list", "--state", "dead"}, config);
   CHECK(plain.exit_code == 0);
@@ -149,10 +152,12 @@ TEST_CASE("a wallet rejected by a constraint goes dead after max_attempts; other
 
   // Fix the cause, retry, replicate: the claim arrives.
   pg.exec("ALTER TABLE membership DROP CONSTRAINT test_reject_one_wallet");
-  const testing::RunResult retried = claimsync_cli({"claims", "retry", "--all-dead", "--json"}, config);
+  const testing::RunResult retried =
+      claimsync_cli({"claims", "retry", "--all-dead", "--json"}, config);
   REQUIRE(retried.exit_code == 0);
   CHECK(json_of(retried).at("count") == 1);
-  const nlohmann::json after_retry = json_of(claimsync_cli({"claims", "show", bad_key, "--json"}, config));
+  const nlohmann::json after_retry =
+      json_of(claimsync_cli({"claims", "show", bad_key, "--json"}, config));
   CHECK(after_retry.at("state") == "pending");
   CHECK(after_retry.at("attempts") == 0);
 
@@ -160,7 +165,8 @@ TEST_CASE("a wallet rejected by a constraint goes dead after max_attempts; other
     auto opened = store::NodeStore::open(data_dir, testing::synthetic_identity());
     REQUIRE(opened.ok());
     store::NodeStore& s = *opened.value();
-    REQUIRE(replicate_until(s, **sink, [&] { return s.counters().of(ClaimState::kDone) == kClaims; }));
+    REQUIRE(
+        replicate_until(s, **sink, [&] { return s.counters().of(ClaimState::kDone) == kClaims; }));
     CHECK(s.counters().of(ClaimState::kDead) == 0);
   }
   CHECK(pg.scalar("SELECT status FROM claim_sync_queue WHERE claim_key = $1", {bad_key}) == "done");

@@ -56,7 +56,7 @@ TEST_CASE("Postgres stopped for 30 s in the middle of 5,000 claims: all done exa
 
   node::LazySink sink(pg.url(), /*migrate=*/true);
   node::ReplicatorConfig config;
-  config.batch_size = 25;  // many transactions, so the outage lands mid-way
+  config.batch_size = 25;   // many transactions, so the outage lands mid-way
   config.max_attempts = 3;  // an outage that spent attempts would dead-letter quickly
   config.backoff_initial_ms = 200;
   config.backoff_max_ms = 2'000;
@@ -66,7 +66,8 @@ TEST_CASE("Postgres stopped for 30 s in the middle of 5,000 claims: all done exa
   std::thread worker([&] { replicator.run(stop); });
 
   // Stop Postgres once replication is under way.
-  REQUIRE(testing::wait_until([&] { return count_of(*store, ClaimState::kDone) >= 300; }, 60s, 2ms));
+  REQUIRE(
+      testing::wait_until([&] { return count_of(*store, ClaimState::kDone) >= 300; }, 60s, 2ms));
   pg.stop();
   const std::uint64_t done_at_outage = count_of(*store, ClaimState::kDone);
   INFO("claims done when Postgres stopped: " << done_at_outage);
@@ -85,23 +86,24 @@ TEST_CASE("Postgres stopped for 30 s in the middle of 5,000 claims: all done exa
   }
   const node::ReplicatorStatus during = replicator.status();
   const std::uint64_t done_after_outage = count_of(*store, ClaimState::kDone);
-  std::printf("outage: done at stop %llu, after %llu; rss start %lld KiB, max %lld KiB; "
-              "sink failures %llu, pauses %llu\n",
-              static_cast<unsigned long long>(done_at_outage),
-              static_cast<unsigned long long>(done_after_outage),
-              static_cast<long long>(rss_start >> 10), static_cast<long long>(rss_max >> 10),
-              static_cast<unsigned long long>(during.unavailable),
-              static_cast<unsigned long long>(during.pauses));
+  std::printf(
+      "outage: done at stop %llu, after %llu; rss start %lld KiB, max %lld KiB; "
+      "sink failures %llu, pauses %llu\n",
+      static_cast<unsigned long long>(done_at_outage),
+      static_cast<unsigned long long>(done_after_outage), static_cast<long long>(rss_start >> 10),
+      static_cast<long long>(rss_max >> 10), static_cast<unsigned long long>(during.unavailable),
+      static_cast<unsigned long long>(during.pauses));
   CHECK(during.paused);
-  CHECK(during.pauses == 1);           // one state change logged, however many probes
-  CHECK(during.unavailable >= 10);     // it kept probing ...
-  CHECK(during.unavailable <= 60);     // ... with backoff, not in a loop
+  CHECK(during.pauses == 1);                   // one state change logged, however many probes
+  CHECK(during.unavailable >= 10);             // it kept probing ...
+  CHECK(during.unavailable <= 60);             // ... with backoff, not in a loop
   CHECK(done_after_outage == done_at_outage);  // nothing "replicated" while down
   CHECK(rss_max - rss_start < kRssGrowthBound);
 
   const auto restart = std::chrono::steady_clock::now();
   pg.start();
-  REQUIRE(testing::wait_until([&] { return count_of(*store, ClaimState::kDone) == kClaims; }, 120s));
+  REQUIRE(
+      testing::wait_until([&] { return count_of(*store, ClaimState::kDone) == kClaims; }, 120s));
   std::printf("outage: caught up %lld ms after Postgres restarted\n",
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::steady_clock::now() - restart)

@@ -119,12 +119,30 @@ Status FakeSink::record(const std::vector<store::LedgerUpdate>& updates) {
   return {};
 }
 
-std::size_t FakeSink::ping_calls() const { std::lock_guard<std::mutex> l(mu_); return ping_calls_; }
-std::size_t FakeSink::apply_calls() const { std::lock_guard<std::mutex> l(mu_); return apply_calls_; }
-std::size_t FakeSink::revoke_calls() const { std::lock_guard<std::mutex> l(mu_); return revoke_calls_; }
-std::size_t FakeSink::record_calls() const { std::lock_guard<std::mutex> l(mu_); return record_calls_; }
-std::size_t FakeSink::failed_calls() const { std::lock_guard<std::mutex> l(mu_); return failed_calls_; }
-std::size_t FakeSink::largest_call() const { std::lock_guard<std::mutex> l(mu_); return largest_call_; }
+std::size_t FakeSink::ping_calls() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return ping_calls_;
+}
+std::size_t FakeSink::apply_calls() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return apply_calls_;
+}
+std::size_t FakeSink::revoke_calls() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return revoke_calls_;
+}
+std::size_t FakeSink::record_calls() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return record_calls_;
+}
+std::size_t FakeSink::failed_calls() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return failed_calls_;
+}
+std::size_t FakeSink::largest_call() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return largest_call_;
+}
 
 std::map<ClaimKey, int> FakeSink::apply_commits() const {
   std::lock_guard<std::mutex> lock(mu_);

@@ -49,7 +49,7 @@ class FakeSink final : public store::MembershipSink {
 
   // ---- observations ---------------------------------------------------------------------
   std::size_t ping_calls() const;
-  std::size_t apply_calls() const;   // including failed ones
+  std::size_t apply_calls() const;  // including failed ones
   std::size_t revoke_calls() const;
   std::size_t record_calls() const;
   std::size_t failed_calls() const;  // whole-call failures returned

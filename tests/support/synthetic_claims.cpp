@@ -48,8 +48,7 @@ store::StoreIdentity synthetic_identity() {
 }
 
 Result<std::vector<store::Claim>> commit_synthetic_claims(store::NodeStore& store,
-                                                          std::uint32_t count,
-                                                          std::int64_t now_ms,
+                                                          std::uint32_t count, std::int64_t now_ms,
                                                           std::uint32_t per_range) {
   std::vector<store::Claim> all;
   all.reserve(count);

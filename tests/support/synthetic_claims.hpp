@@ -25,8 +25,7 @@ store::StoreIdentity synthetic_identity();
 // Enters claims 0..count-1 into `store` through commit_range, `per_range` claims per
 // synced batch (fast even for thousands). Returns the claims.
 Result<std::vector<store::Claim>> commit_synthetic_claims(store::NodeStore& store,
-                                                          std::uint32_t count,
-                                                          std::int64_t now_ms,
+                                                          std::uint32_t count, std::int64_t now_ms,
                                                           std::uint32_t per_range = 500);
 
 }  // namespace claimsync::testing

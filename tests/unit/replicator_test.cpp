@@ -201,7 +201,9 @@ TEST_CASE("a claim-specific failure goes dead after max_attempts while the other
   CHECK(f.sink.ledger(f.claims[3].key)->status == "done");
 }
 
-TEST_CASE("backoff is initial plus full jitter: within [initial, min(max, initial + initial * 2^(n-1))]") {
+TEST_CASE(
+    "backoff is initial plus full jitter: within [initial, min(max, initial + initial * "
+    "2^(n-1))]") {
   Fixture f;
   ReplicatorConfig config = small_config();
   Replicator r(*f.store, f.sink, f.clock, config, 5);
@@ -285,7 +287,8 @@ TEST_CASE("run() waits without spinning, wakes on notify, and stops promptly") {
   Fixture f;
   SystemClock clock;
   ReplicatorConfig config = small_config();
-  config.idle_poll_ms = 3'000;  // notify() wakes it sooner (a notify racing the sleep waits this long)
+  config.idle_poll_ms =
+      3'000;  // notify() wakes it sooner (a notify racing the sleep waits this long)
   config.backoff_initial_ms = 200;
   config.backoff_max_ms = 400;
   Replicator r(*f.store, f.sink, clock, config, 9);

@@ -13,6 +13,7 @@
 #include "node/finality.hpp"
 #include "node/status_report.hpp"
 #include "rpc/clock.hpp"
+#include "rpc/logging.hpp"
 #include "storage/membership_sink.hpp"
 #include "storage/node_store.hpp"
 
@@ -90,6 +91,8 @@ int cmd_status(const std::vector<std::string>& args) {
   if (auto exit = parse_command_line(cl, args)) return *exit;
   auto config = open_config(cl.name, common.config_path);
   if (!config) return kExitUsage;
+  // The probes' routine info lines (endpoint verified, ...) would clutter the report.
+  if (config->log.level == "info") set_log_level(LogLevel::kWarn);
   SystemClock clock;
   const std::int64_t now = clock.now_ms();
 

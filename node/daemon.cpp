@@ -130,6 +130,12 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
                             {"sink", mask_url(config.sink.url)},
                             {"checkpoint", (*store)->checkpoint() ? std::to_string(*(*store)->checkpoint()) : "none"}});
 
+  if (config.api.enabled) {
+    log_warn("api_not_available", {{"listen", config.api.listen},
+                                   {"next", "this build has no HTTP API yet; hints are not served. "
+                                            "The follower still finds every claim on chain"}});
+  }
+
   Status follower_result;
   Worker follower_thread([&] {
     Status st = follower.run(stop);

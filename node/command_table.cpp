@@ -11,6 +11,7 @@ const std::vector<Command>& command_table() {
       {"run", "run the node: follow the chain and replicate claims until stopped", cmd_run},
       {"status", "show progress, holes, claims by state and errors (running or stopped)", cmd_status},
       {"claims", "list, show and retry claims of the outbox (offline)", cmd_claims},
+      {"migrate", "apply pending SQL migrations to the membership database", cmd_migrate},
   };
   return table;
 }

@@ -1,0 +1,237 @@
+// The migration runner and `claimsync migrate` against a real PostgreSQL cluster and SQLite
+// files: ordered apply with checksums, concurrent runners, changed / unknown / failing
+// migrations refused.
+#include <catch2/catch.hpp>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "storage/migration_runner.hpp"
+#include "tests/support/pg_cluster.hpp"
+#include "tests/support/process.hpp"
+
+namespace claimsync::testing {
+namespace {
+
+using store::SqlDialect;
+
+void write_file(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// A migrations root (DIR/postgres, DIR/sqlite) holding copies of the built-in files.
+std::string copy_embedded(const TempDir& dir) {
+  const std::string root = dir.file("migrations");
+  for (SqlDialect d : {SqlDialect::kPostgres, SqlDialect::kSqlite}) {
+    for (const auto& m : store::embedded_migrations(d)) {
+      write_file(root + "/" + store::sql_dialect_name(d) + "/" + m.name, m.sql);
+    }
+  }
+  return root;
+}
+
+std::string write_config(const TempDir& dir, const std::string& sink_url) {
+  const std::string path = dir.file("claimsync.toml");
+  write_file(path,
+             "[chain]\n"
+             "rpc_urls = [\"http://127.0.0.1:1\"]\n"
+             "chain_id = 31337\n"
+             "contract = \"0x5fbdb2315678afecb367f032d93f642f64180aa3\"\n"
+             "[storage]\n"
+             "data_dir = \"" + dir.file("data") + "\"\n"
+             "[sink]\n"
+             "url = \"" + sink_url + "\"\n");
+  return path;
+}
+
+// Runs the same checks against either database kind.
+struct Db {
+  std::string url;
+  std::function<std::string(const std::string& sql)> scalar;
+};
+
+void check_fresh_and_rerun(const Db& db) {
+  auto first = store::migrate_database(db.url);
+  INFO(first.status().to_string());
+  REQUIRE(first.ok());
+  CHECK(first->applied == std::vector<std::string>{"001_membership_tables.sql", "002_claim_sync_queue.sql",
+                                                   "003_claim_sync_views.sql"});
+  CHECK(first->schema_version == 3);
+  auto again = store::migrate_database(db.url);
+  REQUIRE(again.ok());
+  CHECK(again->applied.empty());
+  CHECK(again->schema_version == 3);
+  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "3");
+  const auto dialect = db.url.starts_with("sqlite:") ? SqlDialect::kSqlite : SqlDialect::kPostgres;
+  CHECK(db.scalar("SELECT checksum FROM schema_migrations WHERE version = 2") ==
+        store::embedded_migrations(dialect)[1].checksum);
+}
+
+void check_concurrent_threads(const Db& db) {
+  constexpr int kRunners = 4;
+  std::atomic<int> applied{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRunners; ++i) {
+    threads.emplace_back([&] {
+      auto r = store::migrate_database(db.url);
+      if (!r.ok()) {
+        ++failed;
+        return;
+      }
+      applied += static_cast<int>(r->applied.size());
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failed == 0);
+  CHECK(applied == 3);  // every file applied exactly once, by whichever runner got there
+  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "3");
+}
+
+void check_changed_refused(const Db& db, SqlDialect dialect) {
+  TempDir dir("claimsync-migrations");
+  const std::string root = copy_embedded(dir);
+  const std::string folder = root + "/" + store::sql_dialect_name(dialect);
+  REQUIRE(store::migrate_database(db.url, root).ok());
+  // A new file is picked up ...
+  write_file(folder + "/004_extra.sql", "CREATE TABLE extra_four (a integer);\n");
+  auto added = store::migrate_database(db.url, root);
+  REQUIRE(added.ok());
+  CHECK(added->applied == std::vector<std::string>{"004_extra.sql"});
+  // ... but an applied file that changed stops everything, the new 005 included.
+  write_file(folder + "/002_claim_sync_queue.sql",
+             store::embedded_migrations(dialect)[1].sql + "\n-- edited\n");
+  write_file(folder + "/005_more.sql", "CREATE TABLE extra_five (a integer);\n");
+  auto changed = store::migrate_database(db.url, root);
+  REQUIRE_FALSE(changed.ok());
+  CHECK(changed.status().code() == ErrorCode::kFailedPrecondition);
+  CHECK(changed.status().message().find("002_claim_sync_queue.sql was changed") != std::string::npos);
+  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "4");
+  // The built-in set lacks 004: the database is "newer" than this binary.
+  auto older = store::migrate_database(db.url);
+  REQUIRE_FALSE(older.ok());
+  CHECK(older.status().code() == ErrorCode::kFailedPrecondition);
+  CHECK(older.status().message().find("004_extra.sql") != std::string::npos);
+}
+
+void check_failing_rolls_back(const Db& db, SqlDialect dialect) {
+  TempDir dir("claimsync-migrations");
+  const std::string root = copy_embedded(dir);
+  write_file(root + "/" + store::sql_dialect_name(dialect) + "/004_broken.sql",
+             "CREATE TABLE half_done (a integer);\nINSERT INTO no_such_table VALUES (1);\n");
+  auto r = store::migrate_database(db.url, root);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == ErrorCode::kFailedPrecondition);
+  CHECK(r.status().message().find("004_broken.sql") != std::string::npos);
+  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "3");  // 001..003 committed
+  CHECK_THROWS(db.scalar("SELECT count(*) FROM half_done"));         // 004 rolled back whole
+}
+
+Db pg_db(PgCluster& pg, const std::string& name) {
+  pg.create_database(name);
+  return Db{pg.url(name), [&pg, name](const std::string& sql) { return pg.scalar(sql, {}, name); }};
+}
+
+Db sqlite_db(const TempDir& dir, const std::string& name) {
+  const std::string path = dir.file(name + ".sqlite");
+  return Db{"sqlite:" + path, [path](const std::string& sql) {
+              SQLite::Database d(path, SQLite::OPEN_READONLY);
+              return d.execAndGet(sql).getString();
+            }};
+}
+
+// Two `claimsync migrate` processes at the same instant; both succeed, files apply once.
+void check_two_processes(const std::string& sink_url, const std::function<std::string(const std::string&)>& scalar) {
+  TempDir dir("claimsync-migrate-cli");
+  const std::string config = write_config(dir, sink_url);
+  std::vector<ChildProcess> procs;
+  for (int i = 0; i < 2; ++i) {
+    SpawnOptions o;
+    o.output_file = dir.file("out" + std::to_string(i));
+    procs.push_back(ChildProcess::spawn({CLAIMSYNC_BINARY, "migrate", "--config", config, "--json"}, o));
+  }
+  int applied = 0;
+  for (int i = 0; i < 2; ++i) {
+    const auto status = procs[static_cast<std::size_t>(i)].wait(std::chrono::milliseconds(60'000));
+    const std::string out = read_file(dir.file("out" + std::to_string(i)));
+    INFO(out);
+    REQUIRE(status.has_value());
+    CHECK(*status == 0);
+    for (std::size_t p = out.find(".sql\""); p != std::string::npos; p = out.find(".sql\"", p + 1)) ++applied;
+  }
+  CHECK(applied == 3);
+  CHECK(scalar("SELECT count(*) FROM schema_migrations") == "3");
+}
+
+}  // namespace
+
+TEST_CASE("migrate postgres: applies in order, records checksums, reruns as a no-op", "[pg][migrate]") {
+  PgCluster pg;
+  check_fresh_and_rerun(pg_db(pg, "fresh"));
+}
+
+TEST_CASE("migrate postgres: concurrent runners apply each file once", "[pg][migrate]") {
+  PgCluster pg;
+  check_concurrent_threads(pg_db(pg, "threads"));
+  pg.create_database("procs");
+  check_two_processes(pg.url("procs"), [&](const std::string& sql) { return pg.scalar(sql, {}, "procs"); });
+}
+
+TEST_CASE("migrate postgres: a changed or unknown applied migration is refused", "[pg][migrate]") {
+  PgCluster pg;
+  check_changed_refused(pg_db(pg, "changed"), SqlDialect::kPostgres);
+}
+
+TEST_CASE("migrate postgres: a failing migration rolls back and names the file", "[pg][migrate]") {
+  PgCluster pg;
+  check_failing_rolls_back(pg_db(pg, "broken"), SqlDialect::kPostgres);
+}
+
+TEST_CASE("migrate sqlite: applies, reruns, concurrent runners", "[sqlite][migrate]") {
+  TempDir dir("claimsync-migrate-sqlite");
+  check_fresh_and_rerun(sqlite_db(dir, "fresh"));
+  check_concurrent_threads(sqlite_db(dir, "threads"));
+  const Db procs = sqlite_db(dir, "procs");
+  check_two_processes(procs.url, procs.scalar);
+}
+
+TEST_CASE("migrate sqlite: changed, unknown and failing migrations", "[sqlite][migrate]") {
+  TempDir dir("claimsync-migrate-sqlite");
+  check_changed_refused(sqlite_db(dir, "changed"), SqlDialect::kSqlite);
+  check_failing_rolls_back(sqlite_db(dir, "broken"), SqlDialect::kSqlite);
+}
+
+TEST_CASE("claimsync migrate: CLI output and exit codes", "[pg][migrate][cli]") {
+  PgCluster pg;
+  TempDir dir("claimsync-migrate-cli");
+  const std::string config = write_config(dir, pg.url());
+  RunResult first = run_command({CLAIMSYNC_BINARY, "migrate", "--config", config});
+  INFO(first.output);
+  CHECK(first.exit_code == 0);
+  CHECK(first.output.find("applied 001_membership_tables.sql") != std::string::npos);
+  CHECK(first.output.find("postgres schema at version 3") != std::string::npos);
+  RunResult again = run_command({CLAIMSYNC_BINARY, "migrate", "--config", config, "--json"});
+  INFO(again.output);
+  CHECK(again.exit_code == 0);
+  CHECK(again.output.find("\"applied\": []") != std::string::npos);
+  CHECK(again.output.find("\"schema_version\": 3") != std::string::npos);
+
+  const std::string root = copy_embedded(dir);
+  write_file(root + "/postgres/001_membership_tables.sql", "-- tampered\n");
+  RunResult changed = run_command({CLAIMSYNC_BINARY, "migrate", "--config", config, "--migrations-dir", root});
+  INFO(changed.output);
+  CHECK(changed.exit_code == 1);
+  CHECK(changed.output.find("001_membership_tables.sql was changed") != std::string::npos);
+
+  pg.stop();
+  RunResult down = run_command({CLAIMSYNC_BINARY, "migrate", "--config", config});
+  INFO(down.output);
+  CHECK(down.exit_code == 1);
+  CHECK(down.output.find("unavailable") != std::string::npos);
+}
+
+}  // namespace claimsync::testing

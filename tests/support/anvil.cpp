@@ -168,7 +168,11 @@ void Anvil::reorg(std::uint64_t depth, const std::vector<ReplayedTx>& replayed) 
 }
 
 std::string Anvil::send_transaction(const json& tx) {
-  return rpc("eth_sendTransaction", {tx}).get<std::string>();
+  std::string hash = rpc("eth_sendTransaction", {tx}).get<std::string>();
+  // anvil answers before its auto-miner has sealed the block: wait, so that the block
+  // number read next includes this transaction.
+  if (!options_.no_mining && !options_.block_time_s) wait_receipt(hash);
+  return hash;
 }
 
 json Anvil::receipt(const std::string& tx_hash) {
@@ -177,7 +181,8 @@ json Anvil::receipt(const std::string& tx_hash) {
 
 json Anvil::wait_receipt(const std::string& tx_hash, std::chrono::milliseconds timeout) {
   json r;
-  bool mined = wait_until([&] { return !(r = receipt(tx_hash)).is_null(); }, timeout);
+  bool mined = wait_until([&] { return !(r = receipt(tx_hash)).is_null(); }, timeout,
+                          std::chrono::milliseconds(5));
   if (!mined) throw std::runtime_error("anvil: tx " + tx_hash + " not mined in time");
   return r;
 }

@@ -96,7 +96,7 @@ class Anvil {
   void reorg(std::uint64_t depth, const std::vector<ReplayedTx>& replayed = {});
 
   // --- transactions ---------------------------------------------------------------------
-  // eth_sendTransaction; returns the tx hash.
+  // eth_sendTransaction; returns the tx hash. With auto-mining, returns once it is mined.
   std::string send_transaction(const nlohmann::json& tx);
   // The receipt JSON, or null when the tx is unknown / not yet mined.
   nlohmann::json receipt(const std::string& tx_hash);

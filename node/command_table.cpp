@@ -12,6 +12,7 @@ const std::vector<Command>& command_table() {
       {"status", "show progress, holes, claims by state and errors (running or stopped)", cmd_status},
       {"claims", "list, show and retry claims of the outbox (offline)", cmd_claims},
       {"migrate", "apply pending SQL migrations to the membership database", cmd_migrate},
+      {"verify-tx", "show the mints a transaction holds, read from the chain", cmd_verify_tx},
   };
   return table;
 }

@@ -14,7 +14,8 @@ Result<FinalityTarget> finality_target(eth::ChainSource& chain, FinalityMode mod
     if (!head.ok()) return head.status().with_context("latest block");
     return FinalityTarget{confirmed_target(head->number, confirmations), head->number};
   }
-  const eth::BlockTag tag = mode == FinalityMode::kSafe ? eth::BlockTag::kSafe : eth::BlockTag::kFinalized;
+  const eth::BlockTag tag =
+      mode == FinalityMode::kSafe ? eth::BlockTag::kSafe : eth::BlockTag::kFinalized;
   Result<eth::BlockHeader> block = chain.header(tag);
   if (block.ok()) return FinalityTarget{block->number, std::nullopt};
   // A young chain may have no safe/finalized block yet: nothing is final enough.

@@ -44,7 +44,10 @@ const char* follower_step_kind_name(FollowerStepKind kind) {
 
 Follower::Follower(eth::ChainSource& chain, store::NodeStore& store, Clock& clock,
                    FollowerOptions options)
-    : chain_(chain), store_(store), clock_(clock), options_(std::move(options)),
+    : chain_(chain),
+      store_(store),
+      clock_(clock),
+      options_(std::move(options)),
       scanner_(chain, store, scan_settings(options_)),
       progress_(clock, options_.progress_interval_ms) {}
 
@@ -72,8 +75,8 @@ Result<FollowerStep> Follower::step() {
     status_.checkpoint = checkpoint;
   }
   const std::uint64_t next = checkpoint ? *checkpoint + 1 : options_.start_block;
-  Result<FollowerStep> r = t->target && *t->target >= next ? scan_next(next, *t->target)
-                                                           : check_tip(next);
+  Result<FollowerStep> r =
+      t->target && *t->target >= next ? scan_next(next, *t->target) : check_tip(next);
   if (r.ok()) r->target = t->target;
   return r;
 }
@@ -126,8 +129,8 @@ Result<FollowerStep> Follower::check_tip(std::uint64_t next) {
     return h.status().with_context("tip check");
   }
   if (h.ok() && h->hash == tip.front().hash) return idle;
-  return roll_back(tip.front().number, "stored tip " + std::to_string(tip.front().number) +
-                                           " is no longer canonical");
+  return roll_back(tip.front().number,
+                   "stored tip " + std::to_string(tip.front().number) + " is no longer canonical");
 }
 
 Result<FollowerStep> Follower::roll_back(std::uint64_t stale_block, const std::string& reason) {
@@ -135,10 +138,12 @@ Result<FollowerStep> Follower::roll_back(std::uint64_t stale_block, const std::s
   if (!fork.ok()) return fork.status();
   if (!fork->found) {
     const std::uint64_t lowest = fork->lowest_stored;
-    const std::uint64_t suggest = lowest > options_.reorg_window ? lowest - options_.reorg_window : 0;
+    const std::uint64_t suggest =
+        lowest > options_.reorg_window ? lowest - options_.reorg_window : 0;
     const std::string next_step =
         "stop the node; run `claimsync rescan --config FILE --rollback --from X --to <target>` "
-        "with X at or below the fork (e.g. " + std::to_string(std::max(suggest, options_.start_block)) +
+        "with X at or below the fork (e.g. " +
+        std::to_string(std::max(suggest, options_.start_block)) +
         "); raise chain.reorg_window and chain.confirmations; restart";
     log_error("reorg_below_window", {{"stale_block", stale_block},
                                      {"lowest_stored", lowest},
@@ -174,8 +179,8 @@ Status Follower::verify_chain_id() {
   Result<std::uint64_t> id = chain_.chain_id();
   if (!id.ok()) return id.status().with_context("chain id");
   if (*id != options_.chain_id) {
-    const std::string msg = "the RPC serves chain " + std::to_string(*id) + ", configured chain_id is " +
-                            std::to_string(options_.chain_id);
+    const std::string msg = "the RPC serves chain " + std::to_string(*id) +
+                            ", configured chain_id is " + std::to_string(options_.chain_id);
     log_error("wrong_chain", {{"error", msg}, {"next", "fix chain.rpc_urls or chain.chain_id"}});
     return error(ErrorCode::kFailedPrecondition, msg);
   }
@@ -197,7 +202,8 @@ Status Follower::prune(std::uint64_t tip) {
 std::int64_t Follower::backoff_ms(std::uint32_t failures) const {
   std::int64_t delay = std::max<std::int64_t>(options_.error_backoff_initial_ms, 1);
   for (std::uint32_t i = 1; i < failures && delay < options_.error_backoff_max_ms; ++i) delay *= 2;
-  return std::min(delay, std::max(options_.error_backoff_max_ms, options_.error_backoff_initial_ms));
+  return std::min(delay,
+                  std::max(options_.error_backoff_max_ms, options_.error_backoff_initial_ms));
 }
 
 void Follower::record_error(const Status& status, bool fatal) {
@@ -221,9 +227,8 @@ Status Follower::run(StopFlag& stop) {
         return r.status();
       }
       const std::int64_t delay = backoff_ms(++failures);
-      log_warn("follower_retry", {{"error", r.status().to_string()},
-                                  {"failures", failures},
-                                  {"retry_in_ms", delay}});
+      log_warn("follower_retry",
+               {{"error", r.status().to_string()}, {"failures", failures}, {"retry_in_ms", delay}});
       clock_.sleep_ms(delay, stop);
       continue;
     }

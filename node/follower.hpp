@@ -46,7 +46,7 @@ struct FollowerOptions {
   std::int64_t poll_interval_ms = 1000;  // sleep when caught up (or the chain raced us)
   std::vector<std::uint32_t> levels;
   std::uint64_t reorg_window = 256;
-  std::uint64_t range_blocks = 5000;      // most blocks per committed range (span)
+  std::uint64_t range_blocks = 5000;  // most blocks per committed range (span)
   std::uint32_t sources = store::kSourceScan;
   std::int64_t progress_interval_ms = 10'000;
   std::int64_t error_backoff_initial_ms = 500;  // transient failures in run()
@@ -82,12 +82,12 @@ struct FollowerStatus {
   std::optional<std::uint64_t> head;  // confirmations mode only
   std::uint64_t ranges = 0;           // committed by this process
   std::uint64_t claims_new = 0;
-  std::uint64_t reorgs = 0;           // rollbacks done
-  std::uint64_t orphaned = 0;         // claims moved to orphaned by those rollbacks
-  std::uint64_t revoking = 0;         // claims moved to revoking by those rollbacks
+  std::uint64_t reorgs = 0;    // rollbacks done
+  std::uint64_t orphaned = 0;  // claims moved to orphaned by those rollbacks
+  std::uint64_t revoking = 0;  // claims moved to revoking by those rollbacks
   std::uint64_t races = 0;
   std::uint32_t consecutive_failures = 0;
-  bool stopped_on_error = false;      // the line is stopped (see last_error)
+  bool stopped_on_error = false;  // the line is stopped (see last_error)
   std::string last_error;
   ProgressSnapshot progress;
 };

@@ -80,7 +80,9 @@ std::string log_name(const eth::LogEntry& log) {
 
 RangeScanner::RangeScanner(eth::ChainSource& chain, const store::NodeStore& store,
                            ScanSettings settings)
-    : chain_(chain), store_(store), settings_(std::move(settings)),
+    : chain_(chain),
+      store_(store),
+      settings_(std::move(settings)),
       levels_(settings_.levels.begin(), settings_.levels.end()) {}
 
 Result<RangeScan> RangeScanner::scan(std::uint64_t from, std::uint64_t to, std::int64_t now_ms) {
@@ -128,13 +130,15 @@ Result<RangeScan> RangeScanner::scan(std::uint64_t from, std::uint64_t to, std::
     out.reason = std::move(why);
     return out;
   };
-  if (post->at(to).hash != to_hash) return raced("block " + std::to_string(to) + " changed during the scan");
+  if (post->at(to).hash != to_hash)
+    return raced("block " + std::to_string(to) + " changed during the scan");
 
   // 4. Claims.
   for (const eth::LogEntry& log : *logs) {
     const eth::BlockHeader& block = post->at(log.block_number);
     if (log.removed) return raced(log_name(log) + " was removed by a reorg");
-    if (log.block_hash != block.hash) return raced(log_name(log) + " belongs to another block hash");
+    if (log.block_hash != block.hash)
+      return raced(log_name(log) + " belongs to another block hash");
     CLAIMSYNC_RETURN_IF_ERROR(add_claims(log, block, now_ms, out));
   }
 
@@ -151,8 +155,9 @@ Status RangeScanner::add_claims(const eth::LogEntry& log, const eth::BlockHeader
   if (!transfers.ok()) {
     log_error("undecodable_log", {{"log", log_name(log)},
                                   {"error", transfers.status().message()},
-                                  {"next", "check chain.contract is the ERC-1155 contract; report "
-                                           "the log, then rescan its block"}});
+                                  {"next",
+                                   "check chain.contract is the ERC-1155 contract; report "
+                                   "the log, then rescan its block"}});
     return error(ErrorCode::kCorruption,
                  log_name(log) + " does not decode: " + transfers.status().message());
   }

@@ -43,9 +43,9 @@ namespace claimsync::node {
 struct ScanSettings {
   std::uint64_t chain_id = 0;
   eth::Address contract;
-  std::vector<std::uint32_t> levels;      // token ids that count
+  std::vector<std::uint32_t> levels;           // token ids that count
   std::uint32_t sources = store::kSourceScan;  // ClaimSource bits of the claims made
-  std::uint64_t reorg_window = 256;       // bounds the ladder of stored blocks
+  std::uint64_t reorg_window = 256;            // bounds the ladder of stored blocks
 };
 
 enum class ScanVerdict {

@@ -20,9 +20,8 @@ std::optional<std::size_t> highest_canonical(std::span<const store::BlockRecord>
 namespace {
 
 // Headers of the stored blocks that can exist on the chain (number <= head).
-Result<std::vector<eth::BlockHeader>> chain_headers_for(eth::ChainSource& chain,
-                                                        const std::vector<store::BlockRecord>& stored,
-                                                        std::uint64_t head) {
+Result<std::vector<eth::BlockHeader>> chain_headers_for(
+    eth::ChainSource& chain, const std::vector<store::BlockRecord>& stored, std::uint64_t head) {
   std::vector<std::uint64_t> numbers;
   for (const store::BlockRecord& b : stored) {
     if (b.number <= head) numbers.push_back(b.number);
@@ -41,7 +40,8 @@ Result<ForkSearch> find_fork_point(eth::ChainSource& chain, const store::NodeSto
   ForkSearch search;
   std::optional<std::uint64_t> cursor = at_or_below;
   while (cursor) {  // strictly descending through a bounded window
-    std::vector<store::BlockRecord> stored = store.blocks_descending(*cursor, std::max<std::size_t>(batch, 1));
+    std::vector<store::BlockRecord> stored =
+        store.blocks_descending(*cursor, std::max<std::size_t>(batch, 1));
     if (stored.empty()) break;
     Result<std::vector<eth::BlockHeader>> headers = chain_headers_for(chain, stored, head->number);
     if (!headers.ok()) return headers.status().with_context("fork search: headers");

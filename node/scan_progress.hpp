@@ -20,7 +20,7 @@ struct ProgressSnapshot {
   std::uint64_t target = 0;   // the finality target when it was committed
   double blocks_per_s = 0;
   double claims_per_s = 0;
-  std::optional<double> eta_s;   // nullopt until a rate is known (or when caught up: 0)
+  std::optional<double> eta_s;     // nullopt until a rate is known (or when caught up: 0)
   std::uint64_t blocks_total = 0;  // since start of this process
   std::uint64_t claims_total = 0;
 };
@@ -42,10 +42,10 @@ class ScanProgress {
   Clock& clock_;
   const std::int64_t interval_ms_;
   mutable std::mutex mu_;
-  ProgressSnapshot snap_;               // GUARDED_BY(mu_)
-  std::int64_t window_start_ms_ = -1;   // GUARDED_BY(mu_); -1: no range yet
-  std::uint64_t window_blocks_ = 0;     // GUARDED_BY(mu_)
-  std::uint64_t window_claims_ = 0;     // GUARDED_BY(mu_)
+  ProgressSnapshot snap_;              // GUARDED_BY(mu_)
+  std::int64_t window_start_ms_ = -1;  // GUARDED_BY(mu_); -1: no range yet
+  std::uint64_t window_blocks_ = 0;    // GUARDED_BY(mu_)
+  std::uint64_t window_claims_ = 0;    // GUARDED_BY(mu_)
 };
 
 }  // namespace claimsync::node

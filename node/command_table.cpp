@@ -13,6 +13,7 @@ const std::vector<Command>& command_table() {
       {"claims", "list, show and retry claims of the outbox (offline)", cmd_claims},
       {"migrate", "apply pending SQL migrations to the membership database", cmd_migrate},
       {"verify-tx", "show the mints a transaction holds, read from the chain", cmd_verify_tx},
+      {"rescan", "scan a block range again and report claims found/new/known", cmd_rescan},
   };
   return table;
 }

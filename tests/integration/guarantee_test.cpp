@@ -380,8 +380,22 @@ TEST_CASE("guarantee: every final mint lands exactly once through kills, outages
   CHECK(json_u64(status, "claims", "done") == truth.claims.size());
   CHECK(json_u64(status, "claims", "total") == truth.claims.size());
 
-  // A clean shutdown at the end (SIGTERM): exit 0.
+  // A clean shutdown at the end (SIGTERM): exit 0; status still answers, offline.
   CHECK(node.stop(milliseconds(20'000)) == 0);
+  {
+    auto offline = node.status(&diagnostics);
+    INFO(diagnostics);
+    REQUIRE(offline);
+    CHECK(json_u64(*offline, "claims", "done") == truth.claims.size());
+    // Not caught_up: anvil keeps mining while the node is stopped. Still past the load.
+    CHECK(offline->at("chain").value("checkpoint", std::uint64_t{0}) >= last_load_block);
+    CHECK(json_u64(*offline, "claims", "pending") == 0);
+  }
+  // The verdict reads what it claims to read: one row removed is one difference found.
+  pg.exec("DELETE FROM membership WHERE ctid = (SELECT ctid FROM membership LIMIT 1)");
+  const std::string tampered = ct::compare_with_truth(truth, ct::read_sink(pg)).first_difference;
+  INFO(tampered);
+  CHECK(tampered.find("membership: MISSING") != std::string::npos);
   std::cout << "guarantee: seed " << seed << ", " << truth.claims.size() << " claims from "
             << truth.member_level.size() << " wallets, " << chaos.kills << " kills, "
             << chaos.outage_seconds.size() << " outages, " << load.stats().reorgs

@@ -165,7 +165,8 @@ TEST_CASE("guarantee comparison reports the first difference of every kind", "[g
   const ct::SinkSnapshot good = matching_sink(truth);
   CHECK(ct::compare_with_truth(truth, good).first_difference.empty());
 
-  auto differs = [&](const std::function<void(ct::SinkSnapshot&)>& mutate, const std::string& expect) {
+  auto differs = [&](const std::function<void(ct::SinkSnapshot&)>& mutate,
+                     const std::string& expect) {
     ct::SinkSnapshot s = good;
     mutate(s);
     const std::string diff = ct::compare_with_truth(truth, s).first_difference;
@@ -178,15 +179,20 @@ TEST_CASE("guarantee comparison reports the first difference of every kind", "[g
   differs([](auto& s) { s.ledger.front().status = "orphaned"; }, "status 'orphaned'");
   differs([](auto& s) { s.ledger.front().level = 7; }, "level is 7");
   differs([](auto& s) { s.ledger.front().block_hash = "0x00"; }, "block_hash");
-  differs([](auto& s) {
-    auto extra = s.ledger.front();
-    extra.key = "31337:0x" + std::string(64, 'e') + ":0:0";
-    s.ledger.push_back(extra);
-  }, "UNEXPECTED row");
+  differs(
+      [](auto& s) {
+        auto extra = s.ledger.front();
+        extra.key = "31337:0x" + std::string(64, 'e') + ":0:0";
+        s.ledger.push_back(extra);
+      },
+      "UNEXPECTED row");
   differs([](auto& s) { s.membership.pop_back(); }, "membership: MISSING");
   differs([](auto& s) { s.membership.push_back(s.membership.front()); }, "DUPLICATE");
-  differs([](auto& s) { s.membership.push_back({s.membership.front().wallet, 9, std::nullopt}); },
-          "UNEXPECTED, the wallet never minted that level");
+  differs(
+      [](auto& s) {
+        s.membership.push_back({s.membership.front().wallet, 9, std::nullopt});
+      },
+      "UNEXPECTED, the wallet never minted that level");
   differs([](auto& s) { s.membership.front().claim_key = "nope"; }, "is not a mint of this wallet");
   differs([](auto& s) { s.members.front().current_level = 4; }, "current_level is 4");
   differs([](auto& s) { s.members.front().activated_at = 1002; }, "activated_at is 1002");
@@ -340,10 +346,11 @@ TEST_CASE("guarantee: every final mint lands exactly once through kills, outages
       kCatchUpDeadline, milliseconds(1000));
   const double catch_up_seconds = seconds_since(t_catch_up);
   if (!node.running() || !caught_up) {
-    print_context(node, seed, "last status: " + status.dump(2) + "\nlast status problem: " + diagnostics);
+    print_context(node, seed,
+                  "last status: " + status.dump(2) + "\nlast status problem: " + diagnostics);
     REQUIRE(node.running());
-    FAIL("the node did not report caught_up with checkpoint >= " << last_load_block << " within "
-                                                                  << kCatchUpDeadline.count() << " ms");
+    FAIL("the node did not report caught_up with checkpoint >= "
+         << last_load_block << " within " << kCatchUpDeadline.count() << " ms");
   }
   std::cout << "caught up after " << catch_up_seconds << " s: " << status.dump() << std::endl;
 

@@ -54,7 +54,8 @@ std::vector<ChaosEvent> make_chaos_schedule(std::mt19937_64& rng, const ChaosOpt
     const milliseconds slot = usable / o.kills;
     for (int i = 0; i < o.kills; ++i) {
       const milliseconds at = kMargin + slot * i + uniform_ms(rng, slot / 10, slot * 9 / 10);
-      events.push_back({at, ChaosKind::kKillNode, uniform_ms(rng, milliseconds(0), milliseconds(800))});
+      events.push_back(
+          {at, ChaosKind::kKillNode, uniform_ms(rng, milliseconds(0), milliseconds(800))});
     }
   }
   std::stable_sort(events.begin(), events.end(),

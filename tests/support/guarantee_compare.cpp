@@ -27,7 +27,8 @@ class Differ {
     if (first_.empty()) first_ = what;
   }
   template <typename A, typename B>
-  void expect_equal(const std::string& where, const char* field, const A& actual, const B& expected) {
+  void expect_equal(const std::string& where, const char* field, const A& actual,
+                    const B& expected) {
     if (!(actual == expected)) {
       std::ostringstream s;
       s << where << ": " << field << " is " << actual << ", the chain says " << expected;
@@ -58,7 +59,8 @@ void compare_ledger(const ChainTruth& truth, const SinkSnapshot& sink, Differ& d
     const LedgerRow& r = *it->second;
     const std::string where = "claim_sync_queue row " + key;
     if (r.status != "done") {
-      d.note(where + ": status '" + r.status + "' (error: " + r.error_message + "), expected 'done'");
+      d.note(where + ": status '" + r.status + "' (error: " + r.error_message +
+             "), expected 'done'");
     }
     d.expect_equal(where, "chain_id", r.chain_id, std::stoull(key.substr(0, key.find(':'))));
     d.expect_equal(where, "tx_hash", r.tx_hash, c.tx_hash);
@@ -122,7 +124,8 @@ void compare_members(const ChainTruth& truth, const SinkSnapshot& sink, Differ& 
     }
   }
   for (const auto& [wallet, level] : truth.member_level) {
-    if (!seen.count(wallet)) d.note("members: MISSING " + wallet + " (level " + std::to_string(level) + ")");
+    if (!seen.count(wallet))
+      d.note("members: MISSING " + wallet + " (level " + std::to_string(level) + ")");
   }
 }
 
@@ -145,9 +148,12 @@ std::string summary(const ChainTruth& truth, const SinkSnapshot& sink) {
     << sink.ledger.size() << " (";
   for (const auto& [status, n] : by_status) s << status << "=" << n << " ";
   s << ")\n"
-    << "membership: expected " << truth.membership.size() << ", rows " << sink.membership.size() << "\n"
-    << "members:    expected " << truth.member_level.size() << ", rows " << sink.members.size() << "\n"
-    << "users:      expected " << truth.member_level.size() << ", rows " << sink.users.size() << "\n";
+    << "membership: expected " << truth.membership.size() << ", rows " << sink.membership.size()
+    << "\n"
+    << "members:    expected " << truth.member_level.size() << ", rows " << sink.members.size()
+    << "\n"
+    << "users:      expected " << truth.member_level.size() << ", rows " << sink.users.size()
+    << "\n";
   return s.str();
 }
 
@@ -164,13 +170,13 @@ SinkSnapshot read_sink(const PgCluster& pg) {
                                  number(row, 8), text(row, 9), number(row, 10), text(row, 11),
                                  text(row, 12)});
   }
-  for (const auto& row : pg.query(
-           "SELECT wallet_address, nft_level, claim_key FROM membership ORDER BY 1, 2")) {
+  for (const auto& row :
+       pg.query("SELECT wallet_address, nft_level, claim_key FROM membership ORDER BY 1, 2")) {
     s.membership.push_back(MembershipRow{text(row, 0), number(row, 1), row.at(2)});
   }
-  for (const auto& row : pg.query(
-           "SELECT wallet_address, current_level, EXTRACT(EPOCH FROM activated_at)::bigint "
-           "FROM members ORDER BY 1")) {
+  for (const auto& row :
+       pg.query("SELECT wallet_address, current_level, EXTRACT(EPOCH FROM activated_at)::bigint "
+                "FROM members ORDER BY 1")) {
     std::optional<std::uint64_t> activated;
     if (row.at(2)) activated = number(row, 2);
     s.members.push_back(MemberRow{text(row, 0), number(row, 1), activated});

@@ -43,8 +43,10 @@ std::string render_node_config(const GuaranteeNodeConfig& c) {
 
 NodeUnderTest::NodeUnderTest(std::string binary, std::string config_path, std::string log_path,
                              std::string scratch_dir)
-    : binary_(std::move(binary)), config_path_(std::move(config_path)),
-      log_path_(std::move(log_path)), scratch_dir_(std::move(scratch_dir)) {}
+    : binary_(std::move(binary)),
+      config_path_(std::move(config_path)),
+      log_path_(std::move(log_path)),
+      scratch_dir_(std::move(scratch_dir)) {}
 
 NodeUnderTest::~NodeUnderTest() {
   std::lock_guard lock(mu_);

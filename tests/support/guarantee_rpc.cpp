@@ -27,10 +27,8 @@ json RawRpc::post(const json& body) {
 }
 
 json RawRpc::call(const std::string& method, json params) {
-  json response = post({{"jsonrpc", "2.0"},
-                        {"id", next_id_++},
-                        {"method", method},
-                        {"params", std::move(params)}});
+  json response = post(
+      {{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", std::move(params)}});
   if (response.contains("error")) {
     throw std::runtime_error("raw rpc " + method + ": " + response["error"].dump());
   }
@@ -44,13 +42,13 @@ std::vector<json> RawRpc::batch_raw(const std::vector<Call>& calls) {
   for (std::size_t i = 0; i < calls.size(); ++i) {
     const std::uint64_t id = next_id_++;
     position[id] = i;
-    body.push_back({{"jsonrpc", "2.0"}, {"id", id}, {"method", calls[i].first},
-                    {"params", calls[i].second}});
+    body.push_back(
+        {{"jsonrpc", "2.0"}, {"id", id}, {"method", calls[i].first}, {"params", calls[i].second}});
   }
   json response = post(body);
   if (!response.is_array() || response.size() != calls.size()) {
-    throw std::runtime_error("raw rpc: batch of " + std::to_string(calls.size()) +
-                             " got " + response.dump().substr(0, 500));
+    throw std::runtime_error("raw rpc: batch of " + std::to_string(calls.size()) + " got " +
+                             response.dump().substr(0, 500));
   }
   // A server may answer a batch in any order: put the answers back by id.
   std::vector<json> out(calls.size());
@@ -68,8 +66,8 @@ std::vector<json> RawRpc::batch(const std::vector<Call>& calls) {
   results.reserve(raw.size());
   for (std::size_t i = 0; i < raw.size(); ++i) {
     if (raw[i].contains("error")) {
-      throw std::runtime_error("raw rpc " + calls[i].first + " " + calls[i].second.dump() +
-                               ": " + raw[i]["error"].dump());
+      throw std::runtime_error("raw rpc " + calls[i].first + " " + calls[i].second.dump() + ": " +
+                               raw[i]["error"].dump());
     }
     results.push_back(std::move(raw[i]["result"]));
   }

@@ -24,8 +24,7 @@ class RawRpc {
                   std::chrono::milliseconds timeout = std::chrono::milliseconds(30'000));
 
   // The `result` of one call.
-  nlohmann::json call(const std::string& method,
-                      nlohmann::json params = nlohmann::json::array());
+  nlohmann::json call(const std::string& method, nlohmann::json params = nlohmann::json::array());
 
   using Call = std::pair<std::string, nlohmann::json>;  // method, params
   // One HTTP request carrying all calls; the response objects ({"result"} or {"error"}) in

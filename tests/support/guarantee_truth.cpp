@@ -38,7 +38,8 @@ std::string hex_body(const json& v) {  // "0xABCD" -> "abcd"
 
 // 32-byte word `index` of hex data, as a 64-bit number (the test load never needs more).
 std::uint64_t word_u64(const std::string& data, std::size_t index) {
-  if (data.size() < (index + 1) * 64) throw BadLog("data too short for word " + std::to_string(index));
+  if (data.size() < (index + 1) * 64)
+    throw BadLog("data too short for word " + std::to_string(index));
   const std::string word = data.substr(index * 64, 64);
   if (word.find_first_not_of('0') < 48) throw BadLog("word exceeds 64 bits: " + word);
   return std::stoull(word.substr(48), nullptr, 16);
@@ -46,7 +47,8 @@ std::uint64_t word_u64(const std::string& data, std::size_t index) {
 
 std::string topic_address(const json& topic) {
   const std::string t = hex_body(topic);
-  if (t.size() != 64 || t.substr(0, 24) != std::string(24, '0')) throw BadLog("bad address topic " + t);
+  if (t.size() != 64 || t.substr(0, 24) != std::string(24, '0'))
+    throw BadLog("bad address topic " + t);
   return "0x" + t.substr(24);
 }
 
@@ -54,9 +56,7 @@ std::string pad_word(const std::string& hex_digits) {
   return std::string(64 - hex_digits.size(), '0') + hex_digits;
 }
 
-std::string word_of(std::uint64_t v) {
-  return pad_word(u64_to_quantity(v).substr(2));
-}
+std::string word_of(std::uint64_t v) { return pad_word(u64_to_quantity(v).substr(2)); }
 
 struct Movement {
   std::string from, to;
@@ -114,7 +114,8 @@ std::map<std::uint64_t, std::pair<std::string, std::uint64_t>> fetch_headers(
     }
     auto blocks = rpc.batch(calls);
     for (std::size_t j = 0; j < blocks.size(); ++j) {
-      if (blocks[j].is_null()) throw std::runtime_error("truth: no block " + std::to_string(all[i + j]));
+      if (blocks[j].is_null())
+        throw std::runtime_error("truth: no block " + std::to_string(all[i + j]));
       out[all[i + j]] = {lower(blocks[j]["hash"].get<std::string>()),
                          quantity_to_u64(blocks[j]["timestamp"])};
     }
@@ -131,19 +132,21 @@ std::string check_balances(RawRpc& rpc, const TruthQuery& q,
   std::vector<std::pair<Holding, std::int64_t>> all(sums.begin(), sums.end());
   for (std::size_t i = 0; i < all.size(); i += kBalancePairsPerCall) {
     const std::size_t n = std::min(all.size(), i + kBalancePairsPerCall) - i;
-    std::string data = "0x" + kBalanceOfBatch + word_of(64) + word_of(64 + 32 * (1 + n)) + word_of(n);
+    std::string data =
+        "0x" + kBalanceOfBatch + word_of(64) + word_of(64 + 32 * (1 + n)) + word_of(n);
     for (std::size_t j = 0; j < n; ++j) data += pad_word(all[i + j].first.first.substr(2));
     data += word_of(n);
     for (std::size_t j = 0; j < n; ++j) data += word_of(all[i + j].first.second);
     const json call = {{"to", q.contract}, {"data", data}};
-    const std::string ret = hex_body(rpc.call("eth_call", json::array({call, u64_to_quantity(q.to_block)})));
+    const std::string ret =
+        hex_body(rpc.call("eth_call", json::array({call, u64_to_quantity(q.to_block)})));
     if (word_u64(ret, 1) != n) return "balanceOfBatch returned a wrong length";
     for (std::size_t j = 0; j < n; ++j) {
       const auto& [holding, expected] = all[i + j];
       const auto actual = static_cast<std::int64_t>(word_u64(ret, 2 + j));
       if (actual != expected) {
-        return "balanceOf(" + holding.first + ", " + std::to_string(holding.second) + ") = " +
-               std::to_string(actual) + " on chain, but the swept logs give " +
+        return "balanceOf(" + holding.first + ", " + std::to_string(holding.second) +
+               ") = " + std::to_string(actual) + " on chain, but the swept logs give " +
                std::to_string(expected);
       }
     }
@@ -157,8 +160,8 @@ void add_claim(ChainTruth& truth, const TruthQuery& q, const json& log, const Mo
   c.tx_hash = lower(log.at("transactionHash").get<std::string>());
   c.log_index = static_cast<std::uint32_t>(quantity_to_u64(log.at("logIndex")));
   c.batch_index = m.batch_index;
-  c.key = std::to_string(q.chain_id) + ":" + c.tx_hash + ":" + std::to_string(c.log_index) +
-          ":" + std::to_string(c.batch_index);
+  c.key = std::to_string(q.chain_id) + ":" + c.tx_hash + ":" + std::to_string(c.log_index) + ":" +
+          std::to_string(c.batch_index);
   c.wallet = m.to;
   c.level = m.id;
   c.amount = m.amount;
@@ -189,13 +192,16 @@ ChainTruth recompute_chain_truth(RawRpc& rpc, const TruthQuery& q) {
   try {
     for (const auto& log : logs) {
       const auto& header = headers.at(quantity_to_u64(log.at("blockNumber")));
-      if (lower(log.at("blockHash").get<std::string>()) != header.first || log.value("removed", false)) {
+      if (lower(log.at("blockHash").get<std::string>()) != header.first ||
+          log.value("removed", false)) {
         throw BadLog("log not on the canonical chain: " + log.dump());
       }
       const std::vector<Movement> moves = decode(log);
       const bool mint = moves.front().from == kZeroAddress;
       const bool burn = moves.front().to == kZeroAddress;
-      ++(mint ? truth.counts.mint_logs : burn ? truth.counts.burn_logs : truth.counts.transfer_logs);
+      ++(mint   ? truth.counts.mint_logs
+         : burn ? truth.counts.burn_logs
+                : truth.counts.transfer_logs);
       for (const auto& m : moves) {
         if (!mint) sums[{m.from, m.id}] -= static_cast<std::int64_t>(m.amount);
         if (!burn) sums[{m.to, m.id}] += static_cast<std::int64_t>(m.amount);

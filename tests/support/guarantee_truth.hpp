@@ -43,10 +43,10 @@ struct TruthCounts {
 };
 
 struct ChainTruth {
-  std::map<std::string, ExpectedClaim> claims;                      // by claim key
-  std::set<std::pair<std::string, std::uint64_t>> membership;       // (wallet, level)
-  std::map<std::string, std::uint64_t> member_level;                // wallet -> max level
-  std::map<std::string, std::uint64_t> member_activated;            // wallet -> earliest block time
+  std::map<std::string, ExpectedClaim> claims;                 // by claim key
+  std::set<std::pair<std::string, std::uint64_t>> membership;  // (wallet, level)
+  std::map<std::string, std::uint64_t> member_level;           // wallet -> max level
+  std::map<std::string, std::uint64_t> member_activated;       // wallet -> earliest block time
   TruthCounts counts;
   // Empty when the sweep is self-consistent; otherwise the first disagreement (a log in a
   // non-canonical block, a balance that the logs do not explain, an undecodable log).

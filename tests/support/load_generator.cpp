@@ -16,8 +16,8 @@ namespace abi = eth::abi;
 using nlohmann::json;
 using Items = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
 
-constexpr std::size_t kMaxBatch = 100;        // calls per JSON-RPC batch
-constexpr std::size_t kRecentWaves = 3;       // waves a reorg of depth <= 3 may reach
+constexpr std::size_t kMaxBatch = 100;   // calls per JSON-RPC batch
+constexpr std::size_t kRecentWaves = 3;  // waves a reorg of depth <= 3 may reach
 const std::vector<std::uint64_t> kNonLevelIds = {0, 20, 31, 1000};
 const char* kHolderEth = "0x3635c9adc5dea00000";  // 1000 ETH
 
@@ -56,8 +56,8 @@ eth::Bytes call_with_empty_bytes(const char* signature, std::vector<abi::Value> 
 
 json contract_call(const std::string& contract, const std::string& from, const eth::Bytes& data,
                    std::uint64_t gas) {
-  return {{"from", from}, {"to", contract}, {"data", eth::to_hex(data)},
-          {"gas", u64_to_quantity(gas)}};
+  return {
+      {"from", from}, {"to", contract}, {"data", eth::to_hex(data)}, {"gas", u64_to_quantity(gas)}};
 }
 
 std::uint64_t batch_gas(std::size_t n) { return 100'000 + 60'000 * n; }
@@ -75,11 +75,15 @@ std::vector<std::vector<T>> chunks(const std::vector<T>& v, std::size_t size) {
 }  // namespace
 
 LoadGenerator::LoadGenerator(Anvil& chain, std::string contract, const LoadOptions& options)
-    : chain_(chain), rpc_(chain.port()), contract_(std::move(contract)), options_(options),
+    : chain_(chain),
+      rpc_(chain.port()),
+      contract_(std::move(contract)),
+      options_(options),
       rng_(options.seed) {
   if (options_.holders > options_.wallets) throw std::invalid_argument("load: holders > wallets");
   for (std::size_t i = 0; i < options_.wallets; ++i) wallets_.push_back(random_address());
-  for (std::size_t i = 0; i < options_.transfer_only; ++i) transfer_only_.push_back(random_address());
+  for (std::size_t i = 0; i < options_.transfer_only; ++i)
+    transfer_only_.push_back(random_address());
 }
 
 void LoadGenerator::prepare() {
@@ -121,9 +125,9 @@ LoadGenerator::PlannedTx LoadGenerator::mint_tx(const std::string& from, const s
   p.to = to;
   p.items = std::move(items);
   if (p.items.size() == 1) {
-    const eth::Bytes data = abi::encode_call(
-        abi::function_selector("mint(address,uint256,uint256)"),
-        {address(to), eth::U256(p.items[0].first), eth::U256(p.items[0].second)});
+    const eth::Bytes data =
+        abi::encode_call(abi::function_selector("mint(address,uint256,uint256)"),
+                         {address(to), eth::U256(p.items[0].first), eth::U256(p.items[0].second)});
     p.tx = contract_call(contract_, from, data, 150'000);
   } else {
     const eth::Bytes data =
@@ -159,7 +163,8 @@ LoadGenerator::PlannedTx LoadGenerator::plan_mint() {
     ++stats_.batch_mints;
     ++stats_.batch_repeats_in_tx;
     const std::uint64_t a = random_level();
-    return mint_tx(from, pick_mint_recipient(), {{a, amount()}, {random_level(), amount()}, {a, amount()}});
+    return mint_tx(from, pick_mint_recipient(),
+                   {{a, amount()}, {random_level(), amount()}, {a, amount()}});
   }
   if (r < 82 && !minted_pairs_.empty()) {  // the same wallet and level again, later
     ++stats_.repeated_levels;
@@ -221,9 +226,9 @@ bool LoadGenerator::plan_holder_move(PlannedTx& out) {
     out = PlannedTx{contract_call(contract_, holder, data, 150'000), Kind::kTransfer, to, items};
   } else {
     ++stats_.batch_transfers;
-    const eth::Bytes data = call_with_empty_bytes(
-        "safeBatchTransferFrom(address,address,uint256[],uint256[],bytes)",
-        {address(holder), address(to), ids_of(items), amounts_of(items)});
+    const eth::Bytes data =
+        call_with_empty_bytes("safeBatchTransferFrom(address,address,uint256[],uint256[],bytes)",
+                              {address(holder), address(to), ids_of(items), amounts_of(items)});
     out = PlannedTx{contract_call(contract_, holder, data, batch_gas(items.size())),
                     Kind::kTransfer, to, items};
   }
@@ -304,7 +309,8 @@ void LoadGenerator::await_receipts(const std::vector<SentTx>& sent) {
     std::vector<const SentTx*> still;
     for (const auto& chunk : chunks(outstanding, kMaxBatch)) {
       std::vector<RawRpc::Call> calls;
-      for (const auto* s : chunk) calls.push_back({"eth_getTransactionReceipt", json::array({s->hash})});
+      for (const auto* s : chunk)
+        calls.push_back({"eth_getTransactionReceipt", json::array({s->hash})});
       auto receipts = rpc_.batch(calls);
       for (std::size_t i = 0; i < chunk.size(); ++i) {
         if (receipts[i].is_null()) {
@@ -342,7 +348,8 @@ void LoadGenerator::reorg(std::uint64_t depth) {
   const std::uint64_t n = uniform(0, 2);
   for (std::uint64_t i = 0; i < n; ++i) {
     const std::string to = wallets_[uniform(0, wallets_.size() - 1)];
-    replacements.push_back({mint_tx(dev_account(), to, {{random_level(), 1}}).tx, uniform(0, depth - 1)});
+    replacements.push_back(
+        {mint_tx(dev_account(), to, {{random_level(), 1}}).tx, uniform(0, depth - 1)});
   }
   chain_.reorg(depth, replacements);
   ++stats_.reorgs;
@@ -351,7 +358,8 @@ void LoadGenerator::reorg(std::uint64_t depth) {
   stats_.last_block = std::max(stats_.last_block, chain_.block_number());
   // The load txs of the replaced blocks are gone from the chain and the mempool.
   std::vector<RawRpc::Call> calls;
-  for (const auto& s : recent_) calls.push_back({"eth_getTransactionReceipt", json::array({s.hash})});
+  for (const auto& s : recent_)
+    calls.push_back({"eth_getTransactionReceipt", json::array({s.hash})});
   std::vector<json> receipts;
   for (const auto& chunk : chunks(calls, kMaxBatch)) {
     for (auto& r : rpc_.batch(chunk)) receipts.push_back(std::move(r));

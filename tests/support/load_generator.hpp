@@ -42,25 +42,26 @@ namespace claimsync::testing {
 
 struct LoadOptions {
   std::uint64_t seed = 1;
-  std::size_t wallets = 240;        // random wallets that receive mints
-  std::size_t holders = 40;         // the first `holders` wallets also send transfers/burns
-  std::size_t transfer_only = 12;   // extra wallets that receive transfers only
-  std::size_t claims_per_wave = 56; // planned level claims per wave (a wave may exceed it)
-  std::uint32_t max_level = 19;     // levels are 1..max_level (the node's default)
+  std::size_t wallets = 240;         // random wallets that receive mints
+  std::size_t holders = 40;          // the first `holders` wallets also send transfers/burns
+  std::size_t transfer_only = 12;    // extra wallets that receive transfers only
+  std::size_t claims_per_wave = 56;  // planned level claims per wave (a wave may exceed it)
+  std::uint32_t max_level = 19;      // levels are 1..max_level (the node's default)
   std::chrono::milliseconds receipt_timeout{30'000};
 };
 
 struct LoadStats {
   std::size_t waves = 0;
-  std::size_t txs_sent = 0;          // including resends
-  std::size_t txs_ok = 0;            // receipts with status 1
-  std::size_t txs_reverted = 0;      // receipts with status 0 (a transfer whose mint was reorged out)
-  std::size_t txs_resent = 0;        // dropped by a reorg, sent again
-  std::size_t level_claims_sent = 0; // level claims in successful mint receipts (incl. later reorged)
+  std::size_t txs_sent = 0;      // including resends
+  std::size_t txs_ok = 0;        // receipts with status 1
+  std::size_t txs_reverted = 0;  // receipts with status 0 (a transfer whose mint was reorged out)
+  std::size_t txs_resent = 0;    // dropped by a reorg, sent again
+  std::size_t level_claims_sent =
+      0;  // level claims in successful mint receipts (incl. later reorged)
   std::size_t single_mints = 0, batch_mints = 0, batch_repeats_in_tx = 0, repeated_levels = 0,
               non_level_mints = 0, transfers = 0, batch_transfers = 0, burns = 0;
   std::size_t reorgs = 0, reorged_blocks = 0, replacement_mints = 0;
-  std::uint64_t last_block = 0;      // highest block holding a load receipt (or reorg head)
+  std::uint64_t last_block = 0;  // highest block holding a load receipt (or reorg head)
 };
 
 class LoadGenerator {
@@ -83,7 +84,7 @@ class LoadGenerator {
   struct PlannedTx {
     nlohmann::json tx;  // eth_sendTransaction object without nonce
     Kind kind = Kind::kMint;
-    std::string to;                                         // mint/transfer recipient
+    std::string to;                                              // mint/transfer recipient
     std::vector<std::pair<std::uint64_t, std::uint64_t>> items;  // (id, amount)
   };
   struct SentTx {
@@ -118,8 +119,8 @@ class LoadGenerator {
   std::vector<std::pair<std::string, std::uint64_t>> minted_pairs_;  // for repeats
   // What holders hold by the confirmed receipts (reserved when a move is planned).
   std::map<std::pair<std::string, std::uint64_t>, std::uint64_t> held_;
-  std::vector<SentTx> recent_;           // the txs of the last waves (reorg may drop them)
-  std::vector<PlannedTx> resend_;        // dropped by a reorg: go out with the next wave
+  std::vector<SentTx> recent_;     // the txs of the last waves (reorg may drop them)
+  std::vector<PlannedTx> resend_;  // dropped by a reorg: go out with the next wave
   LoadStats stats_;
 };
 

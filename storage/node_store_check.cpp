@@ -1,9 +1,8 @@
 #include "storage/node_store_check.hpp"
 
-#include <functional>
 #include <vector>
 
-#include "storage/claim_transitions.hpp"
+#include "storage/claim_indexes.hpp"
 #include "storage/range_set.hpp"
 #include "storage/rocks_node_store.hpp"
 
@@ -32,33 +31,6 @@ class Problems {
   std::size_t count_ = 0;
 };
 
-// The key a claim should have in an index, or nullopt if it should have none there.
-using IndexKeyOf = std::function<std::optional<std::string>(const Claim&)>;
-
-struct IndexSpec {
-  Cf cf;
-  IndexKeyOf key_of;
-};
-
-std::vector<IndexSpec> index_specs() {
-  return {
-      {Cf::kDue,
-       [](const Claim& c) -> std::optional<std::string> {
-         if (!is_due_state(c.state)) return std::nullopt;
-         return layout::due_key(c.next_attempt_at_ms, c.key);
-       }},
-      {Cf::kByAge,
-       [](const Claim& c) -> std::optional<std::string> {
-         if (!is_awaiting_sink(c.state)) return std::nullopt;
-         return layout::age_key(c.created_at_ms, c.key);
-       }},
-      {Cf::kByState, [](const Claim& c) -> std::optional<std::string> { return layout::state_key(c.state, c.key); }},
-      {Cf::kByWallet, [](const Claim& c) -> std::optional<std::string> { return layout::wallet_key(c.wallet, c.key); }},
-      {Cf::kByBlock,
-       [](const Claim& c) -> std::optional<std::string> { return layout::block_key(c.block_number, c.key); }},
-  };
-}
-
 class Checker {
  public:
   // Reads one consistent snapshot, so a check of an open store may run beside writers.
@@ -71,7 +43,7 @@ class Checker {
   Checker& operator=(const Checker&) = delete;
 
   Status run() {
-    auto specs = index_specs();
+    const auto& specs = claim_indexes();
     std::vector<std::uint64_t> expected_entries(specs.size(), 0);
     std::array<std::uint64_t, kClaimStateCount> recount{};
     auto it = db_.iterate(Cf::kClaims, read_);
@@ -112,7 +84,7 @@ class Checker {
 
   // Every entry names a claim that maps to exactly this entry, and there are as many
   // entries as claims that need one: together, a bijection.
-  void check_index(const IndexSpec& spec, std::uint64_t expected) {
+  void check_index(const ClaimIndex& spec, std::uint64_t expected) {
     const char* name = layout::cf_name(spec.cf);
     std::uint64_t entries = 0;
     auto it = db_.iterate(spec.cf, read_);
@@ -189,9 +161,13 @@ Status verify_store_invariants(NodeStore& store) {
 }
 
 Status verify_store_invariants(const std::string& path) {
-  auto store = RocksNodeStore::open(path, nullptr);
-  if (!store) return store.status();
-  return verify_store_invariants(**store);
+  // The raw DB, not a NodeStore: opening a store refuses some of what we want to report.
+  auto db = RocksDb::open(path, RocksDb::Mode::kOpenExisting);
+  if (!db) return db.status();
+  auto identity = RocksNodeStore::read_identity(**db);
+  if (!identity) return identity.status();
+  if (!*identity) return error(ErrorCode::kNotFound, "no claimsync store in '" + path + "'");
+  return Checker(**db, **identity).run();
 }
 
 }  // namespace claimsync::store

@@ -5,9 +5,8 @@
 // Checked:
 //   * every claim record decodes and sits under its own key;
 //   * counters equal a recount of claim states;
-//   * the due index holds exactly the pending/retrying/revoking claims, at their
-//     next_attempt_at; the age index exactly the pending/retrying ones, at created_at;
-//     the state, wallet and block indexes hold exactly one entry per claim, matching it;
+//   * every index of claim_indexes.hpp holds exactly the entries its claims call for
+//     (the due index: exactly the pending/retrying/revoking claims, at next_attempt_at);
 //   * range marks are merged (disjoint, not adjacent); the stored checkpoint is the end
 //     of the range containing start_block and no hole lies below it.
 #pragma once

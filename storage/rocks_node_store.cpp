@@ -6,6 +6,7 @@
 
 #include "rpc/logging.hpp"
 #include "storage/byte_codec.hpp"
+#include "storage/claim_indexes.hpp"
 #include "storage/claim_transitions.hpp"
 
 namespace claimsync::store {
@@ -35,41 +36,51 @@ void ScanFloor::raise_to(const Snapshot& seen, const std::string& key) {
 class Mutation {
  public:
   void put(Cf cf, std::string_view key, std::string_view value) {
-    batch_.Put(handle(cf), rocksdb::Slice(key.data(), key.size()),
-               rocksdb::Slice(value.data(), value.size()));
+    ops_[static_cast<int>(cf)].push_back(Op{std::string(key), std::string(value), false});
   }
   void del(Cf cf, std::string_view key) {
-    batch_.Delete(handle(cf), rocksdb::Slice(key.data(), key.size()));
+    ops_[static_cast<int>(cf)].push_back(Op{std::string(key), {}, true});
   }
 
   // Records the change of one claim from `before` (nullopt: a new claim) to `after`:
   // the record, every index entry that moves, and the counter deltas.
   void record(const std::optional<Claim>& before, const Claim& after) {
-    const ClaimKey& key = after.key;
-    put(Cf::kClaims, key.encode(), after.encode_value());
+    put(Cf::kClaims, after.key.encode(), after.encode_value());
     ++delta_[static_cast<int>(after.state)];
-    if (!before) {
-      put(Cf::kByState, layout::state_key(after.state, key), {});
-      put(Cf::kByWallet, layout::wallet_key(after.wallet, key), {});
-      put(Cf::kByBlock, layout::block_key(after.block_number, key), {});
-    } else {
-      --delta_[static_cast<int>(before->state)];
-      if (before->state != after.state) {
-        del(Cf::kByState, layout::state_key(before->state, key));
-        put(Cf::kByState, layout::state_key(after.state, key), {});
-      }
-      if (before->block_number != after.block_number) {
-        del(Cf::kByBlock, layout::block_key(before->block_number, key));
-        put(Cf::kByBlock, layout::block_key(after.block_number, key), {});
+    if (before) --delta_[static_cast<int>(before->state)];
+    for (const auto& index : claim_indexes()) {
+      auto old_entry = before ? index.key_of(*before) : std::nullopt;
+      auto new_entry = index.key_of(after);
+      if (old_entry == new_entry) continue;
+      if (old_entry) del(index.cf, *old_entry);
+      if (new_entry) {
+        put(index.cf, *new_entry, {});
+        note_lowest(index.cf, *new_entry);
       }
     }
-    move_queue_entry(Cf::kDue, before && is_due_state(before->state), before ? before->next_attempt_at_ms : 0,
-                     is_due_state(after.state), after.next_attempt_at_ms, key, lowest_due_);
-    move_queue_entry(Cf::kByAge, before && is_awaiting_sink(before->state), before ? before->created_at_ms : 0,
-                     is_awaiting_sink(after.state), after.created_at_ms, key, lowest_age_);
   }
 
-  rocksdb::WriteBatch& batch() { return batch_; }
+  // The batch, each family's operations in key order: RocksDB's memtable skiplist keeps
+  // the last insert position, so sorted inserts are much cheaper than random ones. The
+  // sort is stable: a delete and a put of the same key keep their order.
+  rocksdb::WriteBatch build() const {
+    rocksdb::WriteBatch batch;
+    for (int cf = 0; cf < layout::kCfCount; ++cf) {
+      std::vector<const Op*> sorted;
+      sorted.reserve(ops_[cf].size());
+      for (const auto& op : ops_[cf]) sorted.push_back(&op);
+      std::stable_sort(sorted.begin(), sorted.end(), [](const Op* a, const Op* b) { return a->key < b->key; });
+      auto* handle = db_.cf(static_cast<Cf>(cf));
+      for (const Op* op : sorted) {
+        if (op->del) {
+          batch.Delete(handle, op->key);
+        } else {
+          batch.Put(handle, op->key, op->value);
+        }
+      }
+    }
+    return batch;
+  }
   std::int64_t delta(int state) const { return delta_[state]; }
   const std::optional<std::string>& lowest_due() const { return lowest_due_; }
   const std::optional<std::string>& lowest_age() const { return lowest_age_; }
@@ -80,22 +91,19 @@ class Mutation {
   explicit Mutation(RocksDb& db) : db_(db) {}
 
  private:
-  rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return db_.cf(cf); }
+  struct Op {
+    std::string key;
+    std::string value;
+    bool del = false;
+  };
 
-  // due and by_age: (time, key) entries present only while the claim is in given states.
-  void move_queue_entry(Cf cf, bool was_in, std::int64_t old_time, bool is_in, std::int64_t new_time,
-                        const ClaimKey& key, std::optional<std::string>& lowest) {
-    if (was_in && is_in && old_time == new_time) return;
-    if (was_in) del(cf, layout::due_key(old_time, key));  // same (i64, key) format as age_key
-    if (is_in) {
-      std::string k = layout::due_key(new_time, key);
-      if (!lowest || k < *lowest) lowest = k;
-      put(cf, k, {});
-    }
+  void note_lowest(Cf cf, const std::string& entry) {
+    auto* lowest = cf == Cf::kDue ? &lowest_due_ : cf == Cf::kByAge ? &lowest_age_ : nullptr;
+    if (lowest != nullptr && (!*lowest || entry < **lowest)) *lowest = entry;
   }
 
   RocksDb& db_;
-  rocksdb::WriteBatch batch_;
+  std::array<std::vector<Op>, layout::kCfCount> ops_;
   std::array<std::int64_t, kClaimStateCount> delta_{};
   std::optional<std::string> lowest_due_;
   std::optional<std::string> lowest_age_;
@@ -205,11 +213,47 @@ Result<std::unique_ptr<RocksNodeStore>> RocksNodeStore::open(const std::string& 
 
 RocksNodeStore::~RocksNodeStore() = default;
 
+Result<std::optional<StoreIdentity>> RocksNodeStore::read_identity(const RocksDb& db) {
+  const std::string& path = db.path();
+  auto version = db.get(Cf::kMeta, layout::meta::kSchemaVersion);
+  if (!version) return version.status();
+  if (!*version) return std::optional<StoreIdentity>();
+  if ((*version)->size() != 4) return error(ErrorCode::kCorruption, "meta schema_version is malformed");
+  std::uint32_t schema = ByteReader(**version).u32();
+  if (schema > kSchemaVersion) {
+    return error(ErrorCode::kFailedPrecondition,
+                 "data dir '" + path + "' was written by a newer claimsync (schema " + std::to_string(schema) +
+                     ", this binary knows up to " + std::to_string(kSchemaVersion) + "); upgrade the binary");
+  }
+  if (schema < 1) return error(ErrorCode::kCorruption, "meta schema_version is 0");
+
+  auto read_u64 = [&](std::string_view name) -> Result<std::uint64_t> {
+    auto raw = db.get(Cf::kMeta, name);
+    if (!raw) return raw.status();
+    if (!*raw) return error(ErrorCode::kCorruption, "meta lacks " + std::string(name));
+    return layout::decode_u64(**raw, name);
+  };
+  auto chain_id = read_u64(layout::meta::kChainId);
+  if (!chain_id) return chain_id.status();
+  auto start_block = read_u64(layout::meta::kStartBlock);
+  if (!start_block) return start_block.status();
+  auto contract_raw = db.get(Cf::kMeta, layout::meta::kContract);
+  if (!contract_raw) return contract_raw.status();
+  if (!*contract_raw || (*contract_raw)->size() != eth::Address::kSize) {
+    return error(ErrorCode::kCorruption, "meta contract is missing or malformed");
+  }
+  StoreIdentity id;
+  id.chain_id = *chain_id;
+  id.start_block = *start_block;
+  id.contract = eth::Address(ByteReader(**contract_raw).bytes<eth::Address::kSize>());
+  return std::optional<StoreIdentity>(id);
+}
+
 Status RocksNodeStore::bind_identity(const StoreIdentity* expected) {
   const std::string& path = db_->path();
-  auto version = db_->get(Cf::kMeta, layout::meta::kSchemaVersion);
-  if (!version) return version.status();
-  if (!*version) {
+  auto stored = read_identity(*db_);
+  if (!stored) return stored.status();
+  if (!*stored) {
     if (!expected) return error(ErrorCode::kNotFound, "no claimsync store in '" + path + "'");
     // A new dir: bind it, durably, before anything else is written.
     Mutation m(*db_);
@@ -221,46 +265,20 @@ Status RocksNodeStore::bind_identity(const StoreIdentity* expected) {
     put_bytes(contract, expected->contract.bytes());
     m.put(Cf::kMeta, layout::meta::kContract, contract);
     m.put(Cf::kMeta, layout::meta::kStartBlock, encode_u64(expected->start_block));
-    CLAIMSYNC_RETURN_IF_ERROR(db_->write(m.batch(), /*sync=*/true));
+    auto batch = m.build();
+    CLAIMSYNC_RETURN_IF_ERROR(db_->write(batch, /*sync=*/true));
     identity_ = *expected;
     log_info("store_created", {{"path", path}, {"chain_id", expected->chain_id},
                                {"contract", expected->contract.lower_hex()},
                                {"start_block", expected->start_block}});
     return {};
   }
-
-  if ((*version)->size() != 4) return error(ErrorCode::kCorruption, "meta schema_version is malformed");
-  std::uint32_t schema = ByteReader(**version).u32();
-  if (schema > kSchemaVersion) {
-    return error(ErrorCode::kFailedPrecondition,
-                 "data dir '" + path + "' was written by a newer claimsync (schema " + std::to_string(schema) +
-                     ", this binary knows up to " + std::to_string(kSchemaVersion) + "); upgrade the binary");
-  }
-  if (schema < 1) return error(ErrorCode::kCorruption, "meta schema_version is 0");
-
-  auto read_u64 = [&](std::string_view name) -> Result<std::uint64_t> {
-    auto raw = db_->get(Cf::kMeta, name);
-    if (!raw) return raw.status();
-    if (!*raw) return error(ErrorCode::kCorruption, "meta lacks " + std::string(name));
-    return layout::decode_u64(**raw, name);
-  };
-  auto chain_id = read_u64(layout::meta::kChainId);
-  if (!chain_id) return chain_id.status();
-  auto start_block = read_u64(layout::meta::kStartBlock);
-  if (!start_block) return start_block.status();
-  auto contract_raw = db_->get(Cf::kMeta, layout::meta::kContract);
-  if (!contract_raw) return contract_raw.status();
-  if (!*contract_raw || (*contract_raw)->size() != eth::Address::kSize) {
-    return error(ErrorCode::kCorruption, "meta contract is missing or malformed");
-  }
-  identity_.chain_id = *chain_id;
-  identity_.start_block = *start_block;
-  identity_.contract = eth::Address(ByteReader(**contract_raw).bytes<eth::Address::kSize>());
+  identity_ = **stored;
   if (!expected) return {};
 
-  auto mismatch = [&](const char* field, const std::string& stored, const std::string& wanted) {
+  auto mismatch = [&](const char* field, const std::string& stored_value, const std::string& wanted) {
     return error(ErrorCode::kFailedPrecondition,
-                 "data dir '" + path + "' is bound to " + field + " " + stored + " but the config says " +
+                 "data dir '" + path + "' is bound to " + field + " " + stored_value + " but the config says " +
                      wanted + "; point data_dir at another directory or fix the config");
   };
   if (identity_.chain_id != expected->chain_id) {
@@ -332,7 +350,8 @@ Status RocksNodeStore::commit(Mutation& m, const char* op) {
     }
   }
 
-  Status st = db_->write(m.batch(), /*sync=*/true);
+  auto batch = m.build();
+  Status st = db_->write(batch, /*sync=*/true);
   if (!st.ok()) {
     poisoned_.store(true);
     log_error("store_write_failed",
@@ -745,9 +764,26 @@ std::optional<Claim> RocksNodeStore::get(const ClaimKey& key) const {
 
 std::vector<Claim> RocksNodeStore::list_by_state(ClaimState state, std::size_t limit,
                                                  const std::optional<ClaimKey>& after) const {
-  std::string prefix = layout::state_prefix(state);
-  std::string start = after ? layout::state_key(state, *after) : prefix;
-  return claims_from_index(Cf::kByState, prefix, start, limit);
+  if (is_state_indexed(state)) {
+    std::string prefix = layout::state_prefix(state);
+    std::string start = after ? layout::state_key(state, *after) : prefix;
+    return claims_from_index(Cf::kByState, prefix, start, limit);
+  }
+  // pending / done: most of the outbox, so a key-order scan finds them densely.
+  std::vector<Claim> out;
+  const std::string start = after ? after->encode() : std::string();
+  auto it = db_->iterate(Cf::kClaims);
+  for (it->Seek(start); it->Valid() && out.size() < limit; it->Next()) {
+    if (after && it->key().ToStringView() == start) continue;
+    auto key = ClaimKey::decode(it->key().ToStringView());
+    auto c = key ? Claim::decode(*key, it->value().ToStringView()) : Result<Claim>(key.status());
+    if (!c) {
+      log_error("store_claim_corrupt", {{"error", c.status().message()}});
+      continue;
+    }
+    if (c->state == state) out.push_back(std::move(*c));
+  }
+  return out;
 }
 
 std::vector<Claim> RocksNodeStore::list_by_tx(std::uint64_t chain_id, const eth::Hash32& tx) const {

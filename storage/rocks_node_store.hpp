@@ -86,6 +86,10 @@ class RocksNodeStore final : public NodeStore {
   Status put_note(const std::string& name, const std::string& value) override;
   std::optional<std::string> note(const std::string& name) const override;
 
+  // The identity recorded in `db`'s meta; nullopt for a dir never bound. Fails when the
+  // dir was written by a newer schema.
+  static Result<std::optional<StoreIdentity>> read_identity(const RocksDb& db);
+
   // The raw database, for invariant checks (node_store_check.hpp).
   RocksDb& rocks() { return *db_; }
 

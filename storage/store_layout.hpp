@@ -8,7 +8,7 @@
 //   claims    ClaimKey::encode() -> Claim::encode_value()
 //   due       next_attempt_at i64(ordered) | claim key -> ""   (pending/retrying/revoking)
 //   counters  state u8 -> u64
-//   by_state  state u8 | claim key -> ""                      (every claim)
+//   by_state  state u8 | claim key -> ""                      (see claim_indexes.hpp)
 //   by_wallet wallet 20 | claim key -> ""                     (every claim)
 //   by_block  block_number u64 | claim key -> ""              (every claim)
 //   by_age    created_at i64(ordered) | claim key -> ""       (pending/retrying)

@@ -1,6 +1,5 @@
 // The MembershipSink contract as executable checks, run against both sinks
-// (tests/integration/postgres_sink_test.cpp, tests/unit/sqlite_sink_test.cpp) and used by
-// bench/sink_bench.cpp for its data.
+// (tests/integration/postgres_sink_test.cpp, tests/unit/sqlite_sink_test.cpp).
 //
 // A SinkHarness gives fresh, migrated databases by name and raw SQL access to them; the
 // check_* functions use Catch2 assertions, so they are called inside a TEST_CASE.
@@ -14,6 +13,7 @@
 
 #include "storage/claim.hpp"
 #include "storage/membership_sink.hpp"
+#include "tests/support/claim_fixtures.hpp"
 
 namespace claimsync::testing {
 
@@ -28,13 +28,6 @@ struct SinkHarness {
   // trigger (a claim-specific failure).
   std::function<std::string(const std::string& wallet)> reject_wallet_sql;
 };
-
-// Claim number `i` of a deterministic data set: `wallets` wallets, levels 1..`levels`,
-// several claims per (wallet, level) on purpose, block times spread so earliest-wins
-// matters; every 7th claim carries a referrer.
-store::Claim make_claim(std::uint64_t i, std::uint64_t wallets = 40, std::uint32_t levels = 5);
-std::vector<store::Claim> make_claims(std::uint64_t n, std::uint64_t wallets = 40,
-                                      std::uint32_t levels = 5);
 
 // users / members / membership / claim_sync_queue as text, ordered, without the columns
 // that hold the wall clock (created_at, updated_at, completed_at, revoked_at: only whether

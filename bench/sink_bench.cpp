@@ -1,0 +1,244 @@
+// sink_bench: replicate N claims into PostgreSQL through PostgresSink and compare with a
+// raw COPY of the same rows into the same tables, in the same run, on the same throwaway
+// cluster; then the same claims through SqliteSink. Results go in bench/RESULTS.md.
+//
+//   sink_bench [--claims 100000] [--wallets 30000] [--levels 19] [--batches 500,1000]
+//              [--repeat 3] [--durable]
+//
+// How it is fair: both sides write into freshly migrated databases with the same indexes,
+// constraints and foreign keys. The COPY side loads exactly the rows the sink produced
+// (exported from the sink's database with COPY TO before timing), table by table in
+// foreign-key order, one transaction. Rates are claims per second: N / elapsed. Sink and
+// COPY runs alternate, `--repeat` times, each into a fresh database; medians are reported
+// (the machine is shared, single runs are noisy).
+// --durable runs the cluster with fsync / synchronous_commit / full_page_writes on (the
+// default harness turns them off).
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "storage/membership_sink.hpp"
+#include "storage/migration_runner.hpp"
+#include "storage/pg_connection.hpp"
+#include "tests/support/claim_fixtures.hpp"
+#include "tests/support/pg_cluster.hpp"
+#include "tests/support/process.hpp"
+
+using namespace claimsync;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+  std::uint64_t claims = 100'000;
+  std::uint64_t wallets = 30'000;
+  std::uint32_t levels = 19;
+  std::vector<std::size_t> batches = {500, 1000};
+  int repeat = 3;
+  bool durable = false;
+};
+
+// Tables in foreign-key order, with every column (COPY moves the sink's exact rows).
+const std::vector<std::pair<std::string, std::string>> kTables = {
+    {"users", "wallet_address, referrer_wallet, created_at"},
+    {"members", "wallet_address, current_level, activated_at, referrer_wallet, created_at, updated_at"},
+    {"membership", "wallet_address, nft_level, activated_at, claim_key, tx_hash, created_at"},
+    {"claim_sync_queue",
+     "claim_key, chain_id, tx_hash, log_index, batch_index, wallet_address, level, amount, "
+     "block_number, block_hash, block_time, referrer_wallet, status, attempts, error_message, "
+     "source, created_at, updated_at, completed_at, revoked_at"},
+};
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void die(const std::string& what) {
+  std::cerr << "sink_bench: " << what << "\n";
+  std::exit(1);
+}
+
+template <typename T>
+T must(Result<T> r, const std::string& what) {
+  if (!r.ok()) die(what + ": " + r.status().to_string());
+  return std::move(r).value();
+}
+
+// Applies all claims in batches; returns seconds.
+double run_sink(store::MembershipSink& sink, const std::vector<store::Claim>& claims, std::size_t batch) {
+  const auto t0 = Clock::now();
+  for (std::size_t i = 0; i < claims.size(); i += batch) {
+    const std::vector<store::Claim> part(claims.begin() + static_cast<std::ptrdiff_t>(i),
+                                         claims.begin() + static_cast<std::ptrdiff_t>(std::min(claims.size(), i + batch)));
+    const store::SinkResult r = sink.apply(part);
+    if (!r.status.ok() || !r.rejected.empty()) die("apply failed: " + r.status.to_string());
+  }
+  return seconds_since(t0);
+}
+
+std::string copy_out(PGconn* conn, const std::string& table, const std::string& columns) {
+  const std::string sql = "COPY (SELECT " + columns + " FROM " + table + ") TO STDOUT";
+  PGresult* r = PQexec(conn, sql.c_str());
+  if (PQresultStatus(r) != PGRES_COPY_OUT) die("COPY TO " + table + ": " + PQerrorMessage(conn));
+  PQclear(r);
+  std::string data;
+  char* buf = nullptr;
+  int n = 0;
+  while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
+    data.append(buf, static_cast<std::size_t>(n));
+    PQfreemem(buf);
+  }
+  while ((r = PQgetResult(conn)) != nullptr) PQclear(r);
+  return data;
+}
+
+void copy_in(PGconn* conn, const std::string& table, const std::string& columns, const std::string& data) {
+  const std::string sql = "COPY " + table + " (" + columns + ") FROM STDIN";
+  PGresult* r = PQexec(conn, sql.c_str());
+  if (PQresultStatus(r) != PGRES_COPY_IN) die("COPY FROM " + table + ": " + PQerrorMessage(conn));
+  PQclear(r);
+  constexpr std::size_t kChunk = 1 << 20;
+  for (std::size_t off = 0; off < data.size(); off += kChunk) {
+    const std::size_t len = std::min(kChunk, data.size() - off);
+    if (PQputCopyData(conn, data.data() + off, static_cast<int>(len)) != 1) die("PQputCopyData failed");
+  }
+  if (PQputCopyEnd(conn, nullptr) != 1) die("PQputCopyEnd failed");
+  while ((r = PQgetResult(conn)) != nullptr) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) die("COPY " + table + ": " + PQerrorMessage(conn));
+    PQclear(r);
+  }
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+std::size_t count_lines(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) die("missing value for " + a);
+      return argv[++i];
+    };
+    if (a == "--claims") {
+      o.claims = std::stoull(next());
+    } else if (a == "--wallets") {
+      o.wallets = std::stoull(next());
+    } else if (a == "--levels") {
+      o.levels = static_cast<std::uint32_t>(std::stoul(next()));
+    } else if (a == "--batches") {
+      o.batches.clear();
+      std::stringstream ss(next());
+      for (std::string b; std::getline(ss, b, ',');) o.batches.push_back(std::stoul(b));
+    } else if (a == "--repeat") {
+      o.repeat = std::max(1, std::stoi(next()));
+    } else if (a == "--durable") {
+      o.durable = true;
+    } else {
+      die("unknown option " + a + " (see the comment at the top of bench/sink_bench.cpp)");
+    }
+  }
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options opt = parse(argc, argv);
+  const std::vector<store::Claim> claims = testing::make_claims(opt.claims, opt.wallets, opt.levels);
+  const double n = static_cast<double>(claims.size());
+
+  testing::PgClusterOptions pg_opts;
+  if (opt.durable) pg_opts.settings = {"fsync=on", "synchronous_commit=on", "full_page_writes=on"};
+  testing::PgCluster pg(pg_opts);
+
+  std::printf("claims=%zu wallets=%llu levels=%u durable=%s\n", claims.size(),
+              static_cast<unsigned long long>(opt.wallets), opt.levels, opt.durable ? "yes" : "no");
+
+  // The rows the sink produces, exported once for the COPY runs.
+  std::vector<std::string> data;
+  std::size_t rows = 0;
+  {
+    pg.create_database("reference");
+    auto sink = must(store::open_sink(pg.url("reference"), /*migrate=*/true), "open postgres sink");
+    run_sink(*sink, claims, opt.batches.front());
+    auto src = must(store::PgConnection::connect(pg.url("reference")), "connect");
+    for (const auto& [table, columns] : kTables) {
+      data.push_back(copy_out(src.raw(), table, columns));
+      rows += count_lines(data.back());
+    }
+  }
+
+  // Alternating runs, each into a fresh database.
+  std::map<std::size_t, std::vector<double>> sink_times;
+  std::vector<double> copy_times;
+  for (int rep = 0; rep < opt.repeat; ++rep) {
+    for (std::size_t batch : opt.batches) {
+      const std::string db = "sink_" + std::to_string(batch) + "_" + std::to_string(rep);
+      pg.create_database(db);
+      {
+        auto sink = must(store::open_sink(pg.url(db), /*migrate=*/true), "open postgres sink");
+        const double t = run_sink(*sink, claims, batch);
+        sink_times[batch].push_back(t);
+        std::printf("  run %d postgres sink batch=%-5zu %8.3f s  %8.0f claims/s\n", rep, batch, t, n / t);
+      }
+      pg.exec("DROP DATABASE " + db, {}, "postgres");
+    }
+    const std::string db = "copy_" + std::to_string(rep);
+    pg.create_database(db);
+    must(store::migrate_database(pg.url(db)), "migrate copy db");
+    {
+      auto dst = must(store::PgConnection::connect(pg.url(db)), "connect");
+      const auto t0 = Clock::now();
+      must(dst.exec("BEGIN"), "BEGIN");
+      for (std::size_t i = 0; i < kTables.size(); ++i) copy_in(dst.raw(), kTables[i].first, kTables[i].second, data[i]);
+      must(dst.exec("COMMIT"), "COMMIT");
+      const double t = seconds_since(t0);
+      copy_times.push_back(t);
+      std::printf("  run %d postgres COPY  %zu rows  %8.3f s  %8.0f claims/s\n", rep, rows, t, n / t);
+    }
+    pg.exec("DROP DATABASE " + db, {}, "postgres");
+  }
+
+  std::printf("\nmedians of %d runs:\n", opt.repeat);
+  const double t_copy = median(copy_times);
+  std::printf("postgres COPY    (%zu rows) %8.3f s  %10.0f claims/s  (%.0f rows/s)\n", rows, t_copy,
+              n / t_copy, static_cast<double>(rows) / t_copy);
+  for (std::size_t batch : opt.batches) {
+    const double t = median(sink_times[batch]);
+    std::printf("postgres sink    batch=%-5zu %8.3f s  %10.0f claims/s  = %5.1f %% of COPY\n", batch, t,
+                n / t, 100.0 * t_copy / t);
+  }
+
+  // A replay of everything (all conflicts: what a crash-restart costs).
+  {
+    auto sink = must(store::open_sink(pg.url("reference"), false), "open postgres sink");
+    const double t = run_sink(*sink, claims, opt.batches.front());
+    std::printf("postgres replay  batch=%-5zu %8.3f s  %10.0f claims/s\n", opt.batches.front(), t, n / t);
+  }
+
+  // 4. SQLite, a file in a temp dir (synchronous=FULL, WAL).
+  testing::TempDir dir("claimsync-sink-bench");
+  for (std::size_t batch : opt.batches) {
+    auto sink = must(store::open_sink("sqlite:" + dir.file("bench_" + std::to_string(batch) + ".sqlite"), true),
+                     "open sqlite sink");
+    const double t = run_sink(*sink, claims, batch);
+    std::printf("sqlite sink      batch=%-5zu %8.3f s  %10.0f claims/s\n", batch, t, n / t);
+  }
+  return 0;
+}

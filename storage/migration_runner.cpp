@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 
 #include "rpc/logging.hpp"
 #include "storage/embedded_migrations.hpp"

@@ -1,7 +1,5 @@
 #include "storage/pg_connection.hpp"
 
-#include <charconv>
-
 namespace claimsync::store {
 namespace {
 
@@ -24,13 +22,6 @@ std::string describe(PGconn* conn, const PGresult* r, const std::string& sqlstat
 }
 
 }  // namespace
-
-std::uint64_t PgResult::affected() const {
-  const char* n = PQcmdTuples(r_.get());
-  std::uint64_t v = 0;
-  if (n && *n) std::from_chars(n, n + std::char_traits<char>::length(n), v);
-  return v;
-}
 
 ErrorCode classify_sqlstate(std::string_view s) {
   if (s.size() != 5) return ErrorCode::kUnavailable;  // connection-level: no server answer

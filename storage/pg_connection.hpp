@@ -40,8 +40,6 @@ class PgResult {
   std::string_view value(int row, int col) const {
     return {PQgetvalue(r_.get(), row, col), static_cast<std::size_t>(PQgetlength(r_.get(), row, col))};
   }
-  // Rows changed by INSERT/UPDATE/DELETE (0 when not applicable).
-  std::uint64_t affected() const;
 
  private:
   struct Clear {

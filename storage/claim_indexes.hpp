@@ -1,7 +1,6 @@
-// The secondary indexes of the claims column family, as data: for each index, the key a
-// claim has in it (nullopt: the claim is not in that index in its current state).
-// NodeStore maintains them from this table and the invariant checker verifies them from
-// the same table, so the two cannot drift apart.
+// The secondary indexes of the claims column family, as data: for each index, the entry
+// a claim has in it, if any, in its current state. NodeStore maintains the indexes from
+// this table and the invariant checker verifies them from it, so the two cannot drift.
 //
 //   due       pending / retrying / revoking, at next_attempt_at   (the replicator's work)
 //   by_age    pending / retrying, at created_at                    (oldest pending)
@@ -15,6 +14,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "storage/claim.hpp"
 #include "storage/store_layout.hpp"
@@ -23,10 +23,16 @@ namespace claimsync::store {
 
 struct ClaimIndex {
   layout::Cf cf;
-  std::optional<std::string> (*key_of)(const Claim&);
+  // Appends the entry of `c` to `out` and returns true, or returns false (appending
+  // nothing) when `c` has no entry in this index. `encoded_key` is c.key.encode(), passed
+  // in so that one claim's key is encoded once for all its indexes.
+  bool (*append_entry)(const Claim& c, std::string_view encoded_key, std::string& out);
 };
 
 const std::array<ClaimIndex, 5>& claim_indexes();
+
+// The entry of `c` in `index`, if any (convenience for checks; allocates).
+std::optional<std::string> index_entry(const ClaimIndex& index, const Claim& c);
 
 // True for the states listed through the by_state index.
 bool is_state_indexed(ClaimState s);

@@ -55,7 +55,7 @@ class Checker {
         continue;
       }
       ++recount[static_cast<int>(claim->state)];
-      for (std::size_t i = 0; i < specs.size(); ++i) expected_entries[i] += specs[i].key_of(*claim) ? 1 : 0;
+      for (std::size_t i = 0; i < specs.size(); ++i) expected_entries[i] += index_entry(specs[i], *claim) ? 1 : 0;
     }
     if (!it->status().ok()) problems_.add("reading claims: " + it->status().ToString());
 
@@ -103,7 +103,7 @@ class Checker {
       }
       auto claim = Claim::decode(*key, **raw);
       if (!claim) continue;  // reported by the claims scan
-      auto want = spec.key_of(*claim);
+      auto want = index_entry(spec, *claim);
       if (!want || *want != entry) {
         problems_.add(std::string(name) + " entry for " + key->to_string() + " does not match the claim (state " +
                       claim_state_name(claim->state) + ")");

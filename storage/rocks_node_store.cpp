@@ -35,27 +35,28 @@ void ScanFloor::raise_to(const Snapshot& seen, const std::string& key) {
 
 class Mutation {
  public:
-  void put(Cf cf, std::string_view key, std::string_view value) {
-    ops_[static_cast<int>(cf)].push_back(Op{std::string(key), std::string(value), false});
-  }
-  void del(Cf cf, std::string_view key) {
-    ops_[static_cast<int>(cf)].push_back(Op{std::string(key), {}, true});
-  }
+  explicit Mutation(RocksDb& db) : db_(db) {}
+
+  void put(Cf cf, std::string_view key, std::string_view value) { add(cf, key, value, false); }
+  void del(Cf cf, std::string_view key) { add(cf, key, {}, true); }
 
   // Records the change of one claim from `before` (nullopt: a new claim) to `after`:
   // the record, every index entry that moves, and the counter deltas.
   void record(const std::optional<Claim>& before, const Claim& after) {
-    put(Cf::kClaims, after.key.encode(), after.encode_value());
+    const std::string key = after.key.encode();
+    put(Cf::kClaims, key, after.encode_value());
     ++delta_[static_cast<int>(after.state)];
     if (before) --delta_[static_cast<int>(before->state)];
     for (const auto& index : claim_indexes()) {
-      auto old_entry = before ? index.key_of(*before) : std::nullopt;
-      auto new_entry = index.key_of(after);
-      if (old_entry == new_entry) continue;
-      if (old_entry) del(index.cf, *old_entry);
-      if (new_entry) {
-        put(index.cf, *new_entry, {});
-        note_lowest(index.cf, *new_entry);
+      old_entry_.clear();
+      new_entry_.clear();
+      bool had = before && index.append_entry(*before, key, old_entry_);
+      bool has = index.append_entry(after, key, new_entry_);
+      if (had == has && (!had || old_entry_ == new_entry_)) continue;
+      if (had) del(index.cf, old_entry_);
+      if (has) {
+        put(index.cf, new_entry_, {});
+        note_lowest(index.cf, new_entry_);
       }
     }
   }
@@ -64,38 +65,55 @@ class Mutation {
   // the last insert position, so sorted inserts are much cheaper than random ones. The
   // sort is stable: a delete and a put of the same key keep their order.
   rocksdb::WriteBatch build() const {
-    rocksdb::WriteBatch batch;
-    for (int cf = 0; cf < layout::kCfCount; ++cf) {
-      std::vector<const Op*> sorted;
-      sorted.reserve(ops_[cf].size());
-      for (const auto& op : ops_[cf]) sorted.push_back(&op);
-      std::stable_sort(sorted.begin(), sorted.end(), [](const Op* a, const Op* b) { return a->key < b->key; });
-      auto* handle = db_.cf(static_cast<Cf>(cf));
-      for (const Op* op : sorted) {
-        if (op->del) {
-          batch.Delete(handle, op->key);
-        } else {
-          batch.Put(handle, op->key, op->value);
-        }
+    std::vector<std::uint32_t> order(ops_.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+      const Op& x = ops_[a];
+      const Op& y = ops_[b];
+      return x.cf != y.cf ? x.cf < y.cf : key(x) < key(y);
+    });
+    rocksdb::WriteBatch batch(arena_.size() + 24 * ops_.size());
+    for (std::uint32_t i : order) {
+      const Op& op = ops_[i];
+      auto* handle = db_.cf(static_cast<Cf>(op.cf));
+      std::string_view k = key(op);
+      rocksdb::Slice ks(k.data(), k.size());
+      if (op.del) {
+        batch.Delete(handle, ks);
+      } else {
+        batch.Put(handle, ks, rocksdb::Slice(arena_.data() + op.value_at, op.value_size));
       }
     }
     return batch;
   }
+
   std::int64_t delta(int state) const { return delta_[state]; }
   const std::optional<std::string>& lowest_due() const { return lowest_due_; }
   const std::optional<std::string>& lowest_age() const { return lowest_age_; }
 
-  // The range set after this mutation, if it changes ranges (the batch holds the edits).
+  // The range set after this mutation, if it changes ranges (the ops hold the edits).
   std::optional<RangeSet> next_ranges;
 
-  explicit Mutation(RocksDb& db) : db_(db) {}
-
  private:
+  // Keys and values live in one arena: a batch of a thousand claims is thousands of
+  // small strings, and one allocation beats thousands.
   struct Op {
-    std::string key;
-    std::string value;
-    bool del = false;
+    std::uint8_t cf;
+    bool del;
+    std::uint32_t key_size;
+    std::uint32_t value_size;
+    std::size_t key_at;
+    std::size_t value_at;
   };
+
+  void add(Cf cf, std::string_view k, std::string_view v, bool del) {
+    Op op{static_cast<std::uint8_t>(cf), del, static_cast<std::uint32_t>(k.size()),
+          static_cast<std::uint32_t>(v.size()), arena_.size(), arena_.size() + k.size()};
+    arena_.append(k);
+    arena_.append(v);
+    ops_.push_back(op);
+  }
+  std::string_view key(const Op& op) const { return std::string_view(arena_).substr(op.key_at, op.key_size); }
 
   void note_lowest(Cf cf, const std::string& entry) {
     auto* lowest = cf == Cf::kDue ? &lowest_due_ : cf == Cf::kByAge ? &lowest_age_ : nullptr;
@@ -103,7 +121,9 @@ class Mutation {
   }
 
   RocksDb& db_;
-  std::array<std::vector<Op>, layout::kCfCount> ops_;
+  std::string arena_;
+  std::vector<Op> ops_;
+  std::string old_entry_, new_entry_;  // scratch, reused across claims
   std::array<std::int64_t, kClaimStateCount> delta_{};
   std::optional<std::string> lowest_due_;
   std::optional<std::string> lowest_age_;

@@ -7,7 +7,11 @@
 // Backoff waits run on a ManualClock (instant, and measurable); HTTP timeouts are real.
 #include <catch2/catch.hpp>
 
+#include <httplib.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 
 #include "rpc/backoff.hpp"
 #include "rpc/erc1155.hpp"
@@ -15,6 +19,7 @@
 #include "rpc/rpc_chain_source.hpp"
 #include "tests/support/anvil.hpp"
 #include "tests/support/fault_server.hpp"
+#include "tests/support/process.hpp"
 
 using namespace claimsync;
 using namespace claimsync::eth;
@@ -481,4 +486,49 @@ TEST_CASE("JSON-RPC responses: ids are matched strictly") {
   auto single_error = parse_rpc_response(R"({"id":null,"error":{"code":-32600,"message":"bad"}})", 10, 1, false);
   REQUIRE(single_error.ok());
   CHECK((*single_error)[0].error->code == -32600);
+}
+
+TEST_CASE("https endpoints: verified TLS works, an untrusted certificate is a clear error") {
+  testing::TempDir dir("claimsync-tls");
+  const std::string cert = dir.file("cert.pem");
+  const std::string key = dir.file("key.pem");
+  auto made = testing::run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                                    "-keyout", key, "-out", cert});
+  REQUIRE(made.exit_code == 0);
+  httplib::SSLServer server(cert.c_str(), key.c_str());
+  REQUIRE(server.is_valid());
+  server.Post("/rpc", [](const httplib::Request& req, httplib::Response& res) {
+    auto call = nlohmann::json::parse(req.body);
+    const std::string result = call["method"] == "eth_chainId" ? "0x7a69" : "0x2a";
+    res.set_content(nlohmann::json{{"jsonrpc", "2.0"}, {"id", call["id"]}, {"result", result}}.dump(),
+                    "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  REQUIRE(testing::wait_until([&] { return server.is_running(); }, std::chrono::milliseconds(5000)));
+  const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/rpc";
+  ManualClock clock;
+  JsonRpcClientOptions o = options_for({url});
+  o.timeout_ms = 3000;
+  o.max_retries = 1;
+
+  SECTION("untrusted certificate") {
+    auto source = RpcChainSource::create(o, clock);
+    auto n = (*source)->block_number();
+    REQUIRE_FALSE(n.ok());
+    CHECK(n.status().code() == ErrorCode::kUnavailable);
+    CHECK(n.status().message().find("TLS") != std::string::npos);
+  }
+
+  SECTION("certificate trusted through SSL_CERT_FILE") {
+    setenv("SSL_CERT_FILE", cert.c_str(), 1);
+    auto source = RpcChainSource::create(o, clock);
+    auto n = (*source)->block_number();
+    unsetenv("SSL_CERT_FILE");
+    REQUIRE(n.ok());
+    CHECK(*n == 42);
+  }
+  server.stop();
+  thread.join();
 }

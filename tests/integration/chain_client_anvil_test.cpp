@@ -62,6 +62,47 @@ struct MintedChain {
 
 }  // namespace
 
+TEST_CASE("anvil harness: no-mining and interval-mining modes, snapshots, reorg with replay") {
+  SECTION("no mining: transactions wait for mine()") {
+    testing::AnvilOptions o;
+    o.no_mining = true;
+    o.accounts = 3;
+    Anvil chain(o);
+    CHECK(chain.accounts().size() == 3);
+    const std::string nft = chain.deploy_claim_nft();
+    const std::uint64_t head = chain.block_number();
+    const std::string tx = chain.mint(nft, chain.account(1), 1, 1);
+    CHECK(chain.receipt(tx).is_null());
+    chain.mine();
+    CHECK(chain.receipt(tx)["status"] == "0x1");
+    CHECK(chain.block_number() == head + 1);
+
+    const std::string snap = chain.snapshot();
+    chain.mine(3);
+    chain.revert(snap);
+    CHECK(chain.block_number() == head + 1);
+  }
+
+  SECTION("interval mining: wait_receipt") {
+    testing::AnvilOptions o;
+    o.block_time_s = 1;
+    Anvil chain(o);
+    const std::string nft = chain.deploy_claim_nft();
+    const std::string tx = chain.mint(nft, chain.account(1), 2, 1);
+    CHECK(chain.wait_receipt(tx)["status"] == "0x1");
+  }
+
+  SECTION("reorg replaying a mint one block later") {
+    Anvil chain;
+    const std::string nft = chain.deploy_claim_nft();
+    chain.mine(2);
+    const std::uint64_t head = chain.block_number();
+    chain.reorg(2, {{chain.mint_tx(nft, chain.account(1), 4, 1), 1}});
+    CHECK(chain.block_number() == head);
+    CHECK(chain.balance_of(nft, chain.account(1), 4) == 1);
+  }
+}
+
 TEST_CASE("chain client reads what anvil minted") {
   MintedChain m;
   SystemClock clock;

@@ -11,7 +11,7 @@ namespace claimsync::node {
 namespace {
 
 ScanSettings scan_settings(const FollowerOptions& o) {
-  return {o.chain_id, o.contract, o.levels, o.sources, o.reorg_window};
+  return {o.chain_id, o.contract, o.levels, o.sources, o.reorg_window, o.pipeline_min_blocks};
 }
 
 }  // namespace

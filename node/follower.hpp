@@ -46,7 +46,8 @@ struct FollowerOptions {
   std::int64_t poll_interval_ms = 1000;  // sleep when caught up (or the chain raced us)
   std::vector<std::uint32_t> levels;
   std::uint64_t reorg_window = 256;
-  std::uint64_t range_blocks = 5000;  // most blocks per committed range (span)
+  std::uint64_t range_blocks = 5000;        // most blocks per committed range (span)
+  std::uint64_t pipeline_min_blocks = 256;  // see ScanSettings
   std::uint32_t sources = store::kSourceScan;
   std::int64_t progress_interval_ms = 10'000;
   std::int64_t error_backoff_initial_ms = 500;  // transient failures in run()

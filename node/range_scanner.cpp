@@ -1,6 +1,8 @@
 #include "node/range_scanner.hpp"
 
 #include <algorithm>
+#include <future>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -76,6 +78,22 @@ std::string log_name(const eth::LogEntry& log) {
          std::to_string(log.block_number);
 }
 
+// [from, to] cut into at most kMaxParts equal parts of at least `min_blocks` blocks.
+std::vector<store::BlockRange> split_range(std::uint64_t from, std::uint64_t to,
+                                           std::uint64_t min_blocks) {
+  constexpr std::uint64_t kMaxParts = 4;
+  const std::uint64_t blocks = to - from + 1;
+  const std::uint64_t parts =
+      std::clamp<std::uint64_t>(blocks / std::max<std::uint64_t>(min_blocks, 1), 1, kMaxParts);
+  std::vector<store::BlockRange> out;
+  for (std::uint64_t i = 0, start = from; i < parts; ++i) {
+    const std::uint64_t size = blocks / parts + (i < blocks % parts ? 1 : 0);
+    out.push_back({start, start + size - 1});
+    start += size;
+  }
+  return out;
+}
+
 }  // namespace
 
 RangeScanner::RangeScanner(eth::ChainSource& chain, const store::NodeStore& store,
@@ -106,22 +124,16 @@ Result<RangeScan> RangeScanner::scan(std::uint64_t from, std::uint64_t to, std::
   if (anchor && !anchor_holds(*anchor, *pre)) return stale_anchor("before the logs");
   const eth::Hash32 to_hash = pre->at(to).hash;
 
-  // 2. The logs.
-  Result<std::vector<eth::LogEntry>> logs = chain_.logs(mint_filter(settings_.contract, from, to));
-  if (!logs.ok()) return logs.status().with_context("logs");
-  out.logs = logs->size();
+  // 2. The logs, and the headers of the blocks holding them.
+  Result<LogsWithHeaders> fetched = fetch_logs(from, to);
+  if (!fetched.ok()) return fetched.status();
+  out.logs = fetched->logs.size();
 
-  // 3. After the logs: the same checks again, plus the headers of the blocks to keep.
+  // 3. After the logs: the same checks again, plus the other headers of blocks to keep.
   std::vector<std::uint64_t> after = ladder(from, to, settings_.reorg_window);
   after.push_back(to);
   if (anchor) after.push_back(anchor->fetch);
   if (!anchor) after.push_back(from);
-  for (const eth::LogEntry& log : *logs) {
-    if (log.block_number < from || log.block_number > to) {
-      return error(ErrorCode::kBadResponse, log_name(log) + " lies outside the range asked");
-    }
-    after.push_back(log.block_number);
-  }
   Result<HeaderMap> post = fetch_headers(chain_, after);
   if (!post.ok()) return post.status().with_context("headers after logs");
   if (anchor && !anchor_holds(*anchor, *post)) return stale_anchor("after the logs");
@@ -130,11 +142,18 @@ Result<RangeScan> RangeScanner::scan(std::uint64_t from, std::uint64_t to, std::
     out.reason = std::move(why);
     return out;
   };
-  if (post->at(to).hash != to_hash)
+  if (post->at(to).hash != to_hash) {
     return raced("block " + std::to_string(to) + " changed during the scan");
+  }
+  for (auto& [number, h] : fetched->headers) {
+    auto [it, inserted] = post->emplace(number, h);
+    if (!inserted && it->second.hash != h.hash) {
+      return raced("block " + std::to_string(number) + " changed during the scan");
+    }
+  }
 
   // 4. Claims.
-  for (const eth::LogEntry& log : *logs) {
+  for (const eth::LogEntry& log : fetched->logs) {
     const eth::BlockHeader& block = post->at(log.block_number);
     if (log.removed) return raced(log_name(log) + " was removed by a reorg");
     if (log.block_hash != block.hash)
@@ -142,9 +161,41 @@ Result<RangeScan> RangeScanner::scan(std::uint64_t from, std::uint64_t to, std::
     CLAIMSYNC_RETURN_IF_ERROR(add_claims(log, block, now_ms, out));
   }
 
-  // 5. Blocks for the window: everything fetched after the logs that lies in the range.
+  // 5. Blocks for the window: every header fetched after the pre-check, within the range.
   for (const auto& [number, h] : *post) {
     if (number >= from && number <= to) out.blocks.push_back({number, h.hash, h.parent_hash});
+  }
+  return out;
+}
+
+Result<RangeScanner::LogsWithHeaders> RangeScanner::fetch_logs(std::uint64_t from,
+                                                               std::uint64_t to) {
+  auto logs_of = [this](store::BlockRange r) {
+    return chain_.logs(mint_filter(settings_.contract, r.from, r.to));
+  };
+  const std::vector<store::BlockRange> parts = split_range(from, to, settings_.pipeline_min_blocks);
+  LogsWithHeaders out;
+  // Part i+1's logs are on their way while part i's headers are fetched. An early return
+  // waits for the part in flight (a bounded chain call) in the future's destructor.
+  std::future<Result<std::vector<eth::LogEntry>>> in_flight;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    Result<std::vector<eth::LogEntry>> logs = i == 0 ? logs_of(parts[0]) : in_flight.get();
+    if (!logs.ok()) return logs.status().with_context("logs");
+    if (i + 1 < parts.size()) in_flight = std::async(std::launch::async, logs_of, parts[i + 1]);
+    std::vector<std::uint64_t> numbers;
+    for (const eth::LogEntry& log : *logs) {
+      if (log.block_number < parts[i].from || log.block_number > parts[i].to) {
+        return error(ErrorCode::kBadResponse, log_name(log) + " lies outside the range asked");
+      }
+      numbers.push_back(log.block_number);
+    }
+    if (!numbers.empty()) {
+      Result<HeaderMap> headers = fetch_headers(chain_, std::move(numbers));
+      if (!headers.ok()) return headers.status().with_context("headers of log blocks");
+      out.headers.merge(*headers);
+    }
+    out.logs.insert(out.logs.end(), std::make_move_iterator(logs->begin()),
+                    std::make_move_iterator(logs->end()));
   }
   return out;
 }

@@ -2,8 +2,10 @@
 // checked against the chain, without writing anything (DESIGN §6). The follower and
 // `claimsync rescan` commit what it returns with NodeStore::commit_range.
 //
-// Round trips per range: one headers() batch before the logs, one logs() call (the
-// client splits it as the provider requires), one headers() batch after.
+// Round trips per range: one headers() batch before the logs, the logs() call (the client
+// splits it as the provider requires) with one headers() batch for the blocks holding
+// logs, and one headers() batch after. Long ranges go in up to 4 parts so that the logs
+// of one part are in flight while the headers of the previous part are fetched.
 //
 // Checks, in order:
 //   1. Continuity with the stored window: the highest stored block below `from` (the
@@ -28,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -46,6 +49,9 @@ struct ScanSettings {
   std::vector<std::uint32_t> levels;           // token ids that count
   std::uint32_t sources = store::kSourceScan;  // ClaimSource bits of the claims made
   std::uint64_t reorg_window = 256;            // bounds the ladder of stored blocks
+  // Ranges of at least twice this many blocks are fetched in up to 4 parts, the logs of
+  // one part in flight while the headers of the previous part's log blocks are fetched.
+  std::uint64_t pipeline_min_blocks = 256;
 };
 
 enum class ScanVerdict {
@@ -78,6 +84,12 @@ class RangeScanner {
   const ScanSettings& settings() const { return settings_; }
 
  private:
+  struct LogsWithHeaders {
+    std::vector<eth::LogEntry> logs;                    // ascending (block, log index)
+    std::map<std::uint64_t, eth::BlockHeader> headers;  // of every block holding a log
+  };
+  // The logs of [from, to] and the headers of their blocks, pipelined over parts.
+  Result<LogsWithHeaders> fetch_logs(std::uint64_t from, std::uint64_t to);
   // Appends the claims of one checked mint log of `block` to out.claims.
   Status add_claims(const eth::LogEntry& log, const eth::BlockHeader& block, std::int64_t now_ms,
                     RangeScan& out) const;

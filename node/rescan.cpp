@@ -75,8 +75,8 @@ Result<RescanReport> rescan_range(eth::ChainSource& chain, store::NodeStore& sto
     report.rolled_back = true;
     report.rollback = *rolled;
   }
-  ScanSettings settings{follower.chain_id, follower.contract, follower.levels, store::kSourceRescan,
-                        follower.reorg_window};
+  ScanSettings settings{follower.chain_id,    follower.contract,     follower.levels,
+                        store::kSourceRescan, follower.reorg_window, follower.pipeline_min_blocks};
   RangeScanner scanner(chain, store, settings);
   const std::uint64_t span = std::max<std::uint64_t>(follower.range_blocks, 1);
   for (std::uint64_t from = options.from;;) {  // bounded: `from` only grows up to `to`

@@ -4,6 +4,7 @@
 // After each scenario the live claims must equal the canonical chain's mints exactly.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <random>
 #include <thread>
 
@@ -110,7 +111,7 @@ void reorg_scanned(FollowerHarness& h, BlockGen& gen, std::uint64_t depth, int t
     chain.reorg(chain_depth, replacement);
     return;
   }
-  auto calls = std::make_shared<int>(0);
+  auto calls = std::make_shared<std::atomic<int>>(0);  // long ranges call from two threads
   chain.set_hook([&chain, calls, timing, chain_depth, replacement](FakeChain::Op) {
     if (++*calls != timing) return;
     chain.set_hook(nullptr);
@@ -184,6 +185,28 @@ TEST_CASE("a reorg inside the range being scanned makes the scan start over", "[
   CHECK(h.store().checkpoint() == 8u);
   require_settled(h);
   CHECK(testing::live_claims(h.store()).size() == 10);
+}
+
+TEST_CASE("long ranges fetched in parts: reorgs between and during the parts",
+          "[follower][reorg]") {
+  for (std::uint64_t depth : {1, 3, 10, 40}) {
+    FakeChain chain;
+    BlockGen gen(depth + 77);
+    gen.mine(chain, 300);
+    auto options = fake_follower_options(chain, 1);
+    options.range_blocks = 120;
+    options.pipeline_min_blocks = 16;  // 4 parts per range
+    FollowerHarness h(options, &chain);
+    require_settled(h);
+    for (int timing = 0; timing <= 9; ++timing) {
+      CAPTURE(depth, timing);
+      gen.mine(chain, 150);
+      if (timing % 2 == 1)
+        REQUIRE(h.step_until_checkpoint(h.store().checkpoint().value() + 100).ok());
+      reorg_scanned(h, gen, depth, timing);
+      require_settled(h);
+    }
+  }
 }
 
 TEST_CASE("a reorg that replaces start_block rolls back everything scanned", "[follower][reorg]") {

@@ -43,18 +43,24 @@ Result<ByteView> word_at(ByteView data, std::size_t pos, const char* what) {
   return data.subspan(pos, kWordSize);
 }
 
-// A word that must hold a small offset or length: fails when it exceeds `limit` (so
-// later arithmetic on it cannot overflow).
-Result<std::size_t> small_word_at(ByteView data, std::size_t pos, std::size_t limit,
-                                  const char* what) {
-  Result<ByteView> w = word_at(data, pos, what);
-  if (!w.ok()) return w.status();
-  std::optional<std::uint64_t> v = U256::from_word(*w)->to_u64();
-  if (!v || *v > limit) {
-    return corrupt(std::string(what) + " " + U256::from_word(*w)->to_decimal() + " exceeds " +
-                   std::to_string(limit));
+// The word in head slot `index` (bytes [32 * index, 32 * index + 32)).
+Result<ByteView> head_word(ByteView data, std::size_t index, const char* what) {
+  if (index > data.size() / kWordSize) {  // also keeps 32 * index from overflowing
+    return corrupt(std::string(what) + " in head slot " + std::to_string(index) +
+                   " lies past the end of " + std::to_string(data.size()) + " bytes of data");
   }
-  return static_cast<std::size_t>(*v);
+  return word_at(data, index * kWordSize, what);
+}
+
+// The value of `word` when it is at most `limit`. Offsets and lengths pass through here,
+// so that no later arithmetic on them can overflow.
+Result<std::size_t> small_value(ByteView word, std::size_t limit, const char* what) {
+  U256 v = *U256::from_word(word);
+  std::optional<std::uint64_t> small = v.to_u64();
+  if (!small || *small > limit) {
+    return corrupt(std::string(what) + " " + v.to_decimal() + " exceeds " + std::to_string(limit));
+  }
+  return static_cast<std::size_t>(*small);
 }
 
 }  // namespace
@@ -95,15 +101,13 @@ Bytes encode_call(const Selector& selector, std::initializer_list<Value> args) {
 }
 
 Result<U256> decode_uint256(ByteView data, std::size_t index) {
-  if (index > data.size() / kWordSize) return corrupt("head slot " + std::to_string(index) + " out of range");
-  Result<ByteView> w = word_at(data, index * kWordSize, "uint256 word");
+  Result<ByteView> w = head_word(data, index, "uint256 word");
   if (!w.ok()) return w.status();
   return U256::from_word(*w);
 }
 
 Result<Address> decode_address(ByteView data, std::size_t index) {
-  if (index > data.size() / kWordSize) return corrupt("head slot " + std::to_string(index) + " out of range");
-  Result<ByteView> w = word_at(data, index * kWordSize, "address word");
+  Result<ByteView> w = head_word(data, index, "address word");
   if (!w.ok()) return w.status();
   Result<Address> a = Address::from_word(*w);
   if (!a.ok()) return corrupt(a.status().message());
@@ -112,16 +116,19 @@ Result<Address> decode_address(ByteView data, std::size_t index) {
 
 Result<std::vector<U256>> decode_uint256_array_at(ByteView data, std::size_t index,
                                                   std::size_t max_len) {
-  if (index > data.size() / kWordSize) return corrupt("head slot " + std::to_string(index) + " out of range");
-  Result<std::size_t> offset = small_word_at(data, index * kWordSize, data.size(), "array offset");
+  Result<ByteView> offset_word = head_word(data, index, "array offset");
+  if (!offset_word.ok()) return offset_word.status();
+  Result<std::size_t> offset = small_value(*offset_word, data.size(), "array offset");
   if (!offset.ok()) return offset.status();
   if (*offset % kWordSize != 0) {
     return corrupt("array offset " + std::to_string(*offset) + " is not a multiple of 32");
   }
-  // Every element needs a word after the length word: bounds the length before any
-  // allocation, so a hostile length cannot make us reserve gigabytes.
-  const std::size_t room = (data.size() - *offset) / kWordSize;  // offset <= size: no underflow
-  Result<std::size_t> len = small_word_at(data, *offset, room == 0 ? 0 : room - 1, "array length");
+  Result<ByteView> length_word = word_at(data, *offset, "array length");
+  if (!length_word.ok()) return length_word.status();
+  // Every element needs a word after the length word. Bounding the length by that room
+  // before allocating means a hostile length cannot make us reserve gigabytes.
+  const std::size_t room = (data.size() - *offset) / kWordSize - 1;  // >= 0: the length word fits
+  Result<std::size_t> len = small_value(*length_word, room, "array length");
   if (!len.ok()) return len.status();
   if (*len > max_len) {
     return corrupt("array length " + std::to_string(*len) + " exceeds the limit " +

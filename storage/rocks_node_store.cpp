@@ -45,6 +45,7 @@ class Mutation {
   void record(const std::optional<Claim>& before, const Claim& after) {
     const std::string key = after.key.encode();
     put(Cf::kClaims, key, after.encode_value());
+    written_.push_back(key);
     ++delta_[static_cast<int>(after.state)];
     if (before) --delta_[static_cast<int>(before->state)];
     for (const auto& index : claim_indexes()) {
@@ -88,6 +89,7 @@ class Mutation {
   }
 
   std::int64_t delta(int state) const { return delta_[state]; }
+  const std::vector<std::string>& written_claims() const { return written_; }
   const std::optional<std::string>& lowest_due() const { return lowest_due_; }
   const std::optional<std::string>& lowest_age() const { return lowest_age_; }
 
@@ -124,6 +126,7 @@ class Mutation {
   std::string arena_;
   std::vector<Op> ops_;
   std::string old_entry_, new_entry_;  // scratch, reused across claims
+  std::vector<std::string> written_;   // encoded keys of the claims recorded
   std::array<std::int64_t, kClaimStateCount> delta_{};
   std::optional<std::string> lowest_due_;
   std::optional<std::string> lowest_age_;
@@ -380,6 +383,7 @@ Status RocksNodeStore::commit(Mutation& m, const char* op) {
     return st;
   }
 
+  recent_.forget(m.written_claims());
   {
     std::unique_lock lock(mirror_mu_);
     counters_ = next;
@@ -401,22 +405,31 @@ Result<std::optional<Claim>> RocksNodeStore::read_claim(const ClaimKey& key) con
   return std::optional<Claim>(std::move(*c));
 }
 
-Result<std::vector<std::optional<Claim>>> RocksNodeStore::read_claims(const std::vector<ClaimKey>& keys) const {
-  std::vector<std::string> encoded;
-  encoded.reserve(keys.size());
-  for (const auto& k : keys) encoded.push_back(k.encode());
-  std::vector<rocksdb::Slice> slices(encoded.begin(), encoded.end());
-  std::vector<rocksdb::PinnableSlice> values(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
-  db_->db().MultiGet(rocksdb::ReadOptions(), db_->cf(Cf::kClaims), keys.size(), slices.data(),
-                     values.data(), statuses.data());
+Result<std::vector<std::optional<Claim>>> RocksNodeStore::read_claims(const std::vector<ClaimKey>& keys,
+                                                                       bool use_recent) const {
   std::vector<std::optional<Claim>> out(keys.size());
+  std::vector<std::string> encoded;
+  std::vector<std::size_t> missing;  // positions in `keys` still to read
+  encoded.reserve(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    CLAIMSYNC_RETURN_IF_ERROR(from_rocks(statuses[i], "read claims"));
-    auto c = Claim::decode(keys[i], values[i].ToStringView());
+    std::string k = keys[i].encode();
+    if (use_recent) out[i] = recent_.find(k);
+    if (out[i]) continue;
+    encoded.push_back(std::move(k));
+    missing.push_back(i);
+  }
+  if (missing.empty()) return out;
+  std::vector<rocksdb::Slice> slices(encoded.begin(), encoded.end());
+  std::vector<rocksdb::PinnableSlice> values(missing.size());
+  std::vector<rocksdb::Status> statuses(missing.size());
+  db_->db().MultiGet(rocksdb::ReadOptions(), db_->cf(Cf::kClaims), missing.size(), slices.data(),
+                     values.data(), statuses.data());
+  for (std::size_t j = 0; j < missing.size(); ++j) {
+    if (statuses[j].IsNotFound()) continue;
+    CLAIMSYNC_RETURN_IF_ERROR(from_rocks(statuses[j], "read claims"));
+    auto c = Claim::decode(keys[missing[j]], values[j].ToStringView());
     if (!c) return c.status();
-    out[i] = std::move(*c);
+    out[missing[j]] = std::move(*c);
   }
   return out;
 }
@@ -650,6 +663,7 @@ Result<IngestOutcome> RocksNodeStore::ingest(const Claim& claim, std::int64_t no
 Result<std::vector<Claim>> RocksNodeStore::due(std::int64_t now_ms, std::size_t limit) const {
   std::vector<Claim> out;
   if (limit == 0) return out;
+  const std::uint64_t generation = recent_.generation();
   ScanFloor::Snapshot floor = due_floor_.snapshot();
   std::string upper;
   rocksdb::ReadOptions ro;
@@ -687,6 +701,7 @@ Result<std::vector<Claim>> RocksNodeStore::due(std::int64_t now_ms, std::size_t 
     }
     out.push_back(std::move(*c));
   }
+  recent_.remember(generation, out);
   return out;
 }
 
@@ -712,7 +727,7 @@ Status RocksNodeStore::mark_replicated(const std::vector<ClaimKey>& keys_in, std
 
   std::lock_guard write_lock(write_mu_);
   CLAIMSYNC_RETURN_IF_ERROR(check_writable("mark_replicated"));
-  auto claims = read_claims(keys);
+  auto claims = read_claims(keys, /*use_recent=*/true);
   if (!claims) return claims.status();
   Mutation m(*db_);
   for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -737,12 +752,13 @@ Result<ClaimState> RocksNodeStore::mark_failed(const ClaimKey& key, const std::s
   if (max_attempts == 0) return error(ErrorCode::kInvalidArgument, "mark_failed: max_attempts must be >= 1");
   std::lock_guard write_lock(write_mu_);
   CLAIMSYNC_RETURN_IF_ERROR(check_writable("mark_failed"));
-  auto before = read_claim(key);
-  if (!before) return before.status();
-  if (!*before) return not_found(key);
-  if (!is_due_state((*before)->state)) return failed_precondition(key, (*before)->state, "mark_failed");
+  auto found = read_claims({key}, /*use_recent=*/true);
+  if (!found) return found.status();
+  const std::optional<Claim>& before = (*found)[0];
+  if (!before) return not_found(key);
+  if (!is_due_state(before->state)) return failed_precondition(key, before->state, "mark_failed");
 
-  Claim after = **before;
+  Claim after = *before;
   after.attempts += 1;
   after.last_error = error_text;
   after.next_attempt_at_ms = retry_at_ms;
@@ -752,7 +768,7 @@ Result<ClaimState> RocksNodeStore::mark_failed(const ClaimKey& key, const std::s
   }
   move(after, to, now_ms);
   Mutation m(*db_);
-  m.record(*before, after);
+  m.record(before, after);
   CLAIMSYNC_RETURN_IF_ERROR(commit(m, "mark_failed"));
   return to;
 }

@@ -20,6 +20,7 @@
 
 #include "storage/node_store.hpp"
 #include "storage/range_set.hpp"
+#include "storage/recent_claims.hpp"
 #include "storage/rocks_db.hpp"
 
 namespace claimsync::store {
@@ -99,8 +100,10 @@ class RocksNodeStore final : public NodeStore {
   Status bind_identity(const StoreIdentity* expected);
   Status load_mirrors();
 
-  // Claims by key, in the order of `keys`; absent keys are nullopt.
-  Result<std::vector<std::optional<Claim>>> read_claims(const std::vector<ClaimKey>& keys) const;
+  // Claims by key, in the order of `keys`; absent keys are nullopt. `use_recent`: take
+  // claims the last due() handed out from memory (write paths only, under write_mu_).
+  Result<std::vector<std::optional<Claim>>> read_claims(const std::vector<ClaimKey>& keys,
+                                                        bool use_recent = false) const;
   Result<std::optional<Claim>> read_claim(const ClaimKey& key) const;
   // Claims named by the index keys [it from `prefix` / `start`], at most `limit`.
   std::vector<Claim> claims_from_index(layout::Cf cf, const std::string& prefix, const std::string& start,
@@ -124,6 +127,7 @@ class RocksNodeStore final : public NodeStore {
 
   mutable ScanFloor due_floor_;
   mutable ScanFloor age_floor_;
+  mutable RecentClaims recent_;
 };
 
 }  // namespace claimsync::store

@@ -613,6 +613,25 @@ TEST_CASE("draining the due index in batches sees every claim exactly once", "[n
   f.check_invariants();
 }
 
+TEST_CASE("claims handed out by due() are re-checked when the replicator reports back",
+          "[node_store][replicated]") {
+  Fixture f;
+  f.commit({100, 110}, {make_claim(1, 101), make_claim(2, 102), make_claim(3, 103)});
+  auto due = f.store->due(kT0, 10);
+  REQUIRE(due.ok());
+  REQUIRE(due->size() == 3);
+  // Between due() and the report, other writers change two of them.
+  REQUIRE(f.store->mark_failed(key_of(1), "first try", kT0 + 10, 5, kT0).ok());
+  REQUIRE(f.store->rollback_to(101, kT0 + 1).ok());  // claims 2 and 3 leave the chain
+  CHECK(f.store->mark_replicated({key_of(2)}, kT0 + 2).code() == ErrorCode::kFailedPrecondition);
+  CHECK(f.store->mark_failed(key_of(3), "x", kT0, 5, kT0).status().code() == ErrorCode::kFailedPrecondition);
+  REQUIRE(f.store->mark_replicated({key_of(1)}, kT0 + 3).ok());
+  Claim c = f.get(key_of(1));
+  CHECK(c.state == ClaimState::kDone);
+  CHECK(c.attempts == 1);  // the retrying record, not the pending one due() returned
+  f.check_invariants();
+}
+
 TEST_CASE("mark_replicated is all or nothing", "[node_store][replicated]") {
   Fixture f;
   drive_to(f, 1, ClaimState::kPending);

@@ -118,6 +118,9 @@ std::unique_ptr<httplib::Client> HttpTransport::take_client() {
   }
   auto client = std::make_unique<httplib::Client>(url_.origin());
   client->set_keep_alive(true);
+  // Small JSON-RPC requests on a kept-alive connection would otherwise wait for Nagle's
+  // algorithm and the peer's delayed ACK (~40 ms each).
+  client->set_tcp_nodelay(true);
   client->set_follow_location(false);  // a redirect is a misconfigured endpoint, not data
   return client;
 }

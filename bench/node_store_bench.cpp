@@ -36,7 +36,9 @@ struct Args {
 };
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr, "usage: node_store_bench [--claims N] [--batch B] [--dir PATH] [--keep] [--skip-drain]\n");
+  std::fprintf(
+      stderr,
+      "usage: node_store_bench [--claims N] [--batch B] [--dir PATH] [--keep] [--skip-drain]\n");
   std::exit(2);
 }
 
@@ -96,14 +98,18 @@ Claim make_claim(std::uint64_t i, std::uint64_t block) {
 double cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  auto sec = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return sec(ru.ru_utime) + sec(ru.ru_stime);
 }
 
 double thread_cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_THREAD, &ru);
-  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  auto sec = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return sec(ru.ru_utime) + sec(ru.ru_stime);
 }
 
@@ -171,7 +177,8 @@ int main(int argc, char** argv) {
   const double ingest_cpu = cpu_seconds() - cpu_ingest0;
   const double ingest_fg = thread_cpu_seconds() - fg_ingest0;
   const long rss_after_ingest = peak_rss_kb();
-  if (store.counters().of(ClaimState::kPending) != args.claims || store.checkpoint() != next_block - 1) {
+  if (store.counters().of(ClaimState::kPending) != args.claims ||
+      store.checkpoint() != next_block - 1) {
     std::fprintf(stderr, "ingest check failed\n");
     return 1;
   }
@@ -183,7 +190,8 @@ int main(int argc, char** argv) {
   auto t_drain = std::chrono::steady_clock::now();
   const double cpu_drain0 = cpu_seconds();
   const double fg_drain0 = thread_cpu_seconds();
-  for (std::uint64_t guard = 0; !args.skip_drain && guard <= args.claims / args.batch + 1; ++guard) {
+  for (std::uint64_t guard = 0; !args.skip_drain && guard <= args.claims / args.batch + 1;
+       ++guard) {
     auto due = store.due(now, args.batch);
     if (!due) {
       std::fprintf(stderr, "due failed: %s\n", due.status().to_string().c_str());
@@ -203,8 +211,10 @@ int main(int argc, char** argv) {
   const double drain_cpu = cpu_seconds() - cpu_drain0;
   const double drain_fg = thread_cpu_seconds() - fg_drain0;
   const long rss_after_drain = peak_rss_kb();
-  if (!args.skip_drain && (drained != args.claims || store.counters().of(ClaimState::kDone) != args.claims)) {
-    std::fprintf(stderr, "drain check failed: drained %llu\n", static_cast<unsigned long long>(drained));
+  if (!args.skip_drain &&
+      (drained != args.claims || store.counters().of(ClaimState::kDone) != args.claims)) {
+    std::fprintf(stderr, "drain check failed: drained %llu\n",
+                 static_cast<unsigned long long>(drained));
     return 1;
   }
   const auto disk = dir_bytes(args.dir);
@@ -212,15 +222,19 @@ int main(int argc, char** argv) {
   if (!args.keep) std::filesystem::remove_all(args.dir);
 
   std::printf("claims            %llu (batch %llu, one synced WriteBatch per batch)\n",
-              static_cast<unsigned long long>(args.claims), static_cast<unsigned long long>(args.batch));
+              static_cast<unsigned long long>(args.claims),
+              static_cast<unsigned long long>(args.batch));
   const double n = static_cast<double>(args.claims);
-  std::printf("ingest            %.2f s  %.0f claims/s  (CPU: caller %.2f s, all threads %.2f s; peak RSS so far %ld MB)\n",
-              ingest_s, n / ingest_s, ingest_fg, ingest_cpu, rss_after_ingest / 1024);
+  std::printf(
+      "ingest            %.2f s  %.0f claims/s  (CPU: caller %.2f s, all threads %.2f s; peak RSS "
+      "so far %ld MB)\n",
+      ingest_s, n / ingest_s, ingest_fg, ingest_cpu, rss_after_ingest / 1024);
   if (args.skip_drain) {
     std::printf("drain             skipped\n");
   } else {
-    std::printf("drain             %.2f s  %.0f claims/s  (CPU: caller %.2f s, all threads %.2f s)\n", drain_s,
-                n / drain_s, drain_fg, drain_cpu);
+    std::printf(
+        "drain             %.2f s  %.0f claims/s  (CPU: caller %.2f s, all threads %.2f s)\n",
+        drain_s, n / drain_s, drain_fg, drain_cpu);
   }
   std::printf("peak RSS          %ld MB\n", rss_after_drain / 1024);
   std::printf("data dir on disk  %.1f MB\n", static_cast<double>(disk) / (1 << 20));

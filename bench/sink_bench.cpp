@@ -50,7 +50,8 @@ struct Options {
 // Tables in foreign-key order, with every column (COPY moves the sink's exact rows).
 const std::vector<std::pair<std::string, std::string>> kTables = {
     {"users", "wallet_address, referrer_wallet, created_at"},
-    {"members", "wallet_address, current_level, activated_at, referrer_wallet, created_at, updated_at"},
+    {"members",
+     "wallet_address, current_level, activated_at, referrer_wallet, created_at, updated_at"},
     {"membership", "wallet_address, nft_level, activated_at, claim_key, tx_hash, created_at"},
     {"claim_sync_queue",
      "claim_key, chain_id, tx_hash, log_index, batch_index, wallet_address, level, amount, "
@@ -74,11 +75,13 @@ T must(Result<T> r, const std::string& what) {
 }
 
 // Applies all claims in batches; returns seconds.
-double run_sink(store::MembershipSink& sink, const std::vector<store::Claim>& claims, std::size_t batch) {
+double run_sink(store::MembershipSink& sink, const std::vector<store::Claim>& claims,
+                std::size_t batch) {
   const auto t0 = Clock::now();
   for (std::size_t i = 0; i < claims.size(); i += batch) {
-    const std::vector<store::Claim> part(claims.begin() + static_cast<std::ptrdiff_t>(i),
-                                         claims.begin() + static_cast<std::ptrdiff_t>(std::min(claims.size(), i + batch)));
+    const std::vector<store::Claim> part(
+        claims.begin() + static_cast<std::ptrdiff_t>(i),
+        claims.begin() + static_cast<std::ptrdiff_t>(std::min(claims.size(), i + batch)));
     const store::SinkResult r = sink.apply(part);
     if (!r.status.ok() || !r.rejected.empty()) die("apply failed: " + r.status.to_string());
   }
@@ -101,7 +104,8 @@ std::string copy_out(PGconn* conn, const std::string& table, const std::string& 
   return data;
 }
 
-void copy_in(PGconn* conn, const std::string& table, const std::string& columns, const std::string& data) {
+void copy_in(PGconn* conn, const std::string& table, const std::string& columns,
+             const std::string& data) {
   const std::string sql = "COPY " + table + " (" + columns + ") FROM STDIN";
   PGresult* r = PQexec(conn, sql.c_str());
   if (PQresultStatus(r) != PGRES_COPY_IN) die("COPY FROM " + table + ": " + PQerrorMessage(conn));
@@ -109,7 +113,8 @@ void copy_in(PGconn* conn, const std::string& table, const std::string& columns,
   constexpr std::size_t kChunk = 1 << 20;
   for (std::size_t off = 0; off < data.size(); off += kChunk) {
     const std::size_t len = std::min(kChunk, data.size() - off);
-    if (PQputCopyData(conn, data.data() + off, static_cast<int>(len)) != 1) die("PQputCopyData failed");
+    if (PQputCopyData(conn, data.data() + off, static_cast<int>(len)) != 1)
+      die("PQputCopyData failed");
   }
   if (PQputCopyEnd(conn, nullptr) != 1) die("PQputCopyEnd failed");
   while ((r = PQgetResult(conn)) != nullptr) {
@@ -160,7 +165,8 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const Options opt = parse(argc, argv);
-  const std::vector<store::Claim> claims = testing::make_claims(opt.claims, opt.wallets, opt.levels);
+  const std::vector<store::Claim> claims =
+      testing::make_claims(opt.claims, opt.wallets, opt.levels);
   const double n = static_cast<double>(claims.size());
 
   testing::PgClusterOptions pg_opts;
@@ -195,7 +201,8 @@ int main(int argc, char** argv) {
         auto sink = must(store::open_sink(pg.url(db), /*migrate=*/true), "open postgres sink");
         const double t = run_sink(*sink, claims, batch);
         sink_times[batch].push_back(t);
-        std::printf("  run %d postgres sink batch=%-5zu %8.3f s  %8.0f claims/s\n", rep, batch, t, n / t);
+        std::printf("  run %d postgres sink batch=%-5zu %8.3f s  %8.0f claims/s\n", rep, batch, t,
+                    n / t);
       }
       pg.exec("DROP DATABASE " + db, {}, "postgres");
     }
@@ -206,11 +213,13 @@ int main(int argc, char** argv) {
       auto dst = must(store::PgConnection::connect(pg.url(db)), "connect");
       const auto t0 = Clock::now();
       must(dst.exec("BEGIN"), "BEGIN");
-      for (std::size_t i = 0; i < kTables.size(); ++i) copy_in(dst.raw(), kTables[i].first, kTables[i].second, data[i]);
+      for (std::size_t i = 0; i < kTables.size(); ++i)
+        copy_in(dst.raw(), kTables[i].first, kTables[i].second, data[i]);
       must(dst.exec("COMMIT"), "COMMIT");
       const double t = seconds_since(t0);
       copy_times.push_back(t);
-      std::printf("  run %d postgres COPY  %zu rows  %8.3f s  %8.0f claims/s\n", rep, rows, t, n / t);
+      std::printf("  run %d postgres COPY  %zu rows  %8.3f s  %8.0f claims/s\n", rep, rows, t,
+                  n / t);
     }
     pg.exec("DROP DATABASE " + db, {}, "postgres");
   }
@@ -221,22 +230,24 @@ int main(int argc, char** argv) {
               n / t_copy, static_cast<double>(rows) / t_copy);
   for (std::size_t batch : opt.batches) {
     const double t = median(sink_times[batch]);
-    std::printf("postgres sink    batch=%-5zu %8.3f s  %10.0f claims/s  = %5.1f %% of COPY\n", batch, t,
-                n / t, 100.0 * t_copy / t);
+    std::printf("postgres sink    batch=%-5zu %8.3f s  %10.0f claims/s  = %5.1f %% of COPY\n",
+                batch, t, n / t, 100.0 * t_copy / t);
   }
 
   // A replay of everything (all conflicts: what a crash-restart costs).
   {
     auto sink = must(store::open_sink(pg.url("reference"), false), "open postgres sink");
     const double t = run_sink(*sink, claims, opt.batches.front());
-    std::printf("postgres replay  batch=%-5zu %8.3f s  %10.0f claims/s\n", opt.batches.front(), t, n / t);
+    std::printf("postgres replay  batch=%-5zu %8.3f s  %10.0f claims/s\n", opt.batches.front(), t,
+                n / t);
   }
 
   // 4. SQLite, a file in a temp dir (synchronous=FULL, WAL).
   testing::TempDir dir("claimsync-sink-bench");
   for (std::size_t batch : opt.batches) {
-    auto sink = must(store::open_sink("sqlite:" + dir.file("bench_" + std::to_string(batch) + ".sqlite"), true),
-                     "open sqlite sink");
+    auto sink = must(
+        store::open_sink("sqlite:" + dir.file("bench_" + std::to_string(batch) + ".sqlite"), true),
+        "open sqlite sink");
     const double t = run_sink(*sink, claims, batch);
     std::printf("sqlite sink      batch=%-5zu %8.3f s  %10.0f claims/s\n", batch, t, n / t);
   }

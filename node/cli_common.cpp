@@ -44,7 +44,9 @@ CommandLine::CommandLine(std::string name_, std::string usage_, std::string desc
 void add_common_options(po::options_description& options, CommonOptions& out) {
   options.add_options()(
       "config,c",
-      po::value<std::string>(&out.config_path)->value_name("FILE")->default_value(default_config_path()),
+      po::value<std::string>(&out.config_path)
+          ->value_name("FILE")
+          ->default_value(default_config_path()),
       "config file (TOML, see config.example.toml); the default comes from $CLAIMSYNC_CONFIG "
       "when set");
   add_json_option(options, out.json);
@@ -57,7 +59,8 @@ void add_json_option(po::options_description& options, bool& json) {
 std::optional<int> parse_command_line(CommandLine& cl, const std::vector<std::string>& args) {
   cl.options.add_options()("help,h", "show this help");
   try {
-    po::store(po::command_line_parser(args).options(cl.options).positional(cl.positional).run(), cl.vm);
+    po::store(po::command_line_parser(args).options(cl.options).positional(cl.positional).run(),
+              cl.vm);
     if (cl.vm.count("help") != 0) {
       print_help(cl);
       return kExitOk;
@@ -96,9 +99,12 @@ std::optional<Config> open_config(const std::string& command, const std::string&
 
 void setup_logging(const LogConfig& log) {
   LogLevel level = LogLevel::kInfo;
-  if (log.level == "debug") level = LogLevel::kDebug;
-  else if (log.level == "warn") level = LogLevel::kWarn;
-  else if (log.level == "error") level = LogLevel::kError;
+  if (log.level == "debug")
+    level = LogLevel::kDebug;
+  else if (log.level == "warn")
+    level = LogLevel::kWarn;
+  else if (log.level == "error")
+    level = LogLevel::kError;
   set_log_level(level);
   set_log_json(log.format == "json");
 }
@@ -116,7 +122,8 @@ int run_subcommand(const std::string& group, const std::vector<Command>& subcomm
   const std::string list = format_command_list(subcommands);
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
     std::cout << "Usage: claimsync " << group << " <sub-command> [options]\n\nSub-commands:\n"
-              << list << "\nRun 'claimsync " << group << " <sub-command> --help' for its options.\n";
+              << list << "\nRun 'claimsync " << group
+              << " <sub-command> --help' for its options.\n";
     return kExitOk;
   }
   if (args.empty()) {
@@ -129,7 +136,8 @@ int run_subcommand(const std::string& group, const std::vector<Command>& subcomm
     std::vector<std::string> names;
     for (const Command& c : subcommands) names.emplace_back(c.name);
     std::cerr << "claimsync " << group << ": unknown sub-command '" << args[0] << "'";
-    if (auto guess = did_you_mean(args[0], names)) std::cerr << " (did you mean '" << *guess << "'?)";
+    if (auto guess = did_you_mean(args[0], names))
+      std::cerr << " (did you mean '" << *guess << "'?)";
     std::cerr << "; one of:\n" << list;
     return kExitUsage;
   }

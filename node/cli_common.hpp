@@ -35,10 +35,10 @@ namespace claimsync::node {
 
 namespace po = boost::program_options;
 
-inline constexpr int kExitOk = 0;        // done
-inline constexpr int kExitFailure = 1;   // operational failure (remote down, claim not found, ...)
-inline constexpr int kExitUsage = 2;     // bad command line or bad config: the operator must fix it
-inline constexpr int kExitInternal = 70; // a bug (EX_SOFTWARE)
+inline constexpr int kExitOk = 0;       // done
+inline constexpr int kExitFailure = 1;  // operational failure (remote down, claim not found, ...)
+inline constexpr int kExitUsage = 2;    // bad command line or bad config: the operator must fix it
+inline constexpr int kExitInternal = 70;  // a bug (EX_SOFTWARE)
 
 // The command line of one command: its name for messages, a usage line, a paragraph of
 // description, its options (--help is added by parse_command_line) and positionals.
@@ -49,7 +49,7 @@ struct CommandLine {
   std::string description;  // shown under the usage line by --help
   po::options_description options;
   po::positional_options_description positional;
-  po::variables_map vm;     // filled by parse_command_line
+  po::variables_map vm;  // filled by parse_command_line
 };
 
 // Options of commands that read the config.

@@ -20,8 +20,9 @@ int cmd_migrate(const std::vector<std::string>& args) {
                  "Exit status 1 when the database is unreachable, a migration fails, or an\n"
                  "already applied migration was changed.");
   add_common_options(cl.options, common);
-  cl.options.add_options()("migrations-dir", po::value(&migrations_dir)->value_name("DIR"),
-                           "read migrations from DIR/postgres or DIR/sqlite instead of the built-in ones");
+  cl.options.add_options()(
+      "migrations-dir", po::value(&migrations_dir)->value_name("DIR"),
+      "read migrations from DIR/postgres or DIR/sqlite instead of the built-in ones");
   if (auto exit = parse_command_line(cl, args)) return *exit;
   std::optional<Config> config = open_config(cl.name, common.config_path);
   if (!config) return kExitUsage;

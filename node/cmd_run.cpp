@@ -38,7 +38,8 @@ class SignalStopper {
       const int sig = sigtimedwait(&set_, nullptr, &tick);
       if (sig <= 0) continue;
       if (stop_.stop_requested()) {
-        log_warn("forced_exit", {{"signal", sig}, {"next", "state on disk is consistent; restart when ready"}});
+        log_warn("forced_exit",
+                 {{"signal", sig}, {"next", "state on disk is consistent; restart when ready"}});
         std::_Exit(1);
       }
       log_info("signal_received", {{"signal", sig}, {"next", "stopping after the work in flight"}});

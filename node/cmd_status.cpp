@@ -30,7 +30,8 @@ std::optional<StatusReport> running_snapshot(const Config& config, std::int64_t 
     if (!r.running || !r.pid || ::kill(static_cast<pid_t>(*r.pid), 0) != 0) return std::nullopt;
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0)
-      r.snapshot_age_ms = std::max<std::int64_t>(0, now_ms - static_cast<std::int64_t>(st.st_mtime) * 1000);
+      r.snapshot_age_ms =
+          std::max<std::int64_t>(0, now_ms - static_cast<std::int64_t>(st.st_mtime) * 1000);
     return r;
   } catch (const std::exception&) {
     return std::nullopt;  // a torn or foreign file: fall back to reading the store

@@ -34,10 +34,13 @@ Findings find_mints(const eth::Receipt& receipt, const Config& config) {
   Findings out;
   for (const eth::LogEntry& log : receipt.logs) {
     if (log.address != config.chain.contract || log.topics.empty()) continue;
-    if (log.topics[0] != eth::transfer_single_topic() && log.topics[0] != eth::transfer_batch_topic()) continue;
+    if (log.topics[0] != eth::transfer_single_topic() &&
+        log.topics[0] != eth::transfer_batch_topic())
+      continue;
     auto transfers = eth::decode_transfer_log(log);
     if (!transfers) {
-      out.problems.push_back("log " + std::to_string(log.log_index) + ": " + transfers.status().message());
+      out.problems.push_back("log " + std::to_string(log.log_index) + ": " +
+                             transfers.status().message());
       continue;
     }
     for (const eth::TokenTransfer& t : *transfers) {
@@ -66,7 +69,8 @@ json mint_json(const Mint& m) {
 std::string explain(const std::string& verdict, const Config& config) {
   if (verdict == "unknown") {
     return "the RPC endpoints do not know this transaction: not mined yet, dropped, or sent on "
-           "another chain (this config reads chain " + std::to_string(config.chain.chain_id) + ")";
+           "another chain (this config reads chain " +
+           std::to_string(config.chain.chain_id) + ")";
   }
   if (verdict == "failed") return "the transaction reverted (status 0): it minted nothing";
   if (verdict == "no_mint") {
@@ -81,7 +85,8 @@ void print_text(const std::string& tx, const std::string& verdict, const eth::Re
   std::vector<std::pair<std::string, std::string>> fields = {{"tx", tx}, {"verdict", verdict}};
   if (receipt != nullptr) {
     fields.emplace_back("status", receipt->success ? "success" : "reverted");
-    fields.emplace_back("block", std::to_string(receipt->block_number) + " " + receipt->block_hash.hex());
+    fields.emplace_back("block",
+                        std::to_string(receipt->block_number) + " " + receipt->block_hash.hex());
   }
   fields.emplace_back("contract", config.chain.contract.lower_hex());
   fields.emplace_back("meaning", explain(verdict, config));
@@ -89,14 +94,16 @@ void print_text(const std::string& tx, const std::string& verdict, const eth::Re
   if (!findings.mints.empty()) {
     std::vector<std::vector<std::string>> rows;
     for (const Mint& m : findings.mints) {
-      rows.push_back({m.transfer.to.lower_hex(), m.transfer.id.to_decimal(), m.transfer.value.to_decimal(),
-                      std::to_string(m.block), std::to_string(m.log_index),
-                      std::to_string(m.transfer.batch_index), m.level_configured ? "yes" : "no (ignored)"});
+      rows.push_back({m.transfer.to.lower_hex(), m.transfer.id.to_decimal(),
+                      m.transfer.value.to_decimal(), std::to_string(m.block),
+                      std::to_string(m.log_index), std::to_string(m.transfer.batch_index),
+                      m.level_configured ? "yes" : "no (ignored)"});
     }
     std::cout << "\n";
     print_table({"WALLET", "LEVEL", "AMOUNT", "BLOCK", "LOG_INDEX", "BATCH_INDEX", "COUNTS"}, rows);
   }
-  for (const std::string& p : findings.problems) std::cerr << "warning: undecodable log: " << p << "\n";
+  for (const std::string& p : findings.problems)
+    std::cerr << "warning: undecodable log: " << p << "\n";
 }
 
 }  // namespace
@@ -104,12 +111,13 @@ void print_text(const std::string& tx, const std::string& verdict, const eth::Re
 int cmd_verify_tx(const std::vector<std::string>& args) {
   CommonOptions common;
   std::string tx_text;
-  CommandLine cl("verify-tx", "claimsync verify-tx TXHASH [--config FILE] [--json]",
-                 "Fetches the receipt of TXHASH from the configured RPC endpoints and prints the\n"
-                 "mints of the configured contract in it (wallet, level, amount, block, log index,\n"
-                 "batch index), or why there are none: unknown tx, reverted tx, no qualifying mint.\n"
-                 "Exit code 0 when it holds a mint of a configured level, 1 otherwise or when the\n"
-                 "chain cannot be read, 2 on bad usage.");
+  CommandLine cl(
+      "verify-tx", "claimsync verify-tx TXHASH [--config FILE] [--json]",
+      "Fetches the receipt of TXHASH from the configured RPC endpoints and prints the\n"
+      "mints of the configured contract in it (wallet, level, amount, block, log index,\n"
+      "batch index), or why there are none: unknown tx, reverted tx, no qualifying mint.\n"
+      "Exit code 0 when it holds a mint of a configured level, 1 otherwise or when the\n"
+      "chain cannot be read, 2 on bad usage.");
   add_common_options(cl.options, common);
   cl.options.add_options()("txhash", po::value<std::string>(&tx_text)->required(),
                            "transaction hash (0x + 64 hex digits)");
@@ -117,7 +125,8 @@ int cmd_verify_tx(const std::vector<std::string>& args) {
   if (auto exit = parse_command_line(cl, args)) return *exit;
   auto tx = eth::Hash32::parse(tx_text);
   if (!tx) {
-    return usage_error(cl.name, "'" + tx_text + "' is not a transaction hash: " + tx.status().message());
+    return usage_error(cl.name,
+                       "'" + tx_text + "' is not a transaction hash: " + tx.status().message());
   }
   std::optional<Config> config = open_config(cl.name, common.config_path);
   if (!config) return kExitUsage;
@@ -128,8 +137,8 @@ int cmd_verify_tx(const std::vector<std::string>& args) {
   auto receipt = (*chain)->receipt(*tx);
   if (!receipt) {
     std::cerr << "claimsync verify-tx: cannot read the receipt: " << receipt.status().to_string()
-              << "\n  check chain.rpc_urls and that the endpoints serve chain " << config->chain.chain_id
-              << ", then retry\n";
+              << "\n  check chain.rpc_urls and that the endpoints serve chain "
+              << config->chain.chain_id << ", then retry\n";
     return kExitFailure;
   }
   Findings findings;
@@ -144,8 +153,11 @@ int cmd_verify_tx(const std::vector<std::string>& args) {
     verdict = any ? "mints" : "no_mint";
   }
   if (common.json) {
-    json j = {{"tx", tx->hex()}, {"verdict", verdict}, {"contract", config->chain.contract.lower_hex()},
-              {"chain_id", config->chain.chain_id}, {"meaning", explain(verdict, *config)}};
+    json j = {{"tx", tx->hex()},
+              {"verdict", verdict},
+              {"contract", config->chain.contract.lower_hex()},
+              {"chain_id", config->chain.chain_id},
+              {"meaning", explain(verdict, *config)}};
     if (r != nullptr) {
       j["status"] = r->success ? "success" : "reverted";
       j["block"] = r->block_number;

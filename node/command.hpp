@@ -27,10 +27,10 @@ const std::vector<Command>& command_table();
 
 // Declarations of every command function (definitions in node/cmd_<name>.cpp).
 int cmd_version(const std::vector<std::string>& args);
-int cmd_config(const std::vector<std::string>& args);     // config check
+int cmd_config(const std::vector<std::string>& args);  // config check
 int cmd_verify_tx(const std::vector<std::string>& args);
 int cmd_migrate(const std::vector<std::string>& args);
-int cmd_claims(const std::vector<std::string>& args);     // claims list/show/retry
+int cmd_claims(const std::vector<std::string>& args);  // claims list/show/retry
 int cmd_rescan(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
 int cmd_status(const std::vector<std::string>& args);

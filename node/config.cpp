@@ -114,9 +114,8 @@ std::string check_sink_url(const std::string& url) {
 std::string check_env_name(const std::string& name) {
   if (name.empty()) return "";  // no override
   const bool ok = (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
-                  std::all_of(name.begin(), name.end(), [](unsigned char c) {
-                    return std::isalnum(c) || c == '_';
-                  });
+                  std::all_of(name.begin(), name.end(),
+                              [](unsigned char c) { return std::isalnum(c) || c == '_'; });
   return ok ? "" : "must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)";
 }
 
@@ -184,8 +183,9 @@ class Section {
     }
     const std::int64_t v = node->as_integer()->get();
     if (v < min || v > max) {
-      problem(*node, key, "must be between " + std::to_string(min) + " and " +
-                              std::to_string(max) + ", got " + std::to_string(v));
+      problem(*node, key,
+              "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+                  std::to_string(v));
       return nullptr;
     }
     out = static_cast<T>(v);
@@ -252,8 +252,9 @@ class Section {
       if (known_.count(k) != 0) continue;
       std::string what = "unknown key";
       if (dotted(k) == "api.admin_token") {
-        what += " (secrets do not go in the file: put the token in an environment variable "
-                "and name it in api.admin_token_env)";
+        what +=
+            " (secrets do not go in the file: put the token in an environment variable "
+            "and name it in api.admin_token_env)";
       } else if (auto guess = did_you_mean(k, known)) {
         what += " (did you mean " + dotted(*guess) + "?)";
       }
@@ -274,8 +275,9 @@ template <typename T>
 void check_order(Section& s, const toml::node* at, std::string_view small_key, T small,
                  std::string_view big_key, T big) {
   if (small <= big || at == nullptr) return;
-  s.problem(*at, big_key, "must be >= " + s.dotted(small_key) + " (" + std::to_string(small) +
-                              "), got " + std::to_string(big));
+  s.problem(*at, big_key,
+            "must be >= " + s.dotted(small_key) + " (" + std::to_string(small) + "), got " +
+                std::to_string(big));
 }
 
 // When an ordering pair is violated but neither key is in the file, the defaults are
@@ -317,8 +319,9 @@ void read_levels(Section& s, ChainConfig& c) {
     }
     const std::int64_t v = el.as_integer()->get();
     if (v < 1 || v > kUint32Max) {
-      s.problem(el, key, "must be between 1 and " + std::to_string(kUint32Max) + ", got " +
-                             std::to_string(v));
+      s.problem(
+          el, key,
+          "must be between 1 and " + std::to_string(kUint32Max) + ", got " + std::to_string(v));
     } else if (!seen.insert(v).second) {
       s.problem(el, key, "duplicate level " + std::to_string(v));
     } else {
@@ -334,9 +337,12 @@ void read_finality(Section& s, ChainConfig& c) {
       }) == nullptr) {
     return;
   }
-  if (mode == "safe") c.finality = FinalityMode::kSafe;
-  else if (mode == "finalized") c.finality = FinalityMode::kFinalized;
-  else c.finality = FinalityMode::kConfirmations;
+  if (mode == "safe")
+    c.finality = FinalityMode::kSafe;
+  else if (mode == "finalized")
+    c.finality = FinalityMode::kFinalized;
+  else
+    c.finality = FinalityMode::kConfirmations;
 }
 
 void read_contract(Section& s, ChainConfig& c) {
@@ -428,10 +434,12 @@ void read_api(Section& s, ApiConfig& a) {
 }
 
 void read_log(Section& s, LogConfig& l) {
-  s.checked_string("level", l.level,
-                   [](const std::string& v) { return check_one_of(v, {"debug", "info", "warn", "error"}); });
-  s.checked_string("format", l.format,
-                   [](const std::string& v) { return check_one_of(v, {"text", "json"}); });
+  s.checked_string("level", l.level, [](const std::string& v) {
+    return check_one_of(v, {"debug", "info", "warn", "error"});
+  });
+  s.checked_string("format", l.format, [](const std::string& v) {
+    return check_one_of(v, {"text", "json"});
+  });
 }
 
 // The [section] table of the root, or null when absent (a non-table is a problem).
@@ -447,7 +455,8 @@ const toml::table* section_table(const toml::table& root, const char* name, Prob
 }
 
 void read_root(const toml::table& root, Config& config, Problems& problems) {
-  const std::vector<std::string> sections = {"chain", "rpc", "storage", "sink", "replicator", "api", "log"};
+  const std::vector<std::string> sections = {"chain",      "rpc", "storage", "sink",
+                                             "replicator", "api", "log"};
   for (const auto& [key, node] : root) {
     const std::string k(key.str());
     if (std::find(sections.begin(), sections.end(), k) != sections.end()) continue;
@@ -457,7 +466,8 @@ void read_root(const toml::table& root, Config& config, Problems& problems) {
   }
   const toml::table* chain_table = section_table(root, "chain", problems);
   if (root.get("chain") == nullptr) {
-    problems.add(0, "chain", "required table [chain] is missing (it needs rpc_urls, chain_id, contract)");
+    problems.add(0, "chain",
+                 "required table [chain] is missing (it needs rpc_urls, chain_id, contract)");
   } else if (chain_table != nullptr) {
     Section chain(chain_table, "chain", problems);
     read_chain(chain, config.chain);
@@ -497,7 +507,8 @@ std::string quote(std::string_view s) {
       default:
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
           char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          std::snprintf(buf, sizeof buf, "\\u%04x",
+                        static_cast<unsigned>(static_cast<unsigned char>(c)));
           out += buf;
         } else {
           out += c;
@@ -534,13 +545,15 @@ Result<Config> parse_config(const std::string& toml_text, const std::string& sou
   } catch (const toml::parse_error& e) {
     const auto& begin = e.source().begin;
     return error(ErrorCode::kInvalidArgument,
-                 source_name + ":" + std::to_string(begin.line) + ":" + std::to_string(begin.column) +
+                 source_name + ":" + std::to_string(begin.line) + ":" +
+                     std::to_string(begin.column) +
                      ": TOML syntax error: " + std::string(e.description()));
   }
   Config config;
   config.source_path = source_name;
   config.chain.levels.clear();
-  for (std::uint32_t level = 1; level <= kDefaultLevelCount; ++level) config.chain.levels.push_back(level);
+  for (std::uint32_t level = 1; level <= kDefaultLevelCount; ++level)
+    config.chain.levels.push_back(level);
   Problems problems(source_name);
   read_root(root, config, problems);
   if (!problems.empty()) return problems.status();
@@ -559,8 +572,9 @@ Result<Config> load_config(const std::string& path) {
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<std::size_t>(in.gcount()));
   if (text.size() > kMaxConfigBytes) {
-    return error(ErrorCode::kInvalidArgument,
-                 path + ": larger than " + std::to_string(kMaxConfigBytes) + " bytes; not a config file?");
+    return error(
+        ErrorCode::kInvalidArgument,
+        path + ": larger than " + std::to_string(kMaxConfigBytes) + " bytes; not a config file?");
   }
   if (in.bad()) return error(ErrorCode::kIOError, "error reading config file " + path);
   return parse_config(text, path);
@@ -572,14 +586,16 @@ std::string render_config(const Config& c) {
   if (!c.source_path.empty()) o << " (" << c.source_path << ")";
   o << "; secrets masked\n";
   o << "\n[chain]\n"
-    << "rpc_urls = " << list(c.chain.rpc_urls, [](const std::string& u) { return quote(mask_url(u)); }) << "\n"
+    << "rpc_urls = "
+    << list(c.chain.rpc_urls, [](const std::string& u) { return quote(mask_url(u)); }) << "\n"
     << "chain_id = " << c.chain.chain_id << "\n"
     << "contract = " << quote(c.chain.contract.checksummed()) << "\n"
     << "start_block = " << c.chain.start_block << "\n"
     << "finality = " << quote(finality_mode_name(c.chain.finality)) << "\n"
     << "confirmations = " << c.chain.confirmations << "\n"
     << "poll_interval_ms = " << c.chain.poll_interval_ms << "\n"
-    << "levels = " << list(c.chain.levels, [](std::uint32_t l) { return std::to_string(l); }) << "\n"
+    << "levels = " << list(c.chain.levels, [](std::uint32_t l) { return std::to_string(l); })
+    << "\n"
     << "reorg_window = " << c.chain.reorg_window << "\n";
   o << "\n[rpc]\n"
     << "timeout_ms = " << c.rpc.timeout_ms << "\n"
@@ -607,7 +623,8 @@ std::string render_config(const Config& c) {
     << "enabled = " << yes(c.api.enabled) << "\n"
     << "listen = " << quote(c.api.listen) << "\n"
     << "admin_token_env = " << quote(c.api.admin_token_env) << "\n"
-    << "# admin token: " << (c.api.admin_token.empty() ? "not set (admin endpoints refuse requests)" : "set (hidden)")
+    << "# admin token: "
+    << (c.api.admin_token.empty() ? "not set (admin endpoints refuse requests)" : "set (hidden)")
     << "\n";
   o << "\n[log]\n"
     << "level = " << quote(c.log.level) << "\n"
@@ -624,7 +641,8 @@ std::string mask_url(const std::string& url) {
   const std::size_t at = out.rfind('@', authority_end);
   if (at != std::string::npos && at >= authority) {
     const std::size_t colon = out.find(':', authority);
-    if (colon != std::string::npos && colon < at && colon + 1 < at) out.replace(colon + 1, at - colon - 1, "***");
+    if (colon != std::string::npos && colon < at && colon + 1 < at)
+      out.replace(colon + 1, at - colon - 1, "***");
   }
   // libpq also takes the password as a query parameter: ?password=... or &password=...
   for (std::size_t q = out.find('?'); q != std::string::npos; q = out.find('&', q + 1)) {

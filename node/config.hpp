@@ -25,22 +25,22 @@ struct ChainConfig {
   eth::Address contract;              // chain.contract (required)
   std::uint64_t start_block = 0;      // chain.start_block (default 0)
   FinalityMode finality = FinalityMode::kConfirmations;  // chain.finality
-  std::uint64_t confirmations = 20;   // chain.confirmations (used in kConfirmations mode)
+  std::uint64_t confirmations = 20;      // chain.confirmations (used in kConfirmations mode)
   std::int64_t poll_interval_ms = 1000;  // chain.poll_interval_ms
-  std::vector<std::uint32_t> levels;  // chain.levels (default 1..19): token ids that count
-  std::uint64_t reorg_window = 256;   // chain.reorg_window: stored block hashes kept
+  std::vector<std::uint32_t> levels;     // chain.levels (default 1..19): token ids that count
+  std::uint64_t reorg_window = 256;      // chain.reorg_window: stored block hashes kept
 };
 
 struct RpcConfig {
-  std::int64_t timeout_ms = 10'000;        // rpc.timeout_ms, per request
-  std::uint32_t max_retries = 5;           // rpc.max_retries, per call (bounded)
-  std::int64_t backoff_initial_ms = 200;   // rpc.backoff_initial_ms
-  std::int64_t backoff_max_ms = 10'000;    // rpc.backoff_max_ms
-  std::uint64_t logs_min_span = 1;         // rpc.logs_min_span (blocks per eth_getLogs)
-  std::uint64_t logs_max_span = 5'000;     // rpc.logs_max_span
-  std::uint64_t logs_initial_span = 1'000; // rpc.logs_initial_span
+  std::int64_t timeout_ms = 10'000;            // rpc.timeout_ms, per request
+  std::uint32_t max_retries = 5;               // rpc.max_retries, per call (bounded)
+  std::int64_t backoff_initial_ms = 200;       // rpc.backoff_initial_ms
+  std::int64_t backoff_max_ms = 10'000;        // rpc.backoff_max_ms
+  std::uint64_t logs_min_span = 1;             // rpc.logs_min_span (blocks per eth_getLogs)
+  std::uint64_t logs_max_span = 5'000;         // rpc.logs_max_span
+  std::uint64_t logs_initial_span = 1'000;     // rpc.logs_initial_span
   std::size_t max_response_bytes = 64u << 20;  // rpc.max_response_bytes
-  std::size_t max_batch = 100;             // rpc.max_batch (JSON-RPC batch size)
+  std::size_t max_batch = 100;                 // rpc.max_batch (JSON-RPC batch size)
 };
 
 struct StorageConfig {
@@ -62,10 +62,10 @@ struct ReplicatorConfig {
 };
 
 struct ApiConfig {
-  bool enabled = false;                      // api.enabled
-  std::string listen = "127.0.0.1:8645";     // api.listen
-  std::string admin_token_env;               // api.admin_token_env
-  std::string admin_token;                   // resolved from the env var, never printed
+  bool enabled = false;                   // api.enabled
+  std::string listen = "127.0.0.1:8645";  // api.listen
+  std::string admin_token_env;            // api.admin_token_env
+  std::string admin_token;                // resolved from the env var, never printed
 };
 
 struct LogConfig {

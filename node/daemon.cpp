@@ -26,10 +26,11 @@ store::StoreIdentity identity_of(const Config& config) {
 class Worker {
  public:
   template <typename Fn>
-  explicit Worker(Fn fn) : thread_([this, fn]() mutable {
-      fn();
-      done_.store(true);
-    }) {}
+  explicit Worker(Fn fn)
+      : thread_([this, fn]() mutable {
+          fn();
+          done_.store(true);
+        }) {}
   ~Worker() {
     if (thread_.joinable()) thread_.join();
   }
@@ -111,8 +112,9 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     log_error("store_open_failed",
               {{"data_dir", config.storage.data_dir},
                {"error", store.status().to_string()},
-               {"next", "is another claimsync running on this data dir, or does it belong to "
-                        "another chain/contract? use a separate storage.data_dir"}});
+               {"next",
+                "is another claimsync running on this data dir, or does it belong to "
+                "another chain/contract? use a separate storage.data_dir"}});
     return 1;
   }
   auto chain = open_chain_source(config, clock, &stop);
@@ -124,16 +126,19 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   LazySink sink(config.sink.url, options.migrate);
   Follower follower(**chain, **store, clock, follower_options(config));
   Replicator replicator(**store, sink, clock, config.replicator);
-  log_info("node_started", {{"chain_id", config.chain.chain_id},
-                            {"contract", config.chain.contract.checksummed()},
-                            {"data_dir", config.storage.data_dir},
-                            {"sink", mask_url(config.sink.url)},
-                            {"checkpoint", (*store)->checkpoint() ? std::to_string(*(*store)->checkpoint()) : "none"}});
+  log_info(
+      "node_started",
+      {{"chain_id", config.chain.chain_id},
+       {"contract", config.chain.contract.checksummed()},
+       {"data_dir", config.storage.data_dir},
+       {"sink", mask_url(config.sink.url)},
+       {"checkpoint", (*store)->checkpoint() ? std::to_string(*(*store)->checkpoint()) : "none"}});
 
   if (config.api.enabled) {
     log_warn("api_not_available", {{"listen", config.api.listen},
-                                   {"next", "this build has no HTTP API yet; hints are not served. "
-                                            "The follower still finds every claim on chain"}});
+                                   {"next",
+                                    "this build has no HTTP API yet; hints are not served. "
+                                    "The follower still finds every claim on chain"}});
   }
 
   Status follower_result;
@@ -141,7 +146,8 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     Status st = follower.run(stop);
     if (!st.ok()) {
       follower_result = st;
-      log_error("node_stopping", {{"reason", "follower stopped the line"}, {"error", st.to_string()}});
+      log_error("node_stopping",
+                {{"reason", "follower stopped the line"}, {"error", st.to_string()}});
       stop.request_stop();
     }
   });
@@ -152,23 +158,26 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     write_snapshot(snapshot, live_report(**store, follower, replicator, clock.now_ms()));
     stop.wait_for_ms(options.snapshot_interval_ms);
   }
-  log_info("node_stopping", {{"reason", "stop requested"},
-                             {"next", "finishing the work in flight"}});
+  log_info("node_stopping",
+           {{"reason", "stop requested"}, {"next", "finishing the work in flight"}});
   const bool joined = follower_thread.join_within(options.shutdown_timeout_ms, stop) &&
                       replicator_thread.join_within(options.shutdown_timeout_ms, stop);
   if (!joined) {
     log_error("shutdown_forced", {{"timeout_ms", options.shutdown_timeout_ms},
-                                  {"next", "nothing is lost: every store write is synced; "
-                                           "the work in flight is redone at the next start"}});
+                                  {"next",
+                                   "nothing is lost: every store write is synced; "
+                                   "the work in flight is redone at the next start"}});
     std::fflush(nullptr);
     std::_Exit(1);  // threads still hold references into this frame; do not unwind
   }
   StatusReport final_report = live_report(**store, follower, replicator, clock.now_ms());
   final_report.running = false;
   write_snapshot(snapshot, final_report);
-  log_info("node_stopped", {{"checkpoint", final_report.checkpoint ? std::to_string(*final_report.checkpoint) : "none"},
-                            {"pending", final_report.counters.of(store::ClaimState::kPending)},
-                            {"done", final_report.counters.of(store::ClaimState::kDone)}});
+  log_info(
+      "node_stopped",
+      {{"checkpoint", final_report.checkpoint ? std::to_string(*final_report.checkpoint) : "none"},
+       {"pending", final_report.counters.of(store::ClaimState::kPending)},
+       {"done", final_report.counters.of(store::ClaimState::kDone)}});
   return follower_result.ok() ? 0 : 1;
 }
 

@@ -18,8 +18,9 @@ Status LazySink::ensure_open() {
 void LazySink::forget_if_unavailable(const Status& st) {
   if (!st.ok() && st.is_transient() && sink_) {
     sink_.reset();
-    log_warn("sink_connection_dropped",
-             {{"error", st.message()}, {"next", "will reconnect with backoff; check the database"}});
+    log_warn(
+        "sink_connection_dropped",
+        {{"error", st.message()}, {"next", "will reconnect with backoff; check the database"}});
   }
 }
 

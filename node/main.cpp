@@ -34,8 +34,8 @@ int unknown_command(const std::string& name) {
 
 int run(const std::vector<std::string>& words) {
   // Options before the command are the binary's own; everything after belongs to it.
-  const auto command_it = std::find_if(words.begin(), words.end(),
-                                       [](const std::string& w) { return w.empty() || w[0] != '-'; });
+  const auto command_it = std::find_if(
+      words.begin(), words.end(), [](const std::string& w) { return w.empty() || w[0] != '-'; });
   const std::vector<std::string> own(words.begin(), command_it);
 
   po::options_description options("Options");

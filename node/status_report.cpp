@@ -26,7 +26,8 @@ json ranges_json(const std::vector<store::BlockRange>& ranges) {
 
 std::vector<store::BlockRange> ranges_from(const json& a) {
   std::vector<store::BlockRange> out;
-  for (const auto& r : a) out.push_back({r.at(0).get<std::uint64_t>(), r.at(1).get<std::uint64_t>()});
+  for (const auto& r : a)
+    out.push_back({r.at(0).get<std::uint64_t>(), r.at(1).get<std::uint64_t>()});
   return out;
 }
 
@@ -78,7 +79,8 @@ json StatusReport::to_json() const {
   claims["total"] = counters.total();
   claims["oldest_pending_age_s"] = opt(oldest_pending_age_s);
   return json{
-      {"node", {{"running", running}, {"snapshot_age_ms", opt(snapshot_age_ms)}, {"pid", opt(pid)}}},
+      {"node",
+       {{"running", running}, {"snapshot_age_ms", opt(snapshot_age_ms)}, {"pid", opt(pid)}}},
       {"chain",
        {{"chain_id", chain_id},
         {"contract", contract},
@@ -114,7 +116,8 @@ StatusReport StatusReport::from_json(const json& j) {
   r.holes = ranges_from(j.at("ranges").at("holes"));
   const json& claims = j.at("claims");
   for (auto s : kAllStates)
-    r.counters.by_state[static_cast<int>(s)] = claims.at(store::claim_state_name(s)).get<std::uint64_t>();
+    r.counters.by_state[static_cast<int>(s)] =
+        claims.at(store::claim_state_name(s)).get<std::uint64_t>();
   r.oldest_pending_age_s = opt_from<std::int64_t>(claims, "oldest_pending_age_s");
   const json& db = j.at("db");
   r.db_reachable = opt_from<bool>(db, "reachable");
@@ -129,8 +132,8 @@ std::string StatusReport::to_text() const {
   o << "node:        " << (running ? "running" : "stopped");
   if (pid) o << " (pid " << *pid << ")";
   if (snapshot_age_ms) o << ", figures " << (*snapshot_age_ms / 1000) << " s old";
-  o << "\nchain:       id " << chain_id << ", contract " << contract
-    << ", rpc " << (rpc_reachable ? (*rpc_reachable ? "reachable" : "UNREACHABLE") : "not probed")
+  o << "\nchain:       id " << chain_id << ", contract " << contract << ", rpc "
+    << (rpc_reachable ? (*rpc_reachable ? "reachable" : "UNREACHABLE") : "not probed")
     << "\nblocks:      head " << show(head) << ", target " << show(target) << ", checkpoint "
     << show(checkpoint, "none yet") << ", lag " << show(lag_blocks()) << " blocks"
     << "\nscanned:     " << show_ranges(scanned) << "\nholes:       " << show_ranges(holes)
@@ -141,7 +144,8 @@ std::string StatusReport::to_text() const {
     first = false;
   }
   o << " (total " << counters.total() << ")";
-  o << "\noldest pending: " << (oldest_pending_age_s ? std::to_string(*oldest_pending_age_s) + " s" : "none");
+  o << "\noldest pending: "
+    << (oldest_pending_age_s ? std::to_string(*oldest_pending_age_s) + " s" : "none");
   o << "\ndatabase:    "
     << (db_reachable ? (*db_reachable ? "reachable" : "UNREACHABLE") : "not probed")
     << (db_paused ? " (replication paused, retrying with backoff)" : "");

@@ -60,7 +60,7 @@ struct StatusReport {
 
   nlohmann::json to_json() const;
   static StatusReport from_json(const nlohmann::json& j);  // throws nlohmann errors on bad input
-  std::string to_text() const;  // human-readable, for the terminal
+  std::string to_text() const;                             // human-readable, for the terminal
 };
 
 }  // namespace claimsync::node

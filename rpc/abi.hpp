@@ -38,8 +38,8 @@ Selector function_selector(std::string_view signature);
 // offset in the head.
 using Value = std::variant<U256, Address, std::vector<U256>, std::vector<Address>>;
 
-Word encode_word(const U256& v);      // 32 big-endian bytes
-Word encode_word(const Address& a);   // 12 zero bytes then the 20 address bytes
+Word encode_word(const U256& v);     // 32 big-endian bytes
+Word encode_word(const Address& a);  // 12 zero bytes then the 20 address bytes
 
 // ABI encoding of the argument tuple (head then tail), without selector.
 Bytes encode_args(std::span<const Value> args);

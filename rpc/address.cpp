@@ -21,7 +21,8 @@ std::string eip55(std::string_view lower_digits) {
   std::string out(lower_digits);
   for (std::size_t i = 0; i < out.size(); ++i) {
     std::uint8_t nibble = (h.bytes()[i / 2] >> (i % 2 == 0 ? 4 : 0)) & 0x0f;
-    if (nibble >= 8 && out[i] >= 'a' && out[i] <= 'f') out[i] = static_cast<char>(out[i] - 'a' + 'A');
+    if (nibble >= 8 && out[i] >= 'a' && out[i] <= 'f')
+      out[i] = static_cast<char>(out[i] - 'a' + 'A');
   }
   return out;
 }

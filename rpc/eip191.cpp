@@ -35,7 +35,8 @@ std::strong_ordering compare(ByteView sig, std::size_t pos, const Scalar& limit)
 }
 
 bool is_zero(ByteView sig, std::size_t pos) {
-  return std::all_of(sig.begin() + pos, sig.begin() + pos + 32, [](std::uint8_t b) { return b == 0; });
+  return std::all_of(sig.begin() + pos, sig.begin() + pos + 32,
+                     [](std::uint8_t b) { return b == 0; });
 }
 
 // 0 or 1 from v in {27, 28} or {0, 1}; -1 otherwise (chain-id-encoded v is not personal_sign).
@@ -72,7 +73,10 @@ Address address_of(const secp256k1_pubkey& pubkey) {
 }  // namespace
 
 Hash32 personal_message_hash(std::string_view message) {
-  std::string prefixed = "\x19" "Ethereum Signed Message:\n" + std::to_string(message.size());
+  std::string prefixed =
+      "\x19"
+      "Ethereum Signed Message:\n" +
+      std::to_string(message.size());
   prefixed.append(message);
   return keccak256(std::string_view(prefixed));
 }

@@ -28,7 +28,8 @@ std::uint64_t seed_of(std::uint64_t configured) {
 Result<std::unique_ptr<EndpointPool>> EndpointPool::create(const JsonRpcClientOptions& options,
                                                            Clock& clock, const StopFlag* stop) {
   if (options.urls.empty()) return error(ErrorCode::kInvalidArgument, "no RPC URL configured");
-  if (options.chain_id == 0) return error(ErrorCode::kInvalidArgument, "chain id must be set (non-zero)");
+  if (options.chain_id == 0)
+    return error(ErrorCode::kInvalidArgument, "chain id must be set (non-zero)");
   if (options.max_batch == 0) return error(ErrorCode::kInvalidArgument, "max_batch must be >= 1");
   std::unique_ptr<EndpointPool> pool(new EndpointPool(options, clock, stop));
   HttpOptions http;
@@ -64,11 +65,13 @@ Result<std::size_t> EndpointPool::pick(std::int64_t* wait_ms) {
       *wait_ms = 0;
       return i;
     }
-    if (!soonest || h.cooldown_until_ms < endpoints_[*soonest]->health.cooldown_until_ms) soonest = i;
+    if (!soonest || h.cooldown_until_ms < endpoints_[*soonest]->health.cooldown_until_ms)
+      soonest = i;
   }
   if (!soonest) {
     return error(ErrorCode::kFailedPrecondition,
-                 "every RPC endpoint was refused: none serves chain id " + std::to_string(options_.chain_id));
+                 "every RPC endpoint was refused: none serves chain id " +
+                     std::to_string(options_.chain_id));
   }
   *wait_ms = std::min(endpoints_[*soonest]->health.cooldown_until_ms - now, backoff_.max_ms);
   return *soonest;
@@ -92,7 +95,8 @@ void EndpointPool::record_failure(std::size_t index, const Status& status,
   ++h.failures;
   std::int64_t cooldown = full_jitter_delay(h.consecutive_failures, backoff_, rng_);
   ++h.consecutive_failures;
-  if (auto ra = parse_retry_after_ms(retry_after, now, backoff_.max_ms)) cooldown = std::max(cooldown, *ra);
+  if (auto ra = parse_retry_after_ms(retry_after, now, backoff_.max_ms))
+    cooldown = std::max(cooldown, *ra);
   h.cooldown_until_ms = now + cooldown;
   h.last_error = status.to_string();
   log_warn("rpc_endpoint_failed", {{"endpoint", h.url},
@@ -111,7 +115,8 @@ Status EndpointPool::ensure_verified(std::size_t index) {
     }
   }
   RpcRequestInfo info;
-  auto replies = ep.rpc.send({RpcCall{"eth_chainId", nlohmann::json::array()}}, options_.timeout_ms, &info);
+  auto replies =
+      ep.rpc.send({RpcCall{"eth_chainId", nlohmann::json::array()}}, options_.timeout_ms, &info);
   Status st;
   std::uint64_t id = 0;
   if (!replies) {
@@ -119,9 +124,12 @@ Status EndpointPool::ensure_verified(std::size_t index) {
   } else if ((*replies)[0].error) {
     st = {ErrorCode::kRemoteError, (*replies)[0].error->to_string()};
   } else {
-    auto parsed = decode_quantity_field(nlohmann::json{{"chainId", (*replies)[0].result}}, "chainId");
-    if (!parsed) st = parsed.status();
-    else id = *parsed;
+    auto parsed =
+        decode_quantity_field(nlohmann::json{{"chainId", (*replies)[0].result}}, "chainId");
+    if (!parsed)
+      st = parsed.status();
+    else
+      id = *parsed;
   }
   if (!st.ok()) {
     st = st.with_context("eth_chainId check");
@@ -131,13 +139,16 @@ Status EndpointPool::ensure_verified(std::size_t index) {
   std::lock_guard<std::mutex> lock(mu_);
   if (id != options_.chain_id) {
     ep.health.state = EndpointHealth::State::kRefused;
-    ep.health.last_error = "eth_chainId " + std::to_string(id) + " != configured " + std::to_string(options_.chain_id);
-    log_error("rpc_endpoint_refused",
-              {{"endpoint", ep.health.url},
-               {"chain_id", id},
-               {"expected", options_.chain_id},
-               {"next", "this endpoint serves another chain: fix chain.rpc_urls or chain.chain_id"}});
-    return {ErrorCode::kFailedPrecondition, "endpoint " + ep.health.url + " refused: " + ep.health.last_error};
+    ep.health.last_error =
+        "eth_chainId " + std::to_string(id) + " != configured " + std::to_string(options_.chain_id);
+    log_error(
+        "rpc_endpoint_refused",
+        {{"endpoint", ep.health.url},
+         {"chain_id", id},
+         {"expected", options_.chain_id},
+         {"next", "this endpoint serves another chain: fix chain.rpc_urls or chain.chain_id"}});
+    return {ErrorCode::kFailedPrecondition,
+            "endpoint " + ep.health.url + " refused: " + ep.health.last_error};
   }
   ep.health.state = EndpointHealth::State::kVerified;
   log_info("rpc_endpoint_verified", {{"endpoint", ep.health.url}, {"chain_id", id}});
@@ -149,8 +160,10 @@ Status EndpointPool::verify_all() {
   bool usable = false;
   for (std::size_t i = 0; i < endpoints_.size(); ++i) {
     Status st = ensure_verified(i);
-    if (st.ok()) usable = true;
-    else last = st;
+    if (st.ok())
+      usable = true;
+    else
+      last = st;
   }
   if (usable) return {};
   std::lock_guard<std::mutex> lock(mu_);
@@ -159,7 +172,8 @@ Status EndpointPool::verify_all() {
   });
   if (all_refused) {
     return {ErrorCode::kFailedPrecondition,
-            "every RPC endpoint was refused: none serves chain id " + std::to_string(options_.chain_id)};
+            "every RPC endpoint was refused: none serves chain id " +
+                std::to_string(options_.chain_id)};
   }
   return last;
 }
@@ -237,10 +251,11 @@ Result<std::vector<RpcReply>> EndpointPool::call_chunk(const std::vector<RpcCall
     record_failure(ep, last, info.retry_after);
     pending = std::move(retry);
   }
-  log_error("rpc_call_failed", {{"method", calls[pending.empty() ? 0 : pending[0]].method},
-                                {"attempts", attempts},
-                                {"error", last.to_string()},
-                                {"next", "check the RPC endpoints (rpc_endpoint_failed events); retried later"}});
+  log_error("rpc_call_failed",
+            {{"method", calls[pending.empty() ? 0 : pending[0]].method},
+             {"attempts", attempts},
+             {"error", last.to_string()},
+             {"next", "check the RPC endpoints (rpc_endpoint_failed events); retried later"}});
   return last.with_context("gave up after " + std::to_string(attempts) + " attempts");
 }
 

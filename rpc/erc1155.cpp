@@ -26,7 +26,8 @@ Status decode_parties(const LogEntry& log, TokenTransfer& t) {
   return {};
 }
 
-Result<std::vector<TokenTransfer>> decode_single(const LogEntry& log, const TokenTransfer& parties) {
+Result<std::vector<TokenTransfer>> decode_single(const LogEntry& log,
+                                                 const TokenTransfer& parties) {
   if (log.data.size() != 2 * kWord) {
     return corrupt("TransferSingle data must be 64 bytes (id, value), got " +
                    std::to_string(log.data.size()));
@@ -68,12 +69,14 @@ Result<std::vector<TokenTransfer>> decode_batch(const LogEntry& log, const Token
 }  // namespace
 
 const Hash32& transfer_single_topic() {
-  static const Hash32 topic = keccak256(std::string_view("TransferSingle(address,address,address,uint256,uint256)"));
+  static const Hash32 topic =
+      keccak256(std::string_view("TransferSingle(address,address,address,uint256,uint256)"));
   return topic;
 }
 
 const Hash32& transfer_batch_topic() {
-  static const Hash32 topic = keccak256(std::string_view("TransferBatch(address,address,address,uint256[],uint256[])"));
+  static const Hash32 topic =
+      keccak256(std::string_view("TransferBatch(address,address,address,uint256[],uint256[])"));
   return topic;
 }
 

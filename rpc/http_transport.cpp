@@ -27,15 +27,19 @@ Status classify_failure(httplib::Error error, const ReceiveState& state, std::in
   const std::string where = " (" + url.redacted() + ")";
   switch (error) {
     case httplib::Error::Canceled:
-      if (state.too_large) return {ErrorCode::kBadResponse, "response larger than the configured maximum" + where};
-      if (state.deadline_passed) return {ErrorCode::kTimeout, "response not complete within " + std::to_string(timeout_ms) + " ms" + where};
+      if (state.too_large)
+        return {ErrorCode::kBadResponse, "response larger than the configured maximum" + where};
+      if (state.deadline_passed)
+        return {ErrorCode::kTimeout,
+                "response not complete within " + std::to_string(timeout_ms) + " ms" + where};
       return {ErrorCode::kUnavailable, "request cancelled" + where};
     case httplib::Error::ConnectionTimeout:
       return {ErrorCode::kTimeout, "connect timed out" + where};
     case httplib::Error::Read:
       // httplib reports both a read timeout and a closed connection as Read.
       if (elapsed_ms + 50 >= timeout_ms) {
-        return {ErrorCode::kTimeout, "no response within " + std::to_string(timeout_ms) + " ms" + where};
+        return {ErrorCode::kTimeout,
+                "no response within " + std::to_string(timeout_ms) + " ms" + where};
       }
       return {ErrorCode::kUnavailable, "connection closed before a complete response" + where};
     case httplib::Error::SSLConnection:
@@ -53,18 +57,18 @@ std::string HttpUrl::origin() const {
   return scheme + "://" + host_for_url(host) + ":" + std::to_string(port);
 }
 
-std::string HttpUrl::redacted() const {
-  return origin() + (target == "/" ? "" : "/…");
-}
+std::string HttpUrl::redacted() const { return origin() + (target == "/" ? "" : "/…"); }
 
 Result<HttpUrl> parse_http_url(const std::string& url) {
   HttpUrl out;
   const auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return error(ErrorCode::kInvalidArgument, "URL has no scheme (want http:// or https://)");
+  if (scheme_end == std::string::npos)
+    return error(ErrorCode::kInvalidArgument, "URL has no scheme (want http:// or https://)");
   out.scheme = url.substr(0, scheme_end);
   for (auto& c : out.scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (out.scheme != "http" && out.scheme != "https") {
-    return error(ErrorCode::kInvalidArgument, "URL scheme must be http or https, got '" + out.scheme + "'");
+    return error(ErrorCode::kInvalidArgument,
+                 "URL scheme must be http or https, got '" + out.scheme + "'");
   }
   const std::string rest = url.substr(scheme_end + 3);
   const auto path_start = rest.find_first_of("/?");
@@ -77,11 +81,13 @@ Result<HttpUrl> parse_http_url(const std::string& url) {
   std::string port_text;
   if (!authority.empty() && authority.front() == '[') {  // [v6]:port
     const auto close = authority.find(']');
-    if (close == std::string::npos) return error(ErrorCode::kInvalidArgument, "URL has an unterminated IPv6 literal");
+    if (close == std::string::npos)
+      return error(ErrorCode::kInvalidArgument, "URL has an unterminated IPv6 literal");
     out.host = authority.substr(1, close - 1);
     std::string after = authority.substr(close + 1);
     if (!after.empty()) {
-      if (after.front() != ':') return error(ErrorCode::kInvalidArgument, "URL has junk after the IPv6 literal");
+      if (after.front() != ':')
+        return error(ErrorCode::kInvalidArgument, "URL has junk after the IPv6 literal");
       port_text = after.substr(1);
     }
   } else {
@@ -94,7 +100,8 @@ Result<HttpUrl> parse_http_url(const std::string& url) {
   if (!port_text.empty()) {
     int port = 0;
     auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 || port > 65535) {
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
+        port > 65535) {
       return error(ErrorCode::kInvalidArgument, "URL port '" + port_text + "' is not 1..65535");
     }
     out.port = port;
@@ -159,7 +166,8 @@ Result<HttpResponse> HttpTransport::post_json(const std::string& body, std::int6
     const std::string length = res.get_header_value("Content-Length");
     std::uint64_t declared = 0;
     auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), declared);
-    if (!length.empty() && ec == std::errc() && end == length.data() + length.size() && declared > max_bytes) {
+    if (!length.empty() && ec == std::errc() && end == length.data() + length.size() &&
+        declared > max_bytes) {
       state.too_large = true;
       return false;
     }

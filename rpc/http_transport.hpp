@@ -46,7 +46,7 @@ struct HttpUrl {
 Result<HttpUrl> parse_http_url(const std::string& url);
 
 struct HttpOptions {
-  std::int64_t timeout_ms = 10'000;            // whole request, connect included
+  std::int64_t timeout_ms = 10'000;  // whole request, connect included
   std::size_t max_request_bytes = 16u << 20;
   std::size_t max_response_bytes = 64u << 20;
   std::size_t max_idle_connections = 4;

@@ -74,7 +74,8 @@ Result<LogEntry> decode_log(const json& obj) {
   log.address = *address;
   auto topics = field_of(obj, "topics");
   if (!topics) return topics.status();
-  if (!(*topics)->is_array() || (*topics)->size() > 4) return bad("topics", "is not an array of at most 4 hashes");
+  if (!(*topics)->is_array() || (*topics)->size() > 4)
+    return bad("topics", "is not an array of at most 4 hashes");
   for (const json& t : **topics) {
     if (!t.is_string()) return bad("topics", "holds a non-string");
     auto h = Hash32::parse(t.get<std::string>());
@@ -149,7 +150,8 @@ Result<Receipt> decode_receipt(const json& obj) {
   for (const json& item : **logs) {
     auto log = decode_log(item);
     if (!log) return log.status().with_context("receipt log");
-    if (log->tx_hash != r.tx_hash || log->block_hash != r.block_hash || log->block_number != r.block_number) {
+    if (log->tx_hash != r.tx_hash || log->block_hash != r.block_hash ||
+        log->block_number != r.block_number) {
       return bad("logs", "holds a log of another transaction or block");
     }
     r.logs.push_back(std::move(*log));

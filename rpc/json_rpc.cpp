@@ -25,29 +25,57 @@ bool contains_any(const std::string& text, const std::array<std::string_view, N>
 
 // Wording of rate limits and quota exhaustion (Infura, Alchemy, QuickNode, Ankr, ...).
 constexpr std::array<std::string_view, 14> kRateLimitPhrases = {
-    "rate limit", "ratelimit", "rate-limit", "too many requests", "request rate",
-    "requests per second", "per second", "quota", "daily request", "credits",
-    "capacity", "throughput", "compute units", "request limit"};
+    "rate limit",        "ratelimit",    "rate-limit",
+    "too many requests", "request rate", "requests per second",
+    "per second",        "quota",        "daily request",
+    "credits",           "capacity",     "throughput",
+    "compute units",     "request limit"};
 
 // Wording of "this eth_getLogs asked for too much" (result count, block span, size, time).
-constexpr std::array<std::string_view, 37> kRangePhrases = {
-    "query returned more than", "too many results", "more than 10000 results",
-    "block range is too large", "block range too large", "range is too large",
-    "range too large", "block range is too wide", "range too wide",
-    "log response size exceeded", "response size exceeded", "response size should not",
-    "response too large", "response is too large", "response size is larger",
-    "exceed maximum block range", "exceeds max block range", "exceeds maximum block range",
-    "maximum block range", "max block range", "block range limit", "range limit exceeded",
-    "limit exceeded", "too many blocks", "max range", "limited to", "query exceeds max results",
-    "logs matched by query exceeds limit", "exceeds the range allowed", "please limit the query",
-    "block range exceeds", "block range greater than", "query must be smaller",
-    "blocks distance", "too many logs", "timeout", "timed out"};
+constexpr std::array<std::string_view, 37> kRangePhrases = {"query returned more than",
+                                                            "too many results",
+                                                            "more than 10000 results",
+                                                            "block range is too large",
+                                                            "block range too large",
+                                                            "range is too large",
+                                                            "range too large",
+                                                            "block range is too wide",
+                                                            "range too wide",
+                                                            "log response size exceeded",
+                                                            "response size exceeded",
+                                                            "response size should not",
+                                                            "response too large",
+                                                            "response is too large",
+                                                            "response size is larger",
+                                                            "exceed maximum block range",
+                                                            "exceeds max block range",
+                                                            "exceeds maximum block range",
+                                                            "maximum block range",
+                                                            "max block range",
+                                                            "block range limit",
+                                                            "range limit exceeded",
+                                                            "limit exceeded",
+                                                            "too many blocks",
+                                                            "max range",
+                                                            "limited to",
+                                                            "query exceeds max results",
+                                                            "logs matched by query exceeds limit",
+                                                            "exceeds the range allowed",
+                                                            "please limit the query",
+                                                            "block range exceeds",
+                                                            "block range greater than",
+                                                            "query must be smaller",
+                                                            "blocks distance",
+                                                            "too many logs",
+                                                            "timeout",
+                                                            "timed out"};
 
 // Wording of provider-side trouble that goes away by itself or on another node.
 constexpr std::array<std::string_view, 13> kTransientPhrases = {
-    "internal error", "header not found", "unknown block", "timeout", "timed out",
-    "temporarily", "unavailable", "try again", "no backend", "upstream", "overloaded",
-    "busy", "execution aborted"};
+    "internal error",   "header not found", "unknown block", "timeout",
+    "timed out",        "temporarily",      "unavailable",   "try again",
+    "no backend",       "upstream",         "overloaded",    "busy",
+    "execution aborted"};
 
 constexpr std::int64_t kCodeLimitExceeded = -32005;  // EIP-1474
 constexpr std::int64_t kCodeInvalidParams = -32602;
@@ -67,7 +95,8 @@ std::optional<std::uint64_t> number_at(std::string_view s) {
       if (value > (UINT64_MAX - 9) / 10) return std::nullopt;
       value = value * 10 + static_cast<std::uint64_t>(c - '0');
       any = true;
-    } else if ((c == ',' || c == '.') && any && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1]))) {
+    } else if ((c == ',' || c == '.') && any && i + 1 < s.size() &&
+               std::isdigit(static_cast<unsigned char>(s[i + 1]))) {
       continue;
     } else {
       break;
@@ -107,7 +136,8 @@ Result<std::pair<std::optional<std::uint64_t>, RpcReply>> parse_reply(const json
   std::optional<std::uint64_t> id;
   auto id_it = j.find("id");
   if (id_it != j.end() && !id_it->is_null()) {
-    if (!id_it->is_number_unsigned()) return error(ErrorCode::kBadResponse, "reply id " + id_it->dump() + " is not one of ours");
+    if (!id_it->is_number_unsigned())
+      return error(ErrorCode::kBadResponse, "reply id " + id_it->dump() + " is not one of ours");
     id = id_it->get<std::uint64_t>();
   }
   const bool has_result = j.contains("result");
@@ -125,7 +155,8 @@ Result<std::pair<std::optional<std::uint64_t>, RpcReply>> parse_reply(const json
     }
     RpcErrorObject obj;
     obj.code = e["code"].get<std::int64_t>();
-    if (e.contains("message") && e["message"].is_string()) obj.message = e["message"].get<std::string>();
+    if (e.contains("message") && e["message"].is_string())
+      obj.message = e["message"].get<std::string>();
     if (e.contains("data") && !e["data"].is_null()) {
       obj.data = e["data"].is_string() ? e["data"].get<std::string>() : e["data"].dump();
     }
@@ -161,8 +192,10 @@ RpcErrorKind classify_rpc_error(const RpcErrorObject& error, bool logs_query) {
       return RpcErrorKind::kRangeTooLarge;
     }
   }
-  if (rate_words || error.code == 429 || error.code == kCodeLimitExceeded) return RpcErrorKind::kRateLimited;
-  if (error.code == kCodeInternal || contains_any(text, kTransientPhrases)) return RpcErrorKind::kTransient;
+  if (rate_words || error.code == 429 || error.code == kCodeLimitExceeded)
+    return RpcErrorKind::kRateLimited;
+  if (error.code == kCodeInternal || contains_any(text, kTransientPhrases))
+    return RpcErrorKind::kTransient;
   return RpcErrorKind::kPermanent;
 }
 
@@ -171,14 +204,25 @@ std::optional<std::uint64_t> suggested_log_span(const RpcErrorObject& error) {
   if (auto span = bracket_span(text)) return span;
   // "<phrase> N": the number that follows is the provider's maximum span in blocks.
   static constexpr std::array<std::string_view, 14> kPhrases = {
-      "maximum is set to", "max range:", "maximum allowed number of requested blocks is",
-      "limited to a", "limited to", "at most", "maximum block range:", "max block range",
-      "block range greater than", "block range exceeds", "up to a", "blocks distance:",
-      "smaller than size", "exceeds maximum block range:"};
+      "maximum is set to",
+      "max range:",
+      "maximum allowed number of requested blocks is",
+      "limited to a",
+      "limited to",
+      "at most",
+      "maximum block range:",
+      "max block range",
+      "block range greater than",
+      "block range exceeds",
+      "up to a",
+      "blocks distance:",
+      "smaller than size",
+      "exceeds maximum block range:"};
   for (std::string_view phrase : kPhrases) {
     const auto at = text.find(phrase);
     if (at == std::string::npos) continue;
-    if (auto n = number_at(std::string_view(text).substr(at + phrase.size())); n && *n > 0) return n;
+    if (auto n = number_at(std::string_view(text).substr(at + phrase.size())); n && *n > 0)
+      return n;
   }
   return std::nullopt;
 }
@@ -197,7 +241,8 @@ Result<std::vector<RpcReply>> parse_rpc_response(const std::string& body, std::u
                                                  std::size_t count, bool batch) {
   json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
-    return error(ErrorCode::kBadResponse, "response is not valid JSON (truncated?): " + snippet(body));
+    return error(ErrorCode::kBadResponse,
+                 "response is not valid JSON (truncated?): " + snippet(body));
   }
   // A whole-request error (id null) answers a single call, or fails a whole batch.
   if (parsed.is_object() && (!parsed.contains("id") || parsed["id"].is_null())) {
@@ -209,11 +254,13 @@ Result<std::vector<RpcReply>> parse_rpc_response(const std::string& body, std::u
     return rpc_error_status(e, classify_rpc_error(e, false)).with_context("batch rejected");
   }
   if (batch != parsed.is_array()) {
-    return error(ErrorCode::kBadResponse, batch ? "batch answered with a non-array" : "single call answered with an array");
+    return error(ErrorCode::kBadResponse,
+                 batch ? "batch answered with a non-array" : "single call answered with an array");
   }
   json items = batch ? std::move(parsed) : json::array({std::move(parsed)});
   if (items.size() != count) {
-    return error(ErrorCode::kBadResponse, "expected " + std::to_string(count) + " replies, got " + std::to_string(items.size()));
+    return error(ErrorCode::kBadResponse, "expected " + std::to_string(count) + " replies, got " +
+                                              std::to_string(items.size()));
   }
   std::vector<std::optional<RpcReply>> slots(count);
   for (const json& item : items) {
@@ -221,7 +268,9 @@ Result<std::vector<RpcReply>> parse_rpc_response(const std::string& body, std::u
     if (!reply) return reply.status();
     const auto& id = reply->first;
     if (!id || *id < first_id || *id - first_id >= count) {
-      return error(ErrorCode::kBadResponse, "reply id " + (id ? std::to_string(*id) : std::string("null")) + " does not match any request");
+      return error(ErrorCode::kBadResponse, "reply id " +
+                                                (id ? std::to_string(*id) : std::string("null")) +
+                                                " does not match any request");
     }
     auto& slot = slots[*id - first_id];
     if (slot) return error(ErrorCode::kBadResponse, "duplicate reply id " + std::to_string(*id));
@@ -243,7 +292,9 @@ Result<std::vector<RpcReply>> JsonRpcEndpoint::send(const std::vector<RpcCall>& 
   const bool batch = calls.size() > 1;
   json request = json::array();
   for (std::size_t i = 0; i < calls.size(); ++i) {
-    request.push_back({{"jsonrpc", "2.0"}, {"id", first_id + i}, {"method", calls[i].method},
+    request.push_back({{"jsonrpc", "2.0"},
+                       {"id", first_id + i},
+                       {"method", calls[i].method},
                        {"params", calls[i].params}});
   }
   auto response = transport_.post_json(batch ? request.dump() : request[0].dump(), timeout_ms);
@@ -255,12 +306,16 @@ Result<std::vector<RpcReply>> JsonRpcEndpoint::send(const std::vector<RpcCall>& 
   const int status = response->status;
   const std::string where = " from " + transport_.url().redacted();
   if (status == 429) return error(ErrorCode::kRateLimited, "HTTP 429 Too Many Requests" + where);
-  if (status == 408 || status == 504) return error(ErrorCode::kTimeout, "HTTP " + std::to_string(status) + where);
-  if (status >= 500) return error(ErrorCode::kUnavailable, "HTTP " + std::to_string(status) + where + ": " + snippet(response->body));
+  if (status == 408 || status == 504)
+    return error(ErrorCode::kTimeout, "HTTP " + std::to_string(status) + where);
+  if (status >= 500)
+    return error(ErrorCode::kUnavailable,
+                 "HTTP " + std::to_string(status) + where + ": " + snippet(response->body));
   auto replies = parse_rpc_response(response->body, first_id, calls.size(), batch);
   if (status != 200 && !replies) {
     // Not a JSON-RPC answer at all: an HTTP-level refusal (bad key, wrong path, ...).
-    return error(ErrorCode::kRemoteError, "HTTP " + std::to_string(status) + where + ": " + snippet(response->body));
+    return error(ErrorCode::kRemoteError,
+                 "HTTP " + std::to_string(status) + where + ": " + snippet(response->body));
   }
   if (!replies) return replies.status().with_context("bad response" + where);
   return replies;

@@ -37,7 +37,7 @@ struct RpcCall {
 struct RpcErrorObject {
   std::int64_t code = 0;
   std::string message;
-  std::string data;  // `data` serialised, "" when absent (providers put details there)
+  std::string data;               // `data` serialised, "" when absent (providers put details there)
   std::string to_string() const;  // "json-rpc error <code>: <message> [<data>]"
 };
 
@@ -82,8 +82,7 @@ class JsonRpcEndpoint {
   JsonRpcEndpoint(HttpUrl url, HttpOptions options);
 
   // Sends `calls` (non-empty) in one HTTP round trip. See the contract above.
-  Result<std::vector<RpcReply>> send(const std::vector<RpcCall>& calls,
-                                     std::int64_t timeout_ms = 0,
+  Result<std::vector<RpcReply>> send(const std::vector<RpcCall>& calls, std::int64_t timeout_ms = 0,
                                      RpcRequestInfo* info = nullptr);
 
   const HttpUrl& url() const { return transport_.url(); }

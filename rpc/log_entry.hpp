@@ -11,8 +11,8 @@
 namespace claimsync::eth {
 
 struct LogEntry {
-  Address address;              // emitting contract
-  std::vector<Hash32> topics;   // topics[0] is the event signature hash
+  Address address;             // emitting contract
+  std::vector<Hash32> topics;  // topics[0] is the event signature hash
   Bytes data;
   std::uint64_t block_number = 0;
   Hash32 block_hash;

@@ -55,7 +55,8 @@ void AdaptiveSpan::on_success(bool full) {
   span_ = std::min(policy_.max_span, span_ + std::max<std::uint64_t>(span_ / 2, 1));
 }
 
-std::uint64_t AdaptiveSpan::on_too_large(std::uint64_t used, std::optional<std::uint64_t> suggested) {
+std::uint64_t AdaptiveSpan::on_too_large(std::uint64_t used,
+                                         std::optional<std::uint64_t> suggested) {
   std::lock_guard<std::mutex> lock(mu_);
   successes_ = 0;
   std::uint64_t next = used / 2;
@@ -84,7 +85,8 @@ RpcCall logs_call(const LogFilter& filter, std::uint64_t from, std::uint64_t to)
 
 Result<std::vector<LogEntry>> validate_logs(const json& result, const LogFilter& filter,
                                             std::uint64_t from, std::uint64_t to) {
-  if (!result.is_array()) return error(ErrorCode::kBadResponse, "eth_getLogs result is not an array");
+  if (!result.is_array())
+    return error(ErrorCode::kBadResponse, "eth_getLogs result is not an array");
   std::vector<LogEntry> logs;
   logs.reserve(result.size());
   std::set<std::pair<std::uint64_t, std::uint32_t>> seen;
@@ -94,7 +96,8 @@ Result<std::vector<LogEntry>> validate_logs(const json& result, const LogFilter&
     if (!log) return bad_log(i, log.status().message());
     if (log->removed) return bad_log(i, "log is marked removed (reorged out)");
     if (log->address != filter.address) {
-      return bad_log(i, "log of " + log->address.lower_hex() + ", not of the requested " + filter.address.lower_hex());
+      return bad_log(i, "log of " + log->address.lower_hex() + ", not of the requested " +
+                            filter.address.lower_hex());
     }
     if (log->block_number < from || log->block_number > to) {
       return bad_log(i, "block " + std::to_string(log->block_number) + " outside the requested [" +
@@ -118,8 +121,9 @@ Result<std::vector<LogEntry>> fetch_logs(EndpointPool& pool, AdaptiveSpan& span,
                                          const LogFilter& filter, std::uint32_t max_failures,
                                          Clock& clock, const StopFlag* stop) {
   if (filter.from_block > filter.to_block) {
-    return error(ErrorCode::kInvalidArgument, "eth_getLogs range [" + std::to_string(filter.from_block) +
-                                                  ", " + std::to_string(filter.to_block) + "] is empty");
+    return error(ErrorCode::kInvalidArgument, "eth_getLogs range [" +
+                                                  std::to_string(filter.from_block) + ", " +
+                                                  std::to_string(filter.to_block) + "] is empty");
   }
   StopFlag never;
   const StopFlag& stop_flag = stop != nullptr ? *stop : never;
@@ -146,17 +150,20 @@ Result<std::vector<LogEntry>> fetch_logs(EndpointPool& pool, AdaptiveSpan& span,
     Status failure;
     std::optional<std::uint64_t> suggested;
     if (!reply) {
-      if (reply.status().code() != ErrorCode::kTimeout) return reply.status().with_context("eth_getLogs");
+      if (reply.status().code() != ErrorCode::kTimeout)
+        return reply.status().with_context("eth_getLogs");
       failure = reply.status();
     } else if (reply->error) {
       if (classify_rpc_error(*reply->error, true) != RpcErrorKind::kRangeTooLarge) {
-        return rpc_error_status(*reply->error, RpcErrorKind::kPermanent).with_context("eth_getLogs");
+        return rpc_error_status(*reply->error, RpcErrorKind::kPermanent)
+            .with_context("eth_getLogs");
       }
       failure = {ErrorCode::kRemoteError, reply->error->to_string()};
       suggested = suggested_log_span(*reply->error);
     }
     if (failure.ok()) {
-      out.insert(out.end(), std::make_move_iterator(accepted.begin()), std::make_move_iterator(accepted.end()));
+      out.insert(out.end(), std::make_move_iterator(accepted.begin()),
+                 std::make_move_iterator(accepted.end()));
       span.on_success(used == current);
       failures = 0;
       if (to == filter.to_block) break;
@@ -165,16 +172,19 @@ Result<std::vector<LogEntry>> fetch_logs(EndpointPool& pool, AdaptiveSpan& span,
     }
     if (used > span.policy().min_span) {
       const std::uint64_t next = span.on_too_large(used, suggested);
-      log_debug("rpc_logs_span_shrunk", {{"from", from}, {"blocks", used}, {"span", next},
-                                         {"reason", failure.message()}});
+      log_debug("rpc_logs_span_shrunk",
+                {{"from", from}, {"blocks", used}, {"span", next}, {"reason", failure.message()}});
       continue;
     }
     if (++failures > max_failures) {
-      log_error("rpc_logs_failed",
-                {{"from", from}, {"to", to}, {"error", failure.to_string()},
-                 {"next", "the provider refuses even rpc.logs_min_span blocks: use another endpoint"}});
-      return failure.with_context("eth_getLogs over [" + std::to_string(from) + ", " + std::to_string(to) +
-                                  "] still too large at the minimum span");
+      log_error(
+          "rpc_logs_failed",
+          {{"from", from},
+           {"to", to},
+           {"error", failure.to_string()},
+           {"next", "the provider refuses even rpc.logs_min_span blocks: use another endpoint"}});
+      return failure.with_context("eth_getLogs over [" + std::to_string(from) + ", " +
+                                  std::to_string(to) + "] still too large at the minimum span");
     }
     if (clock.sleep_ms(full_jitter_delay(failures - 1, backoff, rng), stop_flag)) {
       return error(ErrorCode::kCancelled, "shutdown requested");

@@ -49,8 +49,8 @@ class AdaptiveSpan {
  private:
   LogSpanPolicy policy_;
   mutable std::mutex mu_;
-  std::uint64_t span_;            // GUARDED_BY(mu_)
-  std::uint32_t successes_ = 0;   // GUARDED_BY(mu_): consecutive full-span successes
+  std::uint64_t span_;           // GUARDED_BY(mu_)
+  std::uint32_t successes_ = 0;  // GUARDED_BY(mu_): consecutive full-span successes
 };
 
 // Checks one eth_getLogs result for `filter` restricted to [from, to] and decodes it:

@@ -54,7 +54,10 @@ void append_value(std::string& out, std::string_view v) {
   out += '"';
   for (char c : v) {
     if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') { out += "\\n"; continue; }
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
     out += c;
   }
   out += '"';

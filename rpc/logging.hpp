@@ -36,10 +36,18 @@ void set_log_level(LogLevel level);
 void set_log_json(bool json);
 
 void log_event(LogLevel level, std::string_view event, std::initializer_list<LogField> fields);
-inline void log_debug(std::string_view e, std::initializer_list<LogField> f = {}) { log_event(LogLevel::kDebug, e, f); }
-inline void log_info(std::string_view e, std::initializer_list<LogField> f = {}) { log_event(LogLevel::kInfo, e, f); }
-inline void log_warn(std::string_view e, std::initializer_list<LogField> f = {}) { log_event(LogLevel::kWarn, e, f); }
-inline void log_error(std::string_view e, std::initializer_list<LogField> f = {}) { log_event(LogLevel::kError, e, f); }
+inline void log_debug(std::string_view e, std::initializer_list<LogField> f = {}) {
+  log_event(LogLevel::kDebug, e, f);
+}
+inline void log_info(std::string_view e, std::initializer_list<LogField> f = {}) {
+  log_event(LogLevel::kInfo, e, f);
+}
+inline void log_warn(std::string_view e, std::initializer_list<LogField> f = {}) {
+  log_event(LogLevel::kWarn, e, f);
+}
+inline void log_error(std::string_view e, std::initializer_list<LogField> f = {}) {
+  log_event(LogLevel::kError, e, f);
+}
 
 // Formats one line without writing it (tests use this).
 std::string format_log_line(LogLevel level, std::string_view event,

@@ -87,7 +87,8 @@ Result<BlockHeader> RpcChainSource::header(BlockRef block) {
   return checked_header(reply.result, block);
 }
 
-Result<std::vector<BlockHeader>> RpcChainSource::headers(const std::vector<std::uint64_t>& numbers) {
+Result<std::vector<BlockHeader>> RpcChainSource::headers(
+    const std::vector<std::uint64_t>& numbers) {
   std::vector<RpcCall> calls;
   calls.reserve(numbers.size());
   for (std::uint64_t n : numbers) calls.push_back(header_call(n));
@@ -108,7 +109,8 @@ Result<std::vector<BlockHeader>> RpcChainSource::headers(const std::vector<std::
     const RpcReply& reply = (*replies)[i];
     if (reply.error) return reply_error(reply, "eth_getBlockByNumber");
     if (reply.result.is_null() || !decoded[i]) {
-      return error(ErrorCode::kNotFound, "block " + std::to_string(numbers[i]) + " does not exist (yet)");
+      return error(ErrorCode::kNotFound,
+                   "block " + std::to_string(numbers[i]) + " does not exist (yet)");
     }
     out.push_back(*decoded[i]);
   }
@@ -127,8 +129,8 @@ Result<std::optional<Receipt>> RpcChainSource::receipt(const Hash32& tx_hash) {
     auto receipt = decode_receipt(r.result);
     if (!receipt) return receipt.status().with_context("eth_getTransactionReceipt");
     if (receipt->tx_hash != tx_hash) {
-      return Status(ErrorCode::kBadResponse, "asked for the receipt of " + tx_hash.hex() + ", got " +
-                                                 receipt->tx_hash.hex());
+      return Status(ErrorCode::kBadResponse, "asked for the receipt of " + tx_hash.hex() +
+                                                 ", got " + receipt->tx_hash.hex());
     }
     decoded = std::move(*receipt);
     return Status();
@@ -146,9 +148,11 @@ Result<std::vector<U256>> RpcChainSource::balance_of_batch(const Address& contra
                                                            BlockRef block) {
   if (owners.size() != ids.size()) {
     return error(ErrorCode::kInvalidArgument, "balance_of_batch: " + std::to_string(owners.size()) +
-                                                  " owners but " + std::to_string(ids.size()) + " ids");
+                                                  " owners but " + std::to_string(ids.size()) +
+                                                  " ids");
   }
-  static const abi::Selector selector = abi::function_selector("balanceOfBatch(address[],uint256[])");
+  static const abi::Selector selector =
+      abi::function_selector("balanceOfBatch(address[],uint256[])");
   const std::size_t per_call = pool_->options().balance_pairs_per_call;
   std::vector<RpcCall> calls;
   std::vector<std::size_t> sizes;
@@ -165,18 +169,22 @@ Result<std::vector<U256>> RpcChainSource::balance_of_batch(const Address& contra
   std::vector<std::vector<U256>> decoded(calls.size());
   CallOptions options;
   options.validate = [&](std::size_t c, const RpcReply& r) {
-    if (!r.result.is_string()) return Status(ErrorCode::kBadResponse, "eth_call result is not a string");
+    if (!r.result.is_string())
+      return Status(ErrorCode::kBadResponse, "eth_call result is not a string");
     auto bytes = from_hex(r.result.get<std::string>());
     if (!bytes) return Status(ErrorCode::kBadResponse, "eth_call result is not hex");
     if (bytes->empty()) {
       return Status(ErrorCode::kFailedPrecondition,
-                    "balanceOfBatch returned nothing: no contract at " + contract.lower_hex() + " at that block");
+                    "balanceOfBatch returned nothing: no contract at " + contract.lower_hex() +
+                        " at that block");
     }
     auto values = abi::decode_uint256_array(*bytes);
-    if (!values) return Status(ErrorCode::kBadResponse, "balanceOfBatch result: " + values.status().message());
+    if (!values)
+      return Status(ErrorCode::kBadResponse, "balanceOfBatch result: " + values.status().message());
     if (values->size() != sizes[c]) {
-      return Status(ErrorCode::kBadResponse, "balanceOfBatch returned " + std::to_string(values->size()) +
-                                                 " balances for " + std::to_string(sizes[c]) + " pairs");
+      return Status(ErrorCode::kBadResponse, "balanceOfBatch returned " +
+                                                 std::to_string(values->size()) + " balances for " +
+                                                 std::to_string(sizes[c]) + " pairs");
     }
     decoded[c] = std::move(*values);
     return Status();

@@ -25,7 +25,8 @@ class RpcChainSource final : public ChainSource {
  public:
   // Validates the options (kInvalidArgument); contacts no endpoint yet.
   static Result<std::unique_ptr<RpcChainSource>> create(const JsonRpcClientOptions& options,
-                                                        Clock& clock, const StopFlag* stop = nullptr);
+                                                        Clock& clock,
+                                                        const StopFlag* stop = nullptr);
 
   // The configured chain id, once an endpoint has confirmed it.
   Result<std::uint64_t> chain_id() override;

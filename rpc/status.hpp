@@ -68,14 +68,16 @@ class Status {
   std::string message_;
 };
 
-inline Status error(ErrorCode code, std::string message) { return Status(code, std::move(message)); }
+inline Status error(ErrorCode code, std::string message) {
+  return Status(code, std::move(message));
+}
 
 // Result<T>: either a T or a non-OK Status (std::expected is C++23; g++ 12 lacks it).
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {     // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     if (std::get<Status>(v_).ok()) throw std::logic_error("Result constructed from an OK Status");
   }
 
@@ -83,9 +85,18 @@ class Result {
   explicit operator bool() const { return ok(); }
 
   // REQUIRES: ok(). Violations are bugs and throw std::logic_error.
-  T& value() & { check(); return std::get<T>(v_); }
-  const T& value() const& { check(); return std::get<T>(v_); }
-  T&& value() && { check(); return std::get<T>(std::move(v_)); }
+  T& value() & {
+    check();
+    return std::get<T>(v_);
+  }
+  const T& value() const& {
+    check();
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    check();
+    return std::get<T>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
@@ -96,16 +107,17 @@ class Result {
 
  private:
   void check() const {
-    if (!ok()) throw std::logic_error("Result::value() on error: " + std::get<Status>(v_).to_string());
+    if (!ok())
+      throw std::logic_error("Result::value() on error: " + std::get<Status>(v_).to_string());
   }
   std::variant<T, Status> v_;
 };
 
 // Propagate a failed Status / Result from the enclosing function.
-#define CLAIMSYNC_RETURN_IF_ERROR(expr)          \
-  do {                                           \
-    ::claimsync::Status _st = (expr);            \
-    if (!_st.ok()) return _st;                   \
+#define CLAIMSYNC_RETURN_IF_ERROR(expr) \
+  do {                                  \
+    ::claimsync::Status _st = (expr);   \
+    if (!_st.ok()) return _st;          \
   } while (0)
 
 }  // namespace claimsync

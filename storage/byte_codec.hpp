@@ -46,9 +46,7 @@ class ByteReader {
   std::uint8_t u8() { return static_cast<std::uint8_t>(take(1)[0]); }
   std::uint32_t u32() { return static_cast<std::uint32_t>(be(4)); }
   std::uint64_t u64() { return be(8); }
-  std::int64_t i64_ordered() {
-    return static_cast<std::int64_t>(u64() ^ (std::uint64_t{1} << 63));
-  }
+  std::int64_t i64_ordered() { return static_cast<std::int64_t>(u64() ^ (std::uint64_t{1} << 63)); }
   template <std::size_t N>
   std::array<std::uint8_t, N> bytes() {
     std::array<std::uint8_t, N> out{};
@@ -75,7 +73,8 @@ class ByteReader {
   std::uint64_t be(std::size_t n) {
     std::string_view s = take(n);
     std::uint64_t v = 0;
-    for (std::size_t i = 0; i < n && i < s.size(); ++i) v = (v << 8) | static_cast<std::uint8_t>(s[i]);
+    for (std::size_t i = 0; i < n && i < s.size(); ++i)
+      v = (v << 8) | static_cast<std::uint8_t>(s[i]);
     return v;
   }
 

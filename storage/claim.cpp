@@ -71,8 +71,8 @@ Result<ClaimKey> ClaimKey::decode(std::string_view raw) {
 }
 
 std::string ClaimKey::to_string() const {
-  return std::to_string(chain_id) + ":" + tx_hash.hex() + ":" + std::to_string(log_index) +
-         ":" + std::to_string(batch_index);
+  return std::to_string(chain_id) + ":" + tx_hash.hex() + ":" + std::to_string(log_index) + ":" +
+         std::to_string(batch_index);
 }
 
 Result<ClaimKey> ClaimKey::parse(std::string_view text) {
@@ -83,16 +83,19 @@ Result<ClaimKey> ClaimKey::parse(std::string_view text) {
   }
   ClaimKey key;
   if (!parse_decimal(parts[0], key.chain_id)) {
-    return error(ErrorCode::kInvalidArgument, "claim key: bad chain id '" + std::string(parts[0]) + "'");
+    return error(ErrorCode::kInvalidArgument,
+                 "claim key: bad chain id '" + std::string(parts[0]) + "'");
   }
   auto tx = eth::Hash32::parse(parts[1]);
   if (!tx) return tx.status().with_context("claim key: tx hash");
   key.tx_hash = *tx;
   if (!parse_decimal(parts[2], key.log_index)) {
-    return error(ErrorCode::kInvalidArgument, "claim key: bad log index '" + std::string(parts[2]) + "'");
+    return error(ErrorCode::kInvalidArgument,
+                 "claim key: bad log index '" + std::string(parts[2]) + "'");
   }
   if (!parse_decimal(parts[3], key.batch_index)) {
-    return error(ErrorCode::kInvalidArgument, "claim key: bad batch index '" + std::string(parts[3]) + "'");
+    return error(ErrorCode::kInvalidArgument,
+                 "claim key: bad batch index '" + std::string(parts[3]) + "'");
   }
   return key;
 }

@@ -23,7 +23,7 @@ struct ClaimKey {
   std::uint32_t batch_index = 0;
 
   static constexpr std::size_t kEncodedSize = 8 + 32 + 4 + 4;
-  std::string encode() const;                           // kEncodedSize bytes
+  std::string encode() const;                            // kEncodedSize bytes
   static Result<ClaimKey> decode(std::string_view raw);  // kCorruption on wrong size
   // Human form used by the CLI, logs and the ledger: "<chain>:<0xtx>:<log>:<batch>".
   std::string to_string() const;
@@ -59,7 +59,7 @@ std::string claim_sources_string(std::uint32_t sources);  // "scan,intake"
 
 struct Claim {
   ClaimKey key;
-  eth::Address wallet;  // the `to` of the mint
+  eth::Address wallet;      // the `to` of the mint
   std::uint32_t level = 0;  // the token id (configured levels only)
   eth::U256 amount;
   std::uint64_t block_number = 0;
@@ -67,8 +67,9 @@ struct Claim {
   std::uint64_t block_time = 0;  // unix seconds of the block (activated_at in the sink)
   std::uint32_t sources = 0;     // ClaimSource bits
   ClaimState state = ClaimState::kPending;
-  std::uint32_t attempts = 0;        // claim-specific failures so far
-  std::int64_t next_attempt_at_ms = 0;  // when the replicator may take it (pending/retrying/revoking)
+  std::uint32_t attempts = 0;  // claim-specific failures so far
+  std::int64_t next_attempt_at_ms =
+      0;  // when the replicator may take it (pending/retrying/revoking)
   std::string last_error;
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;

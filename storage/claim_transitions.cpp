@@ -5,7 +5,9 @@
 namespace claimsync::store {
 namespace {
 
-constexpr std::uint8_t bit(ClaimState s) { return static_cast<std::uint8_t>(1u << static_cast<int>(s)); }
+constexpr std::uint8_t bit(ClaimState s) {
+  return static_cast<std::uint8_t>(1u << static_cast<int>(s));
+}
 
 using S = ClaimState;
 // kAllowed[from] = set of states reachable in one move.

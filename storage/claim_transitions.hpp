@@ -7,8 +7,8 @@
 //   dead     -> pending (operator retry) | orphaned
 //   orphaned -> pending  (its block is canonical again)
 //   done     -> revoking (its block left the chain after replication)
-//   revoking -> revoked (compensation committed) | revoking (failed, retried) | done (canonical again)
-//   revoked  -> pending  (canonical again after compensation)
+//   revoking -> revoked (compensation committed) | revoking (failed, retried) | done (canonical
+//   again) revoked  -> pending  (canonical again after compensation)
 #pragma once
 
 #include "storage/claim.hpp"

@@ -60,7 +60,8 @@ class PgMigrationTarget final : public MigrationTarget {
   explicit PgMigrationTarget(PgConnection& conn) : conn_(conn) {}
 
   Status lock() override {
-    CLAIMSYNC_RETURN_IF_ERROR(conn_.exec(std::string("SET lock_timeout = '") + kPgLockTimeout + "'").status());
+    CLAIMSYNC_RETURN_IF_ERROR(
+        conn_.exec(std::string("SET lock_timeout = '") + kPgLockTimeout + "'").status());
     return conn_.exec_params("SELECT pg_advisory_lock($1::bigint)", {kPgMigrationLockKey})
         .status()
         .with_context("waiting for another claimsync migrate");
@@ -73,11 +74,12 @@ class PgMigrationTarget final : public MigrationTarget {
 
   Status ensure_table() override {
     return conn_
-        .exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-              " version integer PRIMARY KEY,"
-              " name text NOT NULL,"
-              " checksum text NOT NULL,"
-              " applied_at timestamptz NOT NULL DEFAULT now())")
+        .exec(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version integer PRIMARY KEY,"
+            " name text NOT NULL,"
+            " checksum text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())")
         .status();
   }
 
@@ -107,19 +109,21 @@ class PgMigrationTarget final : public MigrationTarget {
  private:
   Result<Outcome> apply_in_transaction(const Migration& m) {
     const std::string version = std::to_string(m.version);
-    auto existing = conn_.exec_params("SELECT name, checksum FROM schema_migrations WHERE version = $1",
-                                      {version});
+    auto existing = conn_.exec_params(
+        "SELECT name, checksum FROM schema_migrations WHERE version = $1", {version});
     if (!existing.ok()) return existing.status();
     if (existing->rows() > 0) {
-      return Outcome{{m.version, std::string(existing->value(0, 0)), std::string(existing->value(0, 1))},
-                     false};
+      return Outcome{
+          {m.version, std::string(existing->value(0, 0)), std::string(existing->value(0, 1))},
+          false};
     }
     if (Status st = conn_.exec(m.sql).status(); !st.ok()) {
       const ErrorCode code = st.is_transient() ? st.code() : ErrorCode::kFailedPrecondition;
       return error(code, "migration " + m.name + " failed: " + st.message());
     }
-    auto rec = conn_.exec_params("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                                 {version, m.name, m.checksum});
+    auto rec = conn_.exec_params(
+        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+        {version, m.name, m.checksum});
     if (!rec.ok()) return rec.status();
     return Outcome{{m.version, m.name, m.checksum}, true};
   }
@@ -139,20 +143,23 @@ class SqliteMigrationTarget final : public MigrationTarget {
 
   Status ensure_table() override {
     return sqlite_call("create schema_migrations", [&] {
-      db_.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-               " version INTEGER PRIMARY KEY,"
-               " name TEXT NOT NULL,"
-               " checksum TEXT NOT NULL,"
-               " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))");
+      db_.exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+          " version INTEGER PRIMARY KEY,"
+          " name TEXT NOT NULL,"
+          " checksum TEXT NOT NULL,"
+          " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))");
     });
   }
 
   Result<std::vector<AppliedMigration>> applied() override {
     std::vector<AppliedMigration> out;
     Status st = sqlite_call("read schema_migrations", [&] {
-      SQLite::Statement q(db_, "SELECT version, name, checksum FROM schema_migrations ORDER BY version");
+      SQLite::Statement q(db_,
+                          "SELECT version, name, checksum FROM schema_migrations ORDER BY version");
       while (q.executeStep()) {
-        out.push_back({q.getColumn(0).getInt(), q.getColumn(1).getString(), q.getColumn(2).getString()});
+        out.push_back(
+            {q.getColumn(0).getInt(), q.getColumn(1).getString(), q.getColumn(2).getString()});
       }
     });
     if (!st.ok()) return st;
@@ -163,14 +170,17 @@ class SqliteMigrationTarget final : public MigrationTarget {
     Outcome result{{m.version, m.name, m.checksum}, true};
     Status st = sqlite_call("migration " + m.name, [&] {
       SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-      SQLite::Statement existing(db_, "SELECT name, checksum FROM schema_migrations WHERE version = ?");
+      SQLite::Statement existing(db_,
+                                 "SELECT name, checksum FROM schema_migrations WHERE version = ?");
       existing.bind(1, m.version);
       if (existing.executeStep()) {
-        result = {{m.version, existing.getColumn(0).getString(), existing.getColumn(1).getString()}, false};
+        result = {{m.version, existing.getColumn(0).getString(), existing.getColumn(1).getString()},
+                  false};
         return;  // another runner applied it; the transaction rolls back (nothing written)
       }
       db_.exec(m.sql);
-      SQLite::Statement rec(db_, "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)");
+      SQLite::Statement rec(
+          db_, "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)");
       rec.bind(1, m.version);
       rec.bind(2, m.name);
       rec.bind(3, m.checksum);
@@ -221,8 +231,9 @@ Status verify_applied(const std::vector<AppliedMigration>& applied,
     }
     if (it->second->checksum != a.checksum) {
       return error(ErrorCode::kFailedPrecondition,
-                   "migration " + it->second->name + " was changed after it was applied (recorded sha256 " +
-                       a.checksum + ", file sha256 " + it->second->checksum +
+                   "migration " + it->second->name +
+                       " was changed after it was applied (recorded sha256 " + a.checksum +
+                       ", file sha256 " + it->second->checksum +
                        "): restore the original file and put schema changes in a new migration");
     }
   }
@@ -277,7 +288,9 @@ Result<std::vector<Migration>> load_migrations(const std::string& dir) {
     if (!m.ok()) return m.status();
     out.push_back(std::move(m).value());
   }
-  if (ec) return error(ErrorCode::kIOError, "cannot read migrations directory " + dir + ": " + ec.message());
+  if (ec)
+    return error(ErrorCode::kIOError,
+                 "cannot read migrations directory " + dir + ": " + ec.message());
   CLAIMSYNC_RETURN_IF_ERROR(sort_and_check(out));
   return out;
 }
@@ -290,7 +303,8 @@ std::unique_ptr<MigrationTarget> sqlite_migration_target(SQLite::Database& db) {
   return std::make_unique<SqliteMigrationTarget>(db);
 }
 
-Result<MigrationReport> run_migrations(MigrationTarget& target, const std::vector<Migration>& migrations) {
+Result<MigrationReport> run_migrations(MigrationTarget& target,
+                                       const std::vector<Migration>& migrations) {
   std::map<int, const Migration*> by_version;
   for (const auto& m : migrations) by_version[m.version] = &m;
 
@@ -304,8 +318,9 @@ Result<MigrationReport> run_migrations(MigrationTarget& target, const std::vecto
   MigrationReport report;
   for (const auto& a : *applied) report.schema_version = std::max(report.schema_version, a.version);
   for (const auto& [version, m] : by_version) {
-    const bool done = std::any_of(applied->begin(), applied->end(),
-                                  [v = version](const AppliedMigration& a) { return a.version == v; });
+    const bool done =
+        std::any_of(applied->begin(), applied->end(),
+                    [v = version](const AppliedMigration& a) { return a.version == v; });
     if (done) continue;
     auto outcome = target.apply(*m);
     if (!outcome.ok()) return outcome.status();
@@ -321,7 +336,8 @@ Result<MigrationReport> run_migrations(MigrationTarget& target, const std::vecto
   return report;
 }
 
-Result<MigrationReport> migrate_database(const std::string& url, const std::string& migrations_root) {
+Result<MigrationReport> migrate_database(const std::string& url,
+                                         const std::string& migrations_root) {
   auto parsed = parse_sink_url(url);
   if (!parsed.ok()) return parsed.status();
   std::vector<Migration> migrations;

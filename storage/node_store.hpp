@@ -51,9 +51,9 @@ struct StateCounters {
 };
 
 struct IngestOutcome {
-  bool created = false;        // a new claim key
-  bool revived = false;        // an orphaned/revoked/revoking claim is canonical again
-  std::uint32_t sources = 0;   // merged sources after ingest
+  bool created = false;       // a new claim key
+  bool revived = false;       // an orphaned/revoked/revoking claim is canonical again
+  std::uint32_t sources = 0;  // merged sources after ingest
   ClaimState state = ClaimState::kPending;
 };
 
@@ -146,7 +146,8 @@ class NodeStore {
   virtual std::vector<Claim> list_by_state(ClaimState state, std::size_t limit,
                                            const std::optional<ClaimKey>& after = {}) const = 0;
   virtual std::vector<Claim> list_by_tx(std::uint64_t chain_id, const eth::Hash32& tx) const = 0;
-  virtual std::vector<Claim> list_by_wallet(const eth::Address& wallet, std::size_t limit) const = 0;
+  virtual std::vector<Claim> list_by_wallet(const eth::Address& wallet,
+                                            std::size_t limit) const = 0;
   virtual StateCounters counters() const = 0;
   // Oldest created_at_ms among pending/retrying claims (status: oldest pending age).
   virtual std::optional<std::int64_t> oldest_pending_created_ms() const = 0;

@@ -37,6 +37,7 @@ class Checker {
   Checker(RocksDb& db, const StoreIdentity& identity)
       : db_(db), identity_(identity), snapshot_(db.db().GetSnapshot()) {
     read_.snapshot = snapshot_;
+    read_.total_order_seek = true;
   }
   ~Checker() { db_.db().ReleaseSnapshot(snapshot_); }
   Checker(const Checker&) = delete;
@@ -49,13 +50,15 @@ class Checker {
     auto it = db_.iterate(Cf::kClaims, read_);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       auto key = ClaimKey::decode(it->key().ToStringView());
-      auto claim = key ? Claim::decode(*key, it->value().ToStringView()) : Result<Claim>(key.status());
+      auto claim =
+          key ? Claim::decode(*key, it->value().ToStringView()) : Result<Claim>(key.status());
       if (!claim) {
         problems_.add(claim.status().message());
         continue;
       }
       ++recount[static_cast<int>(claim->state)];
-      for (std::size_t i = 0; i < specs.size(); ++i) expected_entries[i] += index_entry(specs[i], *claim) ? 1 : 0;
+      for (std::size_t i = 0; i < specs.size(); ++i)
+        expected_entries[i] += index_entry(specs[i], *claim) ? 1 : 0;
     }
     if (!it->status().ok()) problems_.add("reading claims: " + it->status().ToString());
 
@@ -76,8 +79,8 @@ class Checker {
         if (!v) problems_.add(v.status().message());
       }
       if (stored != recount[s]) {
-        problems_.add(std::string("counter ") + claim_state_name(static_cast<ClaimState>(s)) + " is " +
-                      std::to_string(stored) + ", recount " + std::to_string(recount[s]));
+        problems_.add(std::string("counter ") + claim_state_name(static_cast<ClaimState>(s)) +
+                      " is " + std::to_string(stored) + ", recount " + std::to_string(recount[s]));
       }
     }
   }
@@ -105,14 +108,15 @@ class Checker {
       if (!claim) continue;  // reported by the claims scan
       auto want = index_entry(spec, *claim);
       if (!want || *want != entry) {
-        problems_.add(std::string(name) + " entry for " + key->to_string() + " does not match the claim (state " +
-                      claim_state_name(claim->state) + ")");
+        problems_.add(std::string(name) + " entry for " + key->to_string() +
+                      " does not match the claim (state " + claim_state_name(claim->state) + ")");
       }
     }
-    if (!it->status().ok()) problems_.add(std::string("reading ") + name + ": " + it->status().ToString());
+    if (!it->status().ok())
+      problems_.add(std::string("reading ") + name + ": " + it->status().ToString());
     if (entries != expected) {
-      problems_.add(std::string(name) + " has " + std::to_string(entries) + " entries, claims need " +
-                    std::to_string(expected));
+      problems_.add(std::string(name) + " has " + std::to_string(entries) +
+                    " entries, claims need " + std::to_string(expected));
     }
   }
 
@@ -136,11 +140,14 @@ class Checker {
       auto v = layout::decode_u64(**raw, "checkpoint");
       if (v) stored = *v;
     }
-    auto show = [](std::optional<std::uint64_t> v) { return v ? std::to_string(*v) : std::string("none"); };
+    auto show = [](std::optional<std::uint64_t> v) {
+      return v ? std::to_string(*v) : std::string("none");
+    };
     if (stored != derived) {
       problems_.add("checkpoint is " + show(stored) + ", ranges say " + show(derived));
     }
-    if (stored && (*stored < identity_.start_block || !set.holes(identity_.start_block, *stored).empty())) {
+    if (stored &&
+        (*stored < identity_.start_block || !set.holes(identity_.start_block, *stored).empty())) {
       problems_.add("checkpoint " + show(stored) + " lies beyond a hole");
     }
   }
@@ -156,7 +163,8 @@ class Checker {
 
 Status verify_store_invariants(NodeStore& store) {
   auto* rocks = dynamic_cast<RocksNodeStore*>(&store);
-  if (rocks == nullptr) return error(ErrorCode::kInvalidArgument, "verify_store_invariants: not a RocksDB store");
+  if (rocks == nullptr)
+    return error(ErrorCode::kInvalidArgument, "verify_store_invariants: not a RocksDB store");
   return Checker(rocks->rocks(), store.identity()).run();
 }
 

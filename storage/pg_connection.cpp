@@ -26,25 +26,27 @@ std::string describe(PGconn* conn, const PGresult* r, const std::string& sqlstat
 ErrorCode classify_sqlstate(std::string_view s) {
   if (s.size() != 5) return ErrorCode::kUnavailable;  // connection-level: no server answer
   const std::string_view cls = s.substr(0, 2);
-  if (cls == "08" || cls == "53" || s == "57P01" || s == "57P02" || s == "57P03" ||
-      s == "40001" || s == "40P01") {
+  if (cls == "08" || cls == "53" || s == "57P01" || s == "57P02" || s == "57P03" || s == "40001" ||
+      s == "40P01") {
     return ErrorCode::kUnavailable;
   }
   if (s == "57014" || s == "55P03") return ErrorCode::kTimeout;
-  if (cls == "42" || cls == "0A" || cls == "3F" || cls == "25") return ErrorCode::kFailedPrecondition;
+  if (cls == "42" || cls == "0A" || cls == "3F" || cls == "25")
+    return ErrorCode::kFailedPrecondition;
   return ErrorCode::kInvalidArgument;
 }
 
 Result<PgConnection> PgConnection::connect(const std::string& url) {
   // dbname comes last: with expand_dbname the URL's own settings override these defaults.
-  const char* keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
-                        "keepalives_count", "tcp_user_timeout", "application_name", "dbname",
-                        nullptr};
+  const char* keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
+                        "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                        "application_name",    "dbname",           nullptr};
   const char* values[] = {"10", "1", "10", "5", "3", "30000", "claimsync", url.c_str(), nullptr};
   PgConnection c(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   if (!c.conn_) return error(ErrorCode::kUnavailable, "postgres: out of memory");
   if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
-    return error(ErrorCode::kUnavailable, "postgres: cannot connect: " + describe(c.conn_.get(), nullptr, ""));
+    return error(ErrorCode::kUnavailable,
+                 "postgres: cannot connect: " + describe(c.conn_.get(), nullptr, ""));
   }
   PQsetNoticeProcessor(c.conn_.get(), discard_notice, nullptr);
   return c;
@@ -56,7 +58,8 @@ Status PgConnection::reset() {
   if (!conn_) return error(ErrorCode::kUnavailable, "postgres: no connection");
   PQreset(conn_.get());
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
-    return error(ErrorCode::kUnavailable, "postgres: cannot reconnect: " + describe(conn_.get(), nullptr, ""));
+    return error(ErrorCode::kUnavailable,
+                 "postgres: cannot reconnect: " + describe(conn_.get(), nullptr, ""));
   }
   return {};
 }
@@ -87,7 +90,8 @@ Result<PgResult> PgConnection::exec(const std::string& sql) {
   return check(PQexec(conn_.get(), sql.c_str()));
 }
 
-Result<PgResult> PgConnection::exec_params(const std::string& sql, const std::vector<PgParam>& params) {
+Result<PgResult> PgConnection::exec_params(const std::string& sql,
+                                           const std::vector<PgParam>& params) {
   if (!healthy()) return error(ErrorCode::kUnavailable, "postgres: connection lost");
   const auto values = pointers(params);
   return check(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
@@ -99,7 +103,8 @@ Status PgConnection::prepare(const std::string& name, const std::string& sql) {
   return check(PQprepare(conn_.get(), name.c_str(), sql.c_str(), 0, nullptr)).status();
 }
 
-Result<PgResult> PgConnection::exec_prepared(const std::string& name, const std::vector<PgParam>& params) {
+Result<PgResult> PgConnection::exec_prepared(const std::string& name,
+                                             const std::vector<PgParam>& params) {
   if (!healthy()) return error(ErrorCode::kUnavailable, "postgres: connection lost");
   const auto values = pointers(params);
   return check(PQexecPrepared(conn_.get(), name.c_str(), static_cast<int>(values.size()),

@@ -38,7 +38,8 @@ class PgResult {
   int columns() const { return PQnfields(r_.get()); }
   bool is_null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
   std::string_view value(int row, int col) const {
-    return {PQgetvalue(r_.get(), row, col), static_cast<std::size_t>(PQgetlength(r_.get(), row, col))};
+    return {PQgetvalue(r_.get(), row, col),
+            static_cast<std::size_t>(PQgetlength(r_.get(), row, col))};
   }
 
  private:
@@ -96,7 +97,10 @@ class PgArrayBuilder {
   void add(std::string_view element);
   void add_null();
   void add_optional(const std::optional<std::string>& element) {
-    if (element) add(std::string_view(*element)); else add_null();
+    if (element)
+      add(std::string_view(*element));
+    else
+      add_null();
   }
   std::string finish() const { return text_ + "}"; }
 

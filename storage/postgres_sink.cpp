@@ -33,13 +33,16 @@ INSERT INTO claim_sync_queue AS q
 SELECT claim_key, chain_id, tx_hash, log_index, batch_index, wallet_address, level, amount,
        block_number, block_hash, block_time, referrer_wallet, )SQL" +
          status_sql + R"SQL(, attempts, error_message, source,
-       CASE WHEN )SQL" + status_sql + R"SQL( = 'done' THEN now() END,
-       CASE WHEN )SQL" + status_sql + R"SQL( = 'revoked' THEN now() END
+       CASE WHEN )SQL" +
+         status_sql + R"SQL( = 'done' THEN now() END,
+       CASE WHEN )SQL" +
+         status_sql + R"SQL( = 'revoked' THEN now() END
 FROM claims
 ON CONFLICT (claim_key) DO UPDATE SET )SQL";
 }
 
-const std::string kApplySql = std::string(kInput) + ", ledger AS (" + ledger_insert("'done'") + R"SQL(
+const std::string kApplySql =
+    std::string(kInput) + ", ledger AS (" + ledger_insert("'done'") + R"SQL(
     block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
     block_time = EXCLUDED.block_time,
     referrer_wallet = COALESCE(q.referrer_wallet, EXCLUDED.referrer_wallet),
@@ -152,10 +155,12 @@ std::vector<PgParam> claim_params(const Range& claims) {
     error_message.add_optional(r.error);
     source.add(r.source);
   }
-  return {key.finish(),        chain.finish(),    tx.finish(),         log.finish(),
-          batch.finish(),      wallet.finish(),   level.finish(),      amount.finish(),
-          block.finish(),      block_hash.finish(), block_time.finish(), referrer.finish(),
-          status.finish(),     attempts.finish(), error_message.finish(), source.finish()};
+  return {key.finish(),        chain.finish(),      tx.finish(),
+          log.finish(),        batch.finish(),      wallet.finish(),
+          level.finish(),      amount.finish(),     block.finish(),
+          block_hash.finish(), block_time.finish(), referrer.finish(),
+          status.finish(),     attempts.finish(),   error_message.finish(),
+          source.finish()};
 }
 
 }  // namespace
@@ -243,13 +248,15 @@ Status PostgresSink::revoke_step(std::span<const Claim> claims) {
 }
 
 SinkResult PostgresSink::apply(const std::vector<Claim>& claims) {
-  return run_isolated(claims, [this](std::span<const Claim> c) { return apply_step(c); },
-                      /*atomic_step=*/true);
+  return run_isolated(
+      claims, [this](std::span<const Claim> c) { return apply_step(c); },
+      /*atomic_step=*/true);
 }
 
 SinkResult PostgresSink::revoke(const std::vector<Claim>& claims) {
-  return run_isolated(claims, [this](std::span<const Claim> c) { return revoke_step(c); },
-                      /*atomic_step=*/false);
+  return run_isolated(
+      claims, [this](std::span<const Claim> c) { return revoke_step(c); },
+      /*atomic_step=*/false);
 }
 
 Status PostgresSink::record(const std::vector<LedgerUpdate>& updates) {

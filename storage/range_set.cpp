@@ -9,7 +9,9 @@ namespace {
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
 
 // True if [a_from, a_to] followed by a range starting at b_from leaves no gap.
-bool touches(std::uint64_t a_to, std::uint64_t b_from) { return a_to == kMax || a_to + 1 >= b_from; }
+bool touches(std::uint64_t a_to, std::uint64_t b_from) {
+  return a_to == kMax || a_to + 1 >= b_from;
+}
 
 }  // namespace
 

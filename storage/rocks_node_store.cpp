@@ -109,13 +109,15 @@ class Mutation {
   };
 
   void add(Cf cf, std::string_view k, std::string_view v, bool del) {
-    Op op{static_cast<std::uint8_t>(cf), del, static_cast<std::uint32_t>(k.size()),
+    Op op{static_cast<std::uint8_t>(cf),        del,           static_cast<std::uint32_t>(k.size()),
           static_cast<std::uint32_t>(v.size()), arena_.size(), arena_.size() + k.size()};
     arena_.append(k);
     arena_.append(v);
     ops_.push_back(op);
   }
-  std::string_view key(const Op& op) const { return std::string_view(arena_).substr(op.key_at, op.key_size); }
+  std::string_view key(const Op& op) const {
+    return std::string_view(arena_).substr(op.key_at, op.key_size);
+  }
 
   void note_lowest(Cf cf, const std::string& entry) {
     auto* lowest = cf == Cf::kDue ? &lowest_due_ : cf == Cf::kByAge ? &lowest_age_ : nullptr;
@@ -137,8 +139,8 @@ namespace {
 constexpr std::uint64_t kMaxU64 = std::numeric_limits<std::uint64_t>::max();
 
 Status failed_precondition(const ClaimKey& key, ClaimState state, const char* op) {
-  return error(ErrorCode::kFailedPrecondition, std::string(op) + ": claim " + key.to_string() +
-                                                   " is " + claim_state_name(state));
+  return error(ErrorCode::kFailedPrecondition,
+               std::string(op) + ": claim " + key.to_string() + " is " + claim_state_name(state));
 }
 
 Status not_found(const ClaimKey& key) {
@@ -205,8 +207,7 @@ Sighting apply_sighting(std::optional<Claim>& current, const Claim& seen, std::i
       c.last_error.clear();
       s.revived = s.changed = true;
       break;
-    default:
-      break;
+    default: break;
   }
   if (s.changed) c.updated_at_ms = now_ms;
   return s;
@@ -241,12 +242,14 @@ Result<std::optional<StoreIdentity>> RocksNodeStore::read_identity(const RocksDb
   auto version = db.get(Cf::kMeta, layout::meta::kSchemaVersion);
   if (!version) return version.status();
   if (!*version) return std::optional<StoreIdentity>();
-  if ((*version)->size() != 4) return error(ErrorCode::kCorruption, "meta schema_version is malformed");
+  if ((*version)->size() != 4)
+    return error(ErrorCode::kCorruption, "meta schema_version is malformed");
   std::uint32_t schema = ByteReader(**version).u32();
   if (schema > kSchemaVersion) {
     return error(ErrorCode::kFailedPrecondition,
-                 "data dir '" + path + "' was written by a newer claimsync (schema " + std::to_string(schema) +
-                     ", this binary knows up to " + std::to_string(kSchemaVersion) + "); upgrade the binary");
+                 "data dir '" + path + "' was written by a newer claimsync (schema " +
+                     std::to_string(schema) + ", this binary knows up to " +
+                     std::to_string(kSchemaVersion) + "); upgrade the binary");
   }
   if (schema < 1) return error(ErrorCode::kCorruption, "meta schema_version is 0");
 
@@ -291,7 +294,8 @@ Status RocksNodeStore::bind_identity(const StoreIdentity* expected) {
     auto batch = m.build();
     CLAIMSYNC_RETURN_IF_ERROR(db_->write(batch, /*sync=*/true));
     identity_ = *expected;
-    log_info("store_created", {{"path", path}, {"chain_id", expected->chain_id},
+    log_info("store_created", {{"path", path},
+                               {"chain_id", expected->chain_id},
                                {"contract", expected->contract.lower_hex()},
                                {"start_block", expected->start_block}});
     return {};
@@ -299,13 +303,16 @@ Status RocksNodeStore::bind_identity(const StoreIdentity* expected) {
   identity_ = **stored;
   if (!expected) return {};
 
-  auto mismatch = [&](const char* field, const std::string& stored_value, const std::string& wanted) {
+  auto mismatch = [&](const char* field, const std::string& stored_value,
+                      const std::string& wanted) {
     return error(ErrorCode::kFailedPrecondition,
-                 "data dir '" + path + "' is bound to " + field + " " + stored_value + " but the config says " +
-                     wanted + "; point data_dir at another directory or fix the config");
+                 "data dir '" + path + "' is bound to " + field + " " + stored_value +
+                     " but the config says " + wanted +
+                     "; point data_dir at another directory or fix the config");
   };
   if (identity_.chain_id != expected->chain_id) {
-    return mismatch("chain_id", std::to_string(identity_.chain_id), std::to_string(expected->chain_id));
+    return mismatch("chain_id", std::to_string(identity_.chain_id),
+                    std::to_string(expected->chain_id));
   }
   if (identity_.contract != expected->contract) {
     return mismatch("contract", identity_.contract.lower_hex(), expected->contract.lower_hex());
@@ -341,8 +348,9 @@ Status RocksNodeStore::load_mirrors() {
 
 Status RocksNodeStore::check_writable(const char* op) const {
   if (!poisoned_.load()) return {};
-  return error(ErrorCode::kFailedPrecondition,
-               std::string(op) + ": the store refuses writes after a failed write; restart the node");
+  return error(
+      ErrorCode::kFailedPrecondition,
+      std::string(op) + ": the store refuses writes after a failed write; restart the node");
 }
 
 std::optional<std::uint64_t> RocksNodeStore::checkpoint_locked() const {
@@ -355,11 +363,13 @@ Status RocksNodeStore::commit(Mutation& m, const char* op) {
     if (m.delta(s) == 0) continue;
     auto value = static_cast<std::int64_t>(next.by_state[s]) + m.delta(s);
     if (value < 0) {
-      log_error("store_counter_underflow", {{"op", op}, {"state", claim_state_name(static_cast<ClaimState>(s))}});
+      log_error("store_counter_underflow",
+                {{"op", op}, {"state", claim_state_name(static_cast<ClaimState>(s))}});
       return error(ErrorCode::kInternal, std::string(op) + ": counter underflow (a bug)");
     }
     next.by_state[s] = static_cast<std::uint64_t>(value);
-    m.put(Cf::kCounters, layout::counter_key(static_cast<ClaimState>(s)), encode_u64(next.by_state[s]));
+    m.put(Cf::kCounters, layout::counter_key(static_cast<ClaimState>(s)),
+          encode_u64(next.by_state[s]));
   }
   if (m.next_ranges) {
     auto before = checkpoint_locked();
@@ -377,9 +387,12 @@ Status RocksNodeStore::commit(Mutation& m, const char* op) {
   Status st = db_->write(batch, /*sync=*/true);
   if (!st.ok()) {
     poisoned_.store(true);
-    log_error("store_write_failed",
-              {{"op", op}, {"error", st.message()}, {"path", db_->path()},
-               {"next", "check free space and permissions of the data dir, then restart the node"}});
+    log_error(
+        "store_write_failed",
+        {{"op", op},
+         {"error", st.message()},
+         {"path", db_->path()},
+         {"next", "check free space and permissions of the data dir, then restart the node"}});
     return st;
   }
 
@@ -405,8 +418,8 @@ Result<std::optional<Claim>> RocksNodeStore::read_claim(const ClaimKey& key) con
   return std::optional<Claim>(std::move(*c));
 }
 
-Result<std::vector<std::optional<Claim>>> RocksNodeStore::read_claims(const std::vector<ClaimKey>& keys,
-                                                                       bool use_recent) const {
+Result<std::vector<std::optional<Claim>>> RocksNodeStore::read_claims(
+    const std::vector<ClaimKey>& keys, bool use_recent) const {
   std::vector<std::optional<Claim>> out(keys.size());
   std::vector<std::string> encoded;
   std::vector<std::size_t> missing;  // positions in `keys` still to read
@@ -434,7 +447,8 @@ Result<std::vector<std::optional<Claim>>> RocksNodeStore::read_claims(const std:
   return out;
 }
 
-std::vector<Claim> RocksNodeStore::claims_from_index(Cf cf, const std::string& prefix, const std::string& start,
+std::vector<Claim> RocksNodeStore::claims_from_index(Cf cf, const std::string& prefix,
+                                                     const std::string& start,
                                                      std::size_t limit) const {
   std::vector<ClaimKey> keys;
   auto it = db_->iterate(cf);
@@ -444,7 +458,8 @@ std::vector<Claim> RocksNodeStore::claims_from_index(Cf cf, const std::string& p
     if (k == start && start != prefix) continue;  // pagination: strictly after `start`
     auto key = layout::claim_key_suffix(k);
     if (!key) {
-      log_error("store_index_corrupt", {{"index", layout::cf_name(cf)}, {"error", key.status().message()}});
+      log_error("store_index_corrupt",
+                {{"index", layout::cf_name(cf)}, {"error", key.status().message()}});
       continue;
     }
     keys.push_back(*key);
@@ -452,7 +467,8 @@ std::vector<Claim> RocksNodeStore::claims_from_index(Cf cf, const std::string& p
   std::vector<Claim> out;
   auto claims = read_claims(keys);
   if (!claims) {
-    log_error("store_read_failed", {{"index", layout::cf_name(cf)}, {"error", claims.status().message()}});
+    log_error("store_read_failed",
+              {{"index", layout::cf_name(cf)}, {"error", claims.status().message()}});
     return out;
   }
   for (auto& c : *claims) {
@@ -468,19 +484,23 @@ std::optional<std::uint64_t> RocksNodeStore::checkpoint() const {
   return checkpoint_locked();
 }
 
-Result<CommitOutcome> RocksNodeStore::commit_range(const BlockRange& range, const std::vector<BlockRecord>& blocks,
-                                                   const std::vector<Claim>& claims, std::int64_t now_ms) {
+Result<CommitOutcome> RocksNodeStore::commit_range(const BlockRange& range,
+                                                   const std::vector<BlockRecord>& blocks,
+                                                   const std::vector<Claim>& claims,
+                                                   std::int64_t now_ms) {
   if (range.from > range.to) {
-    return error(ErrorCode::kInvalidArgument, "commit_range: from " + std::to_string(range.from) + " > to " +
-                                                  std::to_string(range.to));
+    return error(ErrorCode::kInvalidArgument, "commit_range: from " + std::to_string(range.from) +
+                                                  " > to " + std::to_string(range.to));
   }
   for (const auto& c : claims) {
     if (c.block_number < range.from || c.block_number > range.to) {
-      return error(ErrorCode::kInvalidArgument, "commit_range: claim " + c.key.to_string() + " is in block " +
-                                                    std::to_string(c.block_number) + ", outside the range");
+      return error(ErrorCode::kInvalidArgument,
+                   "commit_range: claim " + c.key.to_string() + " is in block " +
+                       std::to_string(c.block_number) + ", outside the range");
     }
     if (c.key.chain_id != identity_.chain_id) {
-      return error(ErrorCode::kInvalidArgument, "commit_range: claim " + c.key.to_string() + " is for another chain");
+      return error(ErrorCode::kInvalidArgument,
+                   "commit_range: claim " + c.key.to_string() + " is for another chain");
     }
   }
 
@@ -543,7 +563,8 @@ std::optional<BlockRecord> RocksNodeStore::block(std::uint64_t number) const {
   return *b;
 }
 
-std::vector<BlockRecord> RocksNodeStore::blocks_descending(std::uint64_t at_or_below, std::size_t limit) const {
+std::vector<BlockRecord> RocksNodeStore::blocks_descending(std::uint64_t at_or_below,
+                                                           std::size_t limit) const {
   std::vector<BlockRecord> out;
   auto it = db_->iterate(Cf::kBlocks);
   for (it->SeekForPrev(encode_u64(at_or_below)); it->Valid() && out.size() < limit; it->Prev()) {
@@ -589,7 +610,9 @@ Result<RollbackOutcome> RocksNodeStore::rollback_to(std::uint64_t fork_point, st
   auto claims = read_claims(keys);
   if (!claims) return claims.status();
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (!(*claims)[i]) return error(ErrorCode::kCorruption, "block index names unknown claim " + keys[i].to_string());
+    if (!(*claims)[i])
+      return error(ErrorCode::kCorruption,
+                   "block index names unknown claim " + keys[i].to_string());
     const Claim& before = *(*claims)[i];
     Claim after = before;
     if (before.state == ClaimState::kDone) {
@@ -605,8 +628,10 @@ Result<RollbackOutcome> RocksNodeStore::rollback_to(std::uint64_t fork_point, st
   }
 
   CLAIMSYNC_RETURN_IF_ERROR(commit(m, "rollback_to"));
-  log_info("store_rolled_back", {{"fork_point", fork_point}, {"blocks_dropped", out.blocks_dropped},
-                                 {"orphaned", out.orphaned}, {"revoking", out.revoking}});
+  log_info("store_rolled_back", {{"fork_point", fork_point},
+                                 {"blocks_dropped", out.blocks_dropped},
+                                 {"orphaned", out.orphaned},
+                                 {"revoking", out.revoking}});
   return out;
 }
 
@@ -640,9 +665,10 @@ std::vector<BlockRange> RocksNodeStore::holes(std::uint64_t from, std::uint64_t 
 
 Result<IngestOutcome> RocksNodeStore::ingest(const Claim& claim, std::int64_t now_ms) {
   if (claim.key.chain_id != identity_.chain_id) {
-    return error(ErrorCode::kInvalidArgument, "ingest: claim " + claim.key.to_string() + " is for chain " +
-                                                  std::to_string(claim.key.chain_id) + ", this store is chain " +
-                                                  std::to_string(identity_.chain_id));
+    return error(ErrorCode::kInvalidArgument,
+                 "ingest: claim " + claim.key.to_string() + " is for chain " +
+                     std::to_string(claim.key.chain_id) + ", this store is chain " +
+                     std::to_string(identity_.chain_id));
   }
   std::lock_guard write_lock(write_mu_);
   CLAIMSYNC_RETURN_IF_ERROR(check_writable("ingest"));
@@ -696,8 +722,8 @@ Result<std::vector<Claim>> RocksNodeStore::due(std::int64_t now_ms, std::size_t 
   for (std::size_t i = 0; i < keys.size(); ++i) {
     auto& c = (*claims)[i];
     if (!c || !is_due_state(c->state)) {
-      return error(ErrorCode::kCorruption, "due index names claim " + keys[i].to_string() +
-                                               " which is not awaiting work");
+      return error(ErrorCode::kCorruption,
+                   "due index names claim " + keys[i].to_string() + " which is not awaiting work");
     }
     out.push_back(std::move(*c));
   }
@@ -714,7 +740,9 @@ std::optional<std::int64_t> RocksNodeStore::head_time(Cf cf, ScanFloor& floor) c
   return layout::leading_time(it->key().ToStringView());
 }
 
-std::optional<std::int64_t> RocksNodeStore::next_due_at() const { return head_time(Cf::kDue, due_floor_); }
+std::optional<std::int64_t> RocksNodeStore::next_due_at() const {
+  return head_time(Cf::kDue, due_floor_);
+}
 
 std::optional<std::int64_t> RocksNodeStore::oldest_pending_created_ms() const {
   return head_time(Cf::kByAge, age_floor_);
@@ -733,7 +761,8 @@ Status RocksNodeStore::mark_replicated(const std::vector<ClaimKey>& keys_in, std
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const auto& before = (*claims)[i];
     if (!before) return not_found(keys[i]);
-    ClaimState to = before->state == ClaimState::kRevoking ? ClaimState::kRevoked : ClaimState::kDone;
+    ClaimState to =
+        before->state == ClaimState::kRevoking ? ClaimState::kRevoked : ClaimState::kDone;
     if (!is_due_state(before->state) || !transition_allowed(before->state, to)) {
       return failed_precondition(keys[i], before->state, "mark_replicated");
     }
@@ -749,7 +778,8 @@ Status RocksNodeStore::mark_replicated(const std::vector<ClaimKey>& keys_in, std
 Result<ClaimState> RocksNodeStore::mark_failed(const ClaimKey& key, const std::string& error_text,
                                                std::int64_t retry_at_ms, std::uint32_t max_attempts,
                                                std::int64_t now_ms) {
-  if (max_attempts == 0) return error(ErrorCode::kInvalidArgument, "mark_failed: max_attempts must be >= 1");
+  if (max_attempts == 0)
+    return error(ErrorCode::kInvalidArgument, "mark_failed: max_attempts must be >= 1");
   std::lock_guard write_lock(write_mu_);
   CLAIMSYNC_RETURN_IF_ERROR(check_writable("mark_failed"));
   auto found = read_claims({key}, /*use_recent=*/true);
@@ -779,7 +809,8 @@ Status RocksNodeStore::retry_dead(const ClaimKey& key, std::int64_t now_ms) {
   auto before = read_claim(key);
   if (!before) return before.status();
   if (!*before) return not_found(key);
-  if ((*before)->state != ClaimState::kDead) return failed_precondition(key, (*before)->state, "retry_dead");
+  if ((*before)->state != ClaimState::kDead)
+    return failed_precondition(key, (*before)->state, "retry_dead");
   Claim after = **before;
   restart_work(after, ClaimState::kPending, now_ms);
   Mutation m(*db_);
@@ -808,7 +839,9 @@ std::vector<Claim> RocksNodeStore::list_by_state(ClaimState state, std::size_t l
   // pending / done: most of the outbox, so a key-order scan finds them densely.
   std::vector<Claim> out;
   const std::string start = after ? after->encode() : std::string();
-  auto it = db_->iterate(Cf::kClaims);
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
+  auto it = db_->iterate(Cf::kClaims, ro);
   for (it->Seek(start); it->Valid() && out.size() < limit; it->Next()) {
     if (after && it->key().ToStringView() == start) continue;
     auto key = ClaimKey::decode(it->key().ToStringView());
@@ -838,7 +871,8 @@ std::vector<Claim> RocksNodeStore::list_by_tx(std::uint64_t chain_id, const eth:
   return out;
 }
 
-std::vector<Claim> RocksNodeStore::list_by_wallet(const eth::Address& wallet, std::size_t limit) const {
+std::vector<Claim> RocksNodeStore::list_by_wallet(const eth::Address& wallet,
+                                                  std::size_t limit) const {
   std::string prefix = layout::wallet_prefix(wallet);
   return claims_from_index(Cf::kByWallet, prefix, prefix, limit);
 }
@@ -857,8 +891,11 @@ Status RocksNodeStore::put_note(const std::string& name, const std::string& valu
   Status st = db_->write(batch, /*sync=*/false);  // a note is advisory; not worth an fsync
   if (!st.ok()) {
     poisoned_.store(true);
-    log_error("store_write_failed", {{"op", "put_note"}, {"error", st.message()},
-                                     {"next", "check free space and permissions of the data dir, then restart the node"}});
+    log_error(
+        "store_write_failed",
+        {{"op", "put_note"},
+         {"error", st.message()},
+         {"next", "check free space and permissions of the data dir, then restart the node"}});
   }
   return st;
 }

@@ -58,10 +58,13 @@ class RocksNodeStore final : public NodeStore {
   StoreIdentity identity() const override { return identity_; }
 
   std::optional<std::uint64_t> checkpoint() const override;
-  Result<CommitOutcome> commit_range(const BlockRange& range, const std::vector<BlockRecord>& blocks,
-                                     const std::vector<Claim>& claims, std::int64_t now_ms) override;
+  Result<CommitOutcome> commit_range(const BlockRange& range,
+                                     const std::vector<BlockRecord>& blocks,
+                                     const std::vector<Claim>& claims,
+                                     std::int64_t now_ms) override;
   std::optional<BlockRecord> block(std::uint64_t number) const override;
-  std::vector<BlockRecord> blocks_descending(std::uint64_t at_or_below, std::size_t limit) const override;
+  std::vector<BlockRecord> blocks_descending(std::uint64_t at_or_below,
+                                             std::size_t limit) const override;
   Result<RollbackOutcome> rollback_to(std::uint64_t fork_point, std::int64_t now_ms) override;
   Status prune_blocks_below(std::uint64_t number) override;
   std::vector<BlockRange> ranges() const override;
@@ -72,8 +75,9 @@ class RocksNodeStore final : public NodeStore {
   Result<std::vector<Claim>> due(std::int64_t now_ms, std::size_t limit) const override;
   std::optional<std::int64_t> next_due_at() const override;
   Status mark_replicated(const std::vector<ClaimKey>& keys, std::int64_t now_ms) override;
-  Result<ClaimState> mark_failed(const ClaimKey& key, const std::string& error, std::int64_t retry_at_ms,
-                                 std::uint32_t max_attempts, std::int64_t now_ms) override;
+  Result<ClaimState> mark_failed(const ClaimKey& key, const std::string& error,
+                                 std::int64_t retry_at_ms, std::uint32_t max_attempts,
+                                 std::int64_t now_ms) override;
   Status retry_dead(const ClaimKey& key, std::int64_t now_ms) override;
 
   std::optional<Claim> get(const ClaimKey& key) const override;
@@ -106,8 +110,8 @@ class RocksNodeStore final : public NodeStore {
                                                         bool use_recent = false) const;
   Result<std::optional<Claim>> read_claim(const ClaimKey& key) const;
   // Claims named by the index keys [it from `prefix` / `start`], at most `limit`.
-  std::vector<Claim> claims_from_index(layout::Cf cf, const std::string& prefix, const std::string& start,
-                                       std::size_t limit) const;
+  std::vector<Claim> claims_from_index(layout::Cf cf, const std::string& prefix,
+                                       const std::string& start, std::size_t limit) const;
   std::optional<std::int64_t> head_time(layout::Cf cf, ScanFloor& floor) const;
 
   Status check_writable(const char* op) const;
@@ -119,8 +123,8 @@ class RocksNodeStore final : public NodeStore {
   std::unique_ptr<RocksDb> db_;
   StoreIdentity identity_;
 
-  std::mutex write_mu_;                   // one mutation at a time
-  mutable std::shared_mutex mirror_mu_;   // guards counters_ and ranges_
+  std::mutex write_mu_;                  // one mutation at a time
+  mutable std::shared_mutex mirror_mu_;  // guards counters_ and ranges_
   StateCounters counters_;
   RangeSet ranges_;
   std::atomic<bool> poisoned_{false};

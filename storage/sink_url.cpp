@@ -16,7 +16,8 @@ Result<SinkUrl> parse_sink_url(const std::string& url) {
   if (u.starts_with("sqlite:")) {
     std::string_view path = u.substr(7);
     if (path.starts_with("//")) path.remove_prefix(2);
-    if (path.empty()) return error(ErrorCode::kInvalidArgument, "sink url: sqlite: needs a file path");
+    if (path.empty())
+      return error(ErrorCode::kInvalidArgument, "sink url: sqlite: needs a file path");
     return SinkUrl{SqlDialect::kSqlite, std::string(path)};
   }
   return error(ErrorCode::kInvalidArgument,

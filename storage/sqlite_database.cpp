@@ -13,21 +13,17 @@ ErrorCode classify_sqlite_error(int code) {
     case SQLITE_CANTOPEN:
     case SQLITE_NOMEM:
     case SQLITE_READONLY:
-    case SQLITE_PROTOCOL:
-      return ErrorCode::kUnavailable;
+    case SQLITE_PROTOCOL: return ErrorCode::kUnavailable;
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return ErrorCode::kCorruption;
+    case SQLITE_NOTADB: return ErrorCode::kCorruption;
     case SQLITE_ERROR:
-    case SQLITE_SCHEMA:
-      return ErrorCode::kFailedPrecondition;
-    default:
-      return ErrorCode::kInvalidArgument;
+    case SQLITE_SCHEMA: return ErrorCode::kFailedPrecondition;
+    default: return ErrorCode::kInvalidArgument;
   }
 }
 
-Result<std::unique_ptr<SQLite::Database>> open_sqlite_database(const std::string& path,
-                                                                std::chrono::milliseconds busy_timeout) {
+Result<std::unique_ptr<SQLite::Database>> open_sqlite_database(
+    const std::string& path, std::chrono::milliseconds busy_timeout) {
   std::unique_ptr<SQLite::Database> db;
   Status st = sqlite_call("open " + path, [&] {
     db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);

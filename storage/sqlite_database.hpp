@@ -25,7 +25,8 @@ namespace claimsync::store {
 // (a committed claim survives power loss: the node records `done` only after the commit)
 // and a busy timeout, so concurrent writers wait instead of failing at once.
 Result<std::unique_ptr<SQLite::Database>> open_sqlite_database(
-    const std::string& path, std::chrono::milliseconds busy_timeout = std::chrono::milliseconds(10'000));
+    const std::string& path,
+    std::chrono::milliseconds busy_timeout = std::chrono::milliseconds(10'000));
 
 // The classification above for a SQLite primary result code.
 ErrorCode classify_sqlite_error(int sqlite_code);

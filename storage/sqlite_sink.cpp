@@ -18,12 +18,15 @@ std::string ledger_insert(const std::string& status) {
          " wallet_address, level, amount, block_number, block_hash, block_time, referrer_wallet,"
          " status, attempts, error_message, source, completed_at, revoked_at)"
          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, " CLAIMSYNC_UNIX("?11") ", ?12, " +
-         status + ", ?14, ?15, ?16, CASE WHEN " + status + " = 'done' THEN " CLAIMSYNC_NOW
-         " END, CASE WHEN " + status + " = 'revoked' THEN " CLAIMSYNC_NOW " END)"
+         status + ", ?14, ?15, ?16, CASE WHEN " + status +
+         " = 'done' THEN " CLAIMSYNC_NOW " END, CASE WHEN " + status +
+         " = 'revoked' THEN " CLAIMSYNC_NOW
+         " END)"
          " ON CONFLICT (claim_key) DO UPDATE SET ";
 }
 
-const std::string kLedgerApply = ledger_insert("'done'") +
+const std::string kLedgerApply =
+    ledger_insert("'done'") +
     "block_number = excluded.block_number, block_hash = excluded.block_hash,"
     " block_time = excluded.block_time,"
     " referrer_wallet = coalesce(q.referrer_wallet, excluded.referrer_wallet),"
@@ -32,10 +35,11 @@ const std::string kLedgerApply = ledger_insert("'done'") +
     ", revoked_at = NULL WHERE q.status <> 'done'";
 
 const std::string kLedgerRevoke = ledger_insert("'revoked'") +
-    "status = 'revoked', updated_at = " CLAIMSYNC_NOW ", revoked_at = " CLAIMSYNC_NOW
-    " WHERE q.status <> 'revoked'";
+                                  "status = 'revoked', updated_at = " CLAIMSYNC_NOW
+                                  ", revoked_at = " CLAIMSYNC_NOW " WHERE q.status <> 'revoked'";
 
-const std::string kLedgerRecord = ledger_insert("?13") +
+const std::string kLedgerRecord =
+    ledger_insert("?13") +
     "status = excluded.status, attempts = excluded.attempts,"
     " error_message = excluded.error_message, source = excluded.source,"
     " updated_at = " CLAIMSYNC_NOW
@@ -244,7 +248,8 @@ SinkResult SqliteSink::run(const std::vector<Claim>& claims, Op op) {
   if (!whole_call.ok()) result.status = whole_call;
   if (!result.status.ok()) result.rejected.clear();  // nothing committed
   if (!result.rejected.empty()) {
-    log_warn("sink_rejected_claims", {{"rejected", result.rejected.size()}, {"claims", claims.size()}});
+    log_warn("sink_rejected_claims",
+             {{"rejected", result.rejected.size()}, {"claims", claims.size()}});
   }
   return result;
 }
@@ -263,7 +268,8 @@ Status SqliteSink::record(const std::vector<LedgerUpdate>& updates) {
   SinkResult r = run(mirrored, Op::kRecord);
   if (!r.status.ok()) return r.status;
   if (!r.rejected.empty()) {
-    return error(ErrorCode::kInvalidArgument, "ledger update rejected: " + r.rejected.front().error);
+    return error(ErrorCode::kInvalidArgument,
+                 "ledger update rejected: " + r.rejected.front().error);
   }
   return {};
 }

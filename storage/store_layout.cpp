@@ -34,7 +34,9 @@ std::string due_key(std::int64_t next_attempt_at_ms, const ClaimKey& key) {
   return with_key(std::move(k), key);
 }
 
-std::string state_key(ClaimState state, const ClaimKey& key) { return with_key(state_prefix(state), key); }
+std::string state_key(ClaimState state, const ClaimKey& key) {
+  return with_key(state_prefix(state), key);
+}
 
 std::string wallet_key(const eth::Address& wallet, const ClaimKey& key) {
   return with_key(wallet_prefix(wallet), key);
@@ -78,7 +80,9 @@ Result<ClaimKey> claim_key_suffix(std::string_view index_key) {
   return ClaimKey::decode(index_key.substr(index_key.size() - ClaimKey::kEncodedSize));
 }
 
-std::int64_t leading_time(std::string_view index_key) { return ByteReader(index_key).i64_ordered(); }
+std::int64_t leading_time(std::string_view index_key) {
+  return ByteReader(index_key).i64_ordered();
+}
 
 std::string encode_block(const BlockRecord& b) {
   std::string v;
@@ -114,8 +118,8 @@ Result<BlockRange> decode_range(std::string_view key, std::string_view value) {
 
 Result<std::uint64_t> decode_u64(std::string_view value, std::string_view what) {
   if (value.size() != 8) {
-    return error(ErrorCode::kCorruption, std::string(what) + " has " + std::to_string(value.size()) +
-                                             " bytes, want 8");
+    return error(ErrorCode::kCorruption,
+                 std::string(what) + " has " + std::to_string(value.size()) + " bytes, want 8");
   }
   return ByteReader(value).u64();
 }

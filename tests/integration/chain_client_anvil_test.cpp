@@ -216,8 +216,8 @@ TEST_CASE("chain client reads what anvil minted") {
   }
 
   SECTION("balanceOfBatch, in one call and split into several calls of one batch") {
-    std::vector<Address> owners = {addr(m.alice), addr(m.bob), addr(m.bob), addr(m.bob), addr(m.bob),
-                                   addr(m.chain.account(3))};
+    std::vector<Address> owners = {addr(m.alice), addr(m.bob), addr(m.bob),
+                                   addr(m.bob),   addr(m.bob), addr(m.chain.account(3))};
     std::vector<U256> ids = {3, 1, 2, 5, 3, 3};
     const std::vector<U256> expected = {1, 1, 1, 3, 1, 0};
     auto balances = source->balance_of_batch(addr(m.nft), owners, ids, BlockTag::kLatest);
@@ -304,6 +304,8 @@ TEST_CASE("chain client: a 500-header batch and a 500-block logs sweep in one re
   REQUIRE(logs.ok());
   CHECK(logs->size() == 20);
   using ms = std::chrono::milliseconds;
-  WARN("500 headers in " << std::chrono::duration_cast<ms>(t1 - t0).count() << " ms (5 batches of 100); "
-       << "logs over 502 blocks in " << std::chrono::duration_cast<ms>(t2 - t1).count() << " ms");
+  WARN("500 headers in " << std::chrono::duration_cast<ms>(t1 - t0).count()
+                         << " ms (5 batches of 100); "
+                         << "logs over 502 blocks in "
+                         << std::chrono::duration_cast<ms>(t2 - t1).count() << " ms");
 }

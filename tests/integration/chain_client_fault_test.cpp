@@ -71,7 +71,8 @@ struct Fixture {
   std::string nft = chain.deploy_claim_nft();
   std::vector<std::string> txs = [this] {
     std::vector<std::string> out;
-    for (std::uint64_t i = 0; i < 6; ++i) out.push_back(chain.mint(nft, chain.account(1 + i % 3), 1 + i, 1));
+    for (std::uint64_t i = 0; i < 6; ++i)
+      out.push_back(chain.mint(nft, chain.account(1 + i % 3), 1 + i, 1));
     out.push_back(chain.mint_batch(nft, chain.account(4), {7, 8, 9}, {1, 2, 3}));
     return out;
   }();
@@ -249,7 +250,8 @@ TEST_CASE("faults: malformed responses are never accepted") {
     auto headers = small->headers(numbers);
     REQUIRE_FALSE(headers.ok());
     CHECK(headers.status().code() == ErrorCode::kBadResponse);
-    CHECK(headers.status().message().find("larger than the configured maximum") != std::string::npos);
+    CHECK(headers.status().message().find("larger than the configured maximum") !=
+          std::string::npos);
   }
 }
 
@@ -292,11 +294,12 @@ TEST_CASE("faults: eth_getLogs is validated and adapts its span") {
   }
 
   SECTION("Alchemy-style error with a suggested range: jumps to it") {
-    fx.proxy.limit_logs_span(2, -32602,
-                             "Log response size exceeded. You can make eth_getLogs requests with up to a "
-                             "2K block range and no limit on the response size, or you can request any block "
-                             "range with a cap of 10K logs in the response. Based on your parameters and the "
-                             "response size limit, this block range should work: [0x0, 0x1]");
+    fx.proxy.limit_logs_span(
+        2, -32602,
+        "Log response size exceeded. You can make eth_getLogs requests with up to a "
+        "2K block range and no limit on the response size, or you can request any block "
+        "range with a cap of 10K logs in the response. Based on your parameters and the "
+        "response size limit, this block range should work: [0x0, 0x1]");
     auto logs = source->logs(fx.filter());
     REQUIRE(logs.ok());
     check_same(*logs, truth);
@@ -437,8 +440,11 @@ TEST_CASE("JSON-RPC errors of common providers are classified") {
   };
   using K = RpcErrorKind;
   CHECK(kind(-32005, "query returned more than 10000 results", true) == K::kRangeTooLarge);
-  CHECK(kind(-32005, "query returned more than 10000 results. Try with this block range [0x1, 0x2].", true) == K::kRangeTooLarge);
-  CHECK(kind(-32602, "Log response size exceeded. ... this block range should work: [0x10, 0x4f]", true) == K::kRangeTooLarge);
+  CHECK(kind(-32005,
+             "query returned more than 10000 results. Try with this block range [0x1, 0x2].",
+             true) == K::kRangeTooLarge);
+  CHECK(kind(-32602, "Log response size exceeded. ... this block range should work: [0x10, 0x4f]",
+             true) == K::kRangeTooLarge);
   CHECK(kind(-32600, "block range is too wide", true) == K::kRangeTooLarge);
   CHECK(kind(-32614, "eth_getLogs is limited to a 10,000 range", true) == K::kRangeTooLarge);
   CHECK(kind(-32000, "exceed maximum block range: 50000", true) == K::kRangeTooLarge);
@@ -446,10 +452,12 @@ TEST_CASE("JSON-RPC errors of common providers are classified") {
   CHECK(kind(-32000, "logs matched by query exceeds limit of 10000", true) == K::kRangeTooLarge);
   CHECK(kind(-32000, "query timeout exceeded", true) == K::kRangeTooLarge);
   CHECK(kind(-32602, "invalid block range params", true) == K::kRangeTooLarge);
-  CHECK(kind(-32005, "daily request count exceeded, request rate limited", true) == K::kRateLimited);
+  CHECK(kind(-32005, "daily request count exceeded, request rate limited", true) ==
+        K::kRateLimited);
   CHECK(kind(-32005, "limit exceeded", false) == K::kRateLimited);
   CHECK(kind(429, "Too Many Requests", false) == K::kRateLimited);
-  CHECK(kind(-32000, "Your app has exceeded its compute units per second capacity", false) == K::kRateLimited);
+  CHECK(kind(-32000, "Your app has exceeded its compute units per second capacity", false) ==
+        K::kRateLimited);
   CHECK(kind(-32603, "internal error", false) == K::kTransient);
   CHECK(kind(-32000, "header not found", false) == K::kTransient);
   CHECK(kind(-32601, "the method does not exist/is not available", false) == K::kPermanent);
@@ -457,9 +465,12 @@ TEST_CASE("JSON-RPC errors of common providers are classified") {
   CHECK(kind(3, "execution reverted", false) == K::kPermanent);
   CHECK(kind(-32000, "execution reverted: timeout", true) == K::kPermanent);
 
-  auto span = [](const std::string& message) { return suggested_log_span(RpcErrorObject{-32000, message, ""}); };
+  auto span = [](const std::string& message) {
+    return suggested_log_span(RpcErrorObject{-32000, message, ""});
+  };
   CHECK(span("this block range should work: [0x10, 0x4f]") == 64u);
-  CHECK(span("query returned more than 10000 results. Try with this block range [0xA, 0xB].") == 2u);
+  CHECK(span("query returned more than 10000 results. Try with this block range [0xA, 0xB].") ==
+        2u);
   CHECK(span("requested too many blocks from 0 to 5000, maximum is set to 2048") == 2048u);
   CHECK(span("eth_getLogs is limited to a 10,000 range") == 10000u);
   CHECK(span("Max range: 800") == 800u);
@@ -467,23 +478,30 @@ TEST_CASE("JSON-RPC errors of common providers are classified") {
 }
 
 TEST_CASE("JSON-RPC responses: ids are matched strictly") {
-  auto ok = parse_rpc_response(R"([{"jsonrpc":"2.0","id":11,"result":"0x2"},{"jsonrpc":"2.0","id":10,"result":"0x1"}])", 10, 2, true);
+  auto ok = parse_rpc_response(
+      R"([{"jsonrpc":"2.0","id":11,"result":"0x2"},{"jsonrpc":"2.0","id":10,"result":"0x1"}])", 10,
+      2, true);
   REQUIRE(ok.ok());
   CHECK((*ok)[0].result == "0x1");  // reordered by id
   CHECK((*ok)[1].result == "0x2");
   auto code = [](const std::string& body, std::size_t n, bool batch) {
     return parse_rpc_response(body, 10, n, batch).status().code();
   };
-  CHECK(code(R"([{"id":10,"result":1},{"id":10,"result":2}])", 2, true) == ErrorCode::kBadResponse);  // duplicate
-  CHECK(code(R"([{"id":10,"result":1}])", 2, true) == ErrorCode::kBadResponse);                      // missing
-  CHECK(code(R"([{"id":10,"result":1},{"id":12,"result":2}])", 2, true) == ErrorCode::kBadResponse); // not ours
-  CHECK(code(R"({"id":"10","result":1})", 1, false) == ErrorCode::kBadResponse);                     // string id
-  CHECK(code(R"({"id":10,"result":1,"error":{"code":1,"message":"x"}})", 1, false) == ErrorCode::kBadResponse);
+  CHECK(code(R"([{"id":10,"result":1},{"id":10,"result":2}])", 2, true) ==
+        ErrorCode::kBadResponse);                                                // duplicate
+  CHECK(code(R"([{"id":10,"result":1}])", 2, true) == ErrorCode::kBadResponse);  // missing
+  CHECK(code(R"([{"id":10,"result":1},{"id":12,"result":2}])", 2, true) ==
+        ErrorCode::kBadResponse);                                                 // not ours
+  CHECK(code(R"({"id":"10","result":1})", 1, false) == ErrorCode::kBadResponse);  // string id
+  CHECK(code(R"({"id":10,"result":1,"error":{"code":1,"message":"x"}})", 1, false) ==
+        ErrorCode::kBadResponse);
   CHECK(code(R"({"id":10})", 1, false) == ErrorCode::kBadResponse);
-  CHECK(code(R"({"id":10,"result":)", 1, false) == ErrorCode::kBadResponse);                         // truncated
-  CHECK(code(R"({"id":10,"result":1})", 1, true) == ErrorCode::kBadResponse);                        // not an array
-  CHECK(code(R"({"id":null,"error":{"code":-32005,"message":"rate limited"}})", 2, true) == ErrorCode::kRateLimited);
-  auto single_error = parse_rpc_response(R"({"id":null,"error":{"code":-32600,"message":"bad"}})", 10, 1, false);
+  CHECK(code(R"({"id":10,"result":)", 1, false) == ErrorCode::kBadResponse);   // truncated
+  CHECK(code(R"({"id":10,"result":1})", 1, true) == ErrorCode::kBadResponse);  // not an array
+  CHECK(code(R"({"id":null,"error":{"code":-32005,"message":"rate limited"}})", 2, true) ==
+        ErrorCode::kRateLimited);
+  auto single_error =
+      parse_rpc_response(R"({"id":null,"error":{"code":-32600,"message":"bad"}})", 10, 1, false);
   REQUIRE(single_error.ok());
   CHECK((*single_error)[0].error->code == -32600);
 }
@@ -492,21 +510,23 @@ TEST_CASE("https endpoints: verified TLS works, an untrusted certificate is a cl
   testing::TempDir dir("claimsync-tls");
   const std::string cert = dir.file("cert.pem");
   const std::string key = dir.file("key.pem");
-  auto made = testing::run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                                    "-keyout", key, "-out", cert});
+  auto made = testing::run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                                    "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert});
   REQUIRE(made.exit_code == 0);
   httplib::SSLServer server(cert.c_str(), key.c_str());
   REQUIRE(server.is_valid());
   server.Post("/rpc", [](const httplib::Request& req, httplib::Response& res) {
     auto call = nlohmann::json::parse(req.body);
     const std::string result = call["method"] == "eth_chainId" ? "0x7a69" : "0x2a";
-    res.set_content(nlohmann::json{{"jsonrpc", "2.0"}, {"id", call["id"]}, {"result", result}}.dump(),
-                    "application/json");
+    res.set_content(
+        nlohmann::json{{"jsonrpc", "2.0"}, {"id", call["id"]}, {"result", result}}.dump(),
+        "application/json");
   });
   const int port = server.bind_to_any_port("127.0.0.1");
   std::thread thread([&] { server.listen_after_bind(); });
-  REQUIRE(testing::wait_until([&] { return server.is_running(); }, std::chrono::milliseconds(5000)));
+  REQUIRE(
+      testing::wait_until([&] { return server.is_running(); }, std::chrono::milliseconds(5000)));
   const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/rpc";
   ManualClock clock;
   JsonRpcClientOptions o = options_for({url});

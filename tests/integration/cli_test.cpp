@@ -80,12 +80,8 @@ TEST_CASE("usage mistakes exit 2 with a hint", "[cli]") {
     CHECK(r.exit_code == 2);
     CHECK(contains(r.output, "did you mean 'config'?"));
   }
-  SECTION("no command") {
-    CHECK(claimsync_run({}).exit_code == 2);
-  }
-  SECTION("unknown top-level option") {
-    CHECK(claimsync_run({"--frob"}).exit_code == 2);
-  }
+  SECTION("no command") { CHECK(claimsync_run({}).exit_code == 2); }
+  SECTION("unknown top-level option") { CHECK(claimsync_run({"--frob"}).exit_code == 2); }
   SECTION("missing and unknown sub-command") {
     CHECK(claimsync_run({"config"}).exit_code == 2);
     RunResult r = claimsync_run({"config", "chek"});
@@ -115,7 +111,8 @@ TEST_CASE("config check prints the effective config of the example", "[cli]") {
   RunResult r = claimsync_run({"config", "check", "--config", kExample});
   CHECK(r.exit_code == 0);
   CHECK(contains(r.output, "chain_id = 31337"));
-  CHECK(contains(r.output, "levels = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]"));
+  CHECK(contains(r.output,
+                 "levels = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]"));
 
   RunResult json = claimsync_run({"config", "check", "--config", kExample, "--json"});
   CHECK(json.exit_code == 0);
@@ -130,11 +127,11 @@ TEST_CASE("config check prints the effective config of the example", "[cli]") {
 
 TEST_CASE("config check masks passwords, from the file or the environment", "[cli]") {
   TempDir dir("claimsync-cli");
-  const std::string path = write_file(
-      dir, "pw.toml",
-      kChainHeader + "chain_id = 1\n" + kContract +
-          "[sink]\nurl = \"postgres://claimsync:hunter2@127.0.0.1:5432/members\"\n"
-          "url_env = \"CLAIMSYNC_CLI_TEST_SINK_URL\"\n");
+  const std::string path =
+      write_file(dir, "pw.toml",
+                 kChainHeader + "chain_id = 1\n" + kContract +
+                     "[sink]\nurl = \"postgres://claimsync:hunter2@127.0.0.1:5432/members\"\n"
+                     "url_env = \"CLAIMSYNC_CLI_TEST_SINK_URL\"\n");
   SECTION("password in the file") {
     RunResult r = claimsync_run({"config", "check", "--config", path});
     CHECK(r.exit_code == 0);
@@ -146,7 +143,8 @@ TEST_CASE("config check masks passwords, from the file or the environment", "[cl
     opts.env["CLAIMSYNC_CLI_TEST_SINK_URL"] = "postgresql://ops:correct-horse@10.0.0.5/prod";
     RunResult r = claimsync_run({"config", "check", "--config", path, "--json"}, opts);
     CHECK(r.exit_code == 0);
-    CHECK(nlohmann::json::parse(r.output).at("sink").at("url") == "postgresql://ops:***@10.0.0.5/prod");
+    CHECK(nlohmann::json::parse(r.output).at("sink").at("url") ==
+          "postgresql://ops:***@10.0.0.5/prod");
     CHECK_FALSE(contains(r.output, "correct-horse"));
     CHECK_FALSE(contains(r.output, "hunter2"));
   }
@@ -155,14 +153,16 @@ TEST_CASE("config check masks passwords, from the file or the environment", "[cl
 TEST_CASE("config check rejects a bad file with exit 2, naming the key and line", "[cli]") {
   TempDir dir("claimsync-cli");
   SECTION("wrong type") {
-    const std::string path = write_file(dir, "type.toml", kChainHeader + "chain_id = \"abc\"\n" + kContract);
+    const std::string path =
+        write_file(dir, "type.toml", kChainHeader + "chain_id = \"abc\"\n" + kContract);
     RunResult r = claimsync_run({"config", "check", "--config", path});
     CHECK(r.exit_code == 2);
     CHECK(contains(r.output, path + ":3: key chain.chain_id: expected an integer, got a string"));
   }
   SECTION("unknown finality mode") {
-    const std::string path = write_file(dir, "finality.toml",
-                                        kChainHeader + "chain_id = 1\n" + kContract + "finality = \"latest\"\n");
+    const std::string path =
+        write_file(dir, "finality.toml",
+                   kChainHeader + "chain_id = 1\n" + kContract + "finality = \"latest\"\n");
     RunResult r = claimsync_run({"config", "check", "--config", path});
     CHECK(r.exit_code == 2);
     CHECK(contains(r.output, path + ":5: key chain.finality: must be one of"));

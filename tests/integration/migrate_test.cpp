@@ -43,9 +43,12 @@ std::string write_config(const TempDir& dir, const std::string& sink_url) {
              "chain_id = 31337\n"
              "contract = \"0x5fbdb2315678afecb367f032d93f642f64180aa3\"\n"
              "[storage]\n"
-             "data_dir = \"" + dir.file("data") + "\"\n"
-             "[sink]\n"
-             "url = \"" + sink_url + "\"\n");
+             "data_dir = \"" +
+                 dir.file("data") +
+                 "\"\n"
+                 "[sink]\n"
+                 "url = \"" +
+                 sink_url + "\"\n");
   return path;
 }
 
@@ -59,7 +62,8 @@ void check_fresh_and_rerun(const Db& db) {
   auto first = store::migrate_database(db.url);
   INFO(first.status().to_string());
   REQUIRE(first.ok());
-  CHECK(first->applied == std::vector<std::string>{"001_membership_tables.sql", "002_claim_sync_queue.sql",
+  CHECK(first->applied == std::vector<std::string>{"001_membership_tables.sql",
+                                                   "002_claim_sync_queue.sql",
                                                    "003_claim_sync_views.sql"});
   CHECK(first->schema_version == 3);
   auto again = store::migrate_database(db.url);
@@ -109,7 +113,8 @@ void check_changed_refused(const Db& db, SqlDialect dialect) {
   auto changed = store::migrate_database(db.url, root);
   REQUIRE_FALSE(changed.ok());
   CHECK(changed.status().code() == ErrorCode::kFailedPrecondition);
-  CHECK(changed.status().message().find("002_claim_sync_queue.sql was changed") != std::string::npos);
+  CHECK(changed.status().message().find("002_claim_sync_queue.sql was changed") !=
+        std::string::npos);
   CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "4");
   // The built-in set lacks 004: the database is "newer" than this binary.
   auto older = store::migrate_database(db.url);
@@ -128,7 +133,7 @@ void check_failing_rolls_back(const Db& db, SqlDialect dialect) {
   CHECK(r.status().code() == ErrorCode::kFailedPrecondition);
   CHECK(r.status().message().find("004_broken.sql") != std::string::npos);
   CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "3");  // 001..003 committed
-  CHECK_THROWS(db.scalar("SELECT count(*) FROM half_done"));         // 004 rolled back whole
+  CHECK_THROWS(db.scalar("SELECT count(*) FROM half_done"));          // 004 rolled back whole
 }
 
 Db pg_db(PgCluster& pg, const std::string& name) {
@@ -145,14 +150,16 @@ Db sqlite_db(const TempDir& dir, const std::string& name) {
 }
 
 // Two `claimsync migrate` processes at the same instant; both succeed, files apply once.
-void check_two_processes(const std::string& sink_url, const std::function<std::string(const std::string&)>& scalar) {
+void check_two_processes(const std::string& sink_url,
+                         const std::function<std::string(const std::string&)>& scalar) {
   TempDir dir("claimsync-migrate-cli");
   const std::string config = write_config(dir, sink_url);
   std::vector<ChildProcess> procs;
   for (int i = 0; i < 2; ++i) {
     SpawnOptions o;
     o.output_file = dir.file("out" + std::to_string(i));
-    procs.push_back(ChildProcess::spawn({CLAIMSYNC_BINARY, "migrate", "--config", config, "--json"}, o));
+    procs.push_back(
+        ChildProcess::spawn({CLAIMSYNC_BINARY, "migrate", "--config", config, "--json"}, o));
   }
   int applied = 0;
   for (int i = 0; i < 2; ++i) {
@@ -161,7 +168,8 @@ void check_two_processes(const std::string& sink_url, const std::function<std::s
     INFO(out);
     REQUIRE(status.has_value());
     CHECK(*status == 0);
-    for (std::size_t p = out.find(".sql\""); p != std::string::npos; p = out.find(".sql\"", p + 1)) ++applied;
+    for (std::size_t p = out.find(".sql\""); p != std::string::npos; p = out.find(".sql\"", p + 1))
+      ++applied;
   }
   CHECK(applied == 3);
   CHECK(scalar("SELECT count(*) FROM schema_migrations") == "3");
@@ -169,7 +177,8 @@ void check_two_processes(const std::string& sink_url, const std::function<std::s
 
 }  // namespace
 
-TEST_CASE("migrate postgres: applies in order, records checksums, reruns as a no-op", "[pg][migrate]") {
+TEST_CASE("migrate postgres: applies in order, records checksums, reruns as a no-op",
+          "[pg][migrate]") {
   PgCluster pg;
   check_fresh_and_rerun(pg_db(pg, "fresh"));
 }
@@ -178,7 +187,8 @@ TEST_CASE("migrate postgres: concurrent runners apply each file once", "[pg][mig
   PgCluster pg;
   check_concurrent_threads(pg_db(pg, "threads"));
   pg.create_database("procs");
-  check_two_processes(pg.url("procs"), [&](const std::string& sql) { return pg.scalar(sql, {}, "procs"); });
+  check_two_processes(pg.url("procs"),
+                      [&](const std::string& sql) { return pg.scalar(sql, {}, "procs"); });
 }
 
 TEST_CASE("migrate postgres: a changed or unknown applied migration is refused", "[pg][migrate]") {
@@ -222,7 +232,8 @@ TEST_CASE("claimsync migrate: CLI output and exit codes", "[pg][migrate][cli]") 
 
   const std::string root = copy_embedded(dir);
   write_file(root + "/postgres/001_membership_tables.sql", "-- tampered\n");
-  RunResult changed = run_command({CLAIMSYNC_BINARY, "migrate", "--config", config, "--migrations-dir", root});
+  RunResult changed =
+      run_command({CLAIMSYNC_BINARY, "migrate", "--config", config, "--migrations-dir", root});
   INFO(changed.output);
   CHECK(changed.exit_code == 1);
   CHECK(changed.output.find("001_membership_tables.sql was changed") != std::string::npos);

@@ -46,11 +46,12 @@ namespace {
 
 constexpr std::uint64_t kChain = 8453;
 constexpr std::uint64_t kStartBlock = 100;
-constexpr std::uint64_t kTopBlock = 700;   // ranges stay below this; rollbacks make room
+constexpr std::uint64_t kTopBlock = 700;    // ranges stay below this; rollbacks make room
 constexpr std::uint64_t kTxUniverse = 300;  // small, so claims are seen again and again
 constexpr std::int64_t kT0 = 1'700'000'000'000;
 
-const StoreIdentity kIdentity{kChain, eth::Address(std::array<std::uint8_t, 20>{0xc0, 0xff, 0xee}), kStartBlock};
+const StoreIdentity kIdentity{kChain, eth::Address(std::array<std::uint8_t, 20>{0xc0, 0xff, 0xee}),
+                              kStartBlock};
 
 std::uint64_t env_u64(const char* name, std::uint64_t fallback) {
   const char* v = std::getenv(name);
@@ -79,7 +80,8 @@ eth::Address wallet_of(std::uint64_t n) {
 }
 
 std::string hex_of(const std::string& raw) {
-  return eth::to_hex(eth::ByteView(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()), false);
+  return eth::to_hex(eth::ByteView(reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()),
+                     false);
 }
 
 std::string code_of(const Status& st) { return st.ok() ? "ok" : error_code_name(st.code()); }
@@ -88,7 +90,8 @@ std::string code_of(const Status& st) { return st.ok() ? "ok" : error_code_name(
 // the child acknowledges and what the parent's replay must reproduce.
 class Workload {
  public:
-  Workload(std::uint64_t seed, NodeStore& store, std::int64_t t0) : rng_(seed), s_(store), t0_(t0) {}
+  Workload(std::uint64_t seed, NodeStore& store, std::int64_t t0)
+      : rng_(seed), s_(store), t0_(t0) {}
 
   std::string step() {
     now_ = t0_ + static_cast<std::int64_t>(steps_++) * 37;
@@ -126,7 +129,7 @@ class Workload {
     std::uint64_t cp = s_.checkpoint().value_or(kStartBlock - 1);
     std::uint64_t from = cp + 1;
     std::uint64_t how = pick(10);
-    if (how >= 7 && how < 9) from = cp + 2 + pick(20);  // leaves a hole
+    if (how >= 7 && how < 9) from = cp + 2 + pick(20);                  // leaves a hole
     if (how == 9) from = kStartBlock - 5 + pick(cp - kStartBlock + 6);  // rescan
     std::uint64_t to = from + pick(8);
     if (to >= kTopBlock) return rollback();
@@ -134,11 +137,15 @@ class Workload {
     std::uint8_t tag = static_cast<std::uint8_t>(0xb0 + pick(3));
     for (auto b = from; b <= to; ++b) blocks.push_back({b, hash_of(b, tag), hash_of(b - 1, tag)});
     std::vector<Claim> claims;
-    for (std::uint64_t n = pick(7); n > 0; --n) claims.push_back(random_claim(from + pick(to - from + 1)));
+    for (std::uint64_t n = pick(7); n > 0; --n)
+      claims.push_back(random_claim(from + pick(to - from + 1)));
     auto out = s_.commit_range({from, to}, blocks, claims, now_);
     std::ostringstream d;
-    d << "commit [" << from << "," << to << "] n=" << claims.size() << " -> " << code_of(out.status());
-    if (out) d << " new=" << out->claims_new << " known=" << out->claims_known << " revived=" << out->claims_revived;
+    d << "commit [" << from << "," << to << "] n=" << claims.size() << " -> "
+      << code_of(out.status());
+    if (out)
+      d << " new=" << out->claims_new << " known=" << out->claims_known
+        << " revived=" << out->claims_revived;
     return d.str();
   }
 
@@ -147,7 +154,9 @@ class Workload {
     auto out = s_.ingest(c, now_);
     std::ostringstream d;
     d << "ingest " << c.key.to_string() << " -> " << code_of(out.status());
-    if (out) d << " created=" << out->created << " revived=" << out->revived << " " << claim_state_name(out->state);
+    if (out)
+      d << " created=" << out->created << " revived=" << out->revived << " "
+        << claim_state_name(out->state);
     return d.str();
   }
 
@@ -155,7 +164,8 @@ class Workload {
     auto due = s_.due(now_, 1 + pick(8));
     if (!due) return "due -> " + code_of(due.status());
     std::vector<ClaimKey> keys;
-    for (std::size_t i = 0, n = 1 + pick(due->size()); i < n && i < due->size(); ++i) keys.push_back((*due)[i].key);
+    for (std::size_t i = 0, n = 1 + pick(due->size()); i < n && i < due->size(); ++i)
+      keys.push_back((*due)[i].key);
     if (pick(10) == 0) {  // all or nothing: a done claim spoils the whole call
       auto done = s_.list_by_state(ClaimState::kDone, 3);
       if (!done.empty()) keys.push_back(done[pick(done.size())].key);
@@ -170,7 +180,8 @@ class Workload {
     if (!due || due->empty()) return "fail: nothing due";
     const Claim& c = (*due)[pick(due->size())];
     auto out = s_.mark_failed(c.key, "sink rejected " + std::to_string(pick(1000)),
-                              now_ + static_cast<std::int64_t>(pick(5000)), 1 + static_cast<std::uint32_t>(pick(3)), now_);
+                              now_ + static_cast<std::int64_t>(pick(5000)),
+                              1 + static_cast<std::uint32_t>(pick(3)), now_);
     std::ostringstream d;
     d << "fail " << c.key.to_string() << " -> " << code_of(out.status());
     if (out) d << " " << claim_state_name(*out);
@@ -179,7 +190,8 @@ class Workload {
 
   std::string retry_dead() {
     auto dead = s_.list_by_state(ClaimState::kDead, 5);
-    ClaimKey k = dead.empty() || pick(4) == 0 ? random_claim(kStartBlock).key : dead[pick(dead.size())].key;
+    ClaimKey k =
+        dead.empty() || pick(4) == 0 ? random_claim(kStartBlock).key : dead[pick(dead.size())].key;
     return "retry " + k.to_string() + " -> " + code_of(s_.retry_dead(k, now_));
   }
 
@@ -190,7 +202,9 @@ class Workload {
     auto out = s_.rollback_to(fork, now_);
     std::ostringstream d;
     d << "rollback " << fork << " -> " << code_of(out.status());
-    if (out) d << " orphaned=" << out->orphaned << " revoking=" << out->revoking << " blocks=" << out->blocks_dropped;
+    if (out)
+      d << " orphaned=" << out->orphaned << " revoking=" << out->revoking
+        << " blocks=" << out->blocks_dropped;
     return d.str();
   }
 
@@ -220,7 +234,9 @@ class Workload {
   std::uint64_t steps_ = 0;
 };
 
-std::uint64_t run_seed(std::uint64_t master, std::uint64_t run) { return mix(master * 1'000'003 + run); }
+std::uint64_t run_seed(std::uint64_t master, std::uint64_t run) {
+  return mix(master * 1'000'003 + run);
+}
 std::int64_t run_t0(std::uint64_t run) { return kT0 + static_cast<std::int64_t>(run) * 10'000'000; }
 
 // Everything observable through the interface except notes (advisory, not compared).
@@ -229,7 +245,8 @@ std::string snapshot(const NodeStore& s) {
   for (int st = 0; st < kClaimStateCount; ++st) {
     auto state = static_cast<ClaimState>(st);
     out << claim_state_name(state) << "=" << s.counters().of(state) << ":";
-    for (const auto& c : s.list_by_state(state, 1'000'000)) out << hex_of(c.key.encode() + c.encode_value()) << ";";
+    for (const auto& c : s.list_by_state(state, 1'000'000))
+      out << hex_of(c.key.encode() + c.encode_value()) << ";";
     out << "\n";
   }
   out << "ranges:";
@@ -277,13 +294,15 @@ class NoSyncFs : public rocksdb::FileSystemWrapper {
   explicit NoSyncFs(const std::shared_ptr<rocksdb::FileSystem>& t) : FileSystemWrapper(t) {}
   const char* Name() const override { return "NoSyncFs"; }
   rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& o,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* r, rocksdb::IODebugContext* d) override {
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* d) override {
     auto s = target()->NewWritableFile(name, o, r, d);
     if (s.ok()) *r = std::make_unique<File>(std::move(*r));
     return s;
   }
   rocksdb::IOStatus NewDirectory(const std::string& name, const rocksdb::IOOptions& o,
-                                 std::unique_ptr<rocksdb::FSDirectory>* r, rocksdb::IODebugContext* d) override {
+                                 std::unique_ptr<rocksdb::FSDirectory>* r,
+                                 rocksdb::IODebugContext* d) override {
     auto s = target()->NewDirectory(name, o, r, d);
     if (s.ok()) *r = std::make_unique<Dir>(std::move(*r));
     return s;
@@ -292,15 +311,22 @@ class NoSyncFs : public rocksdb::FileSystemWrapper {
  private:
   struct File : rocksdb::FSWritableFileOwnerWrapper {
     using FSWritableFileOwnerWrapper::FSWritableFileOwnerWrapper;
-    rocksdb::IOStatus Sync(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override { return {}; }
-    rocksdb::IOStatus Fsync(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override { return {}; }
-    rocksdb::IOStatus RangeSync(uint64_t, uint64_t, const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+      return {};
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+      return {};
+    }
+    rocksdb::IOStatus RangeSync(uint64_t, uint64_t, const rocksdb::IOOptions&,
+                                rocksdb::IODebugContext*) override {
       return {};
     }
   };
   struct Dir : rocksdb::FSDirectoryWrapper {
     explicit Dir(std::unique_ptr<rocksdb::FSDirectory>&& t) : FSDirectoryWrapper(std::move(t)) {}
-    rocksdb::IOStatus Fsync(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override { return {}; }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions&, rocksdb::IODebugContext*) override {
+      return {};
+    }
     rocksdb::IOStatus FsyncWithDirOptions(const rocksdb::IOOptions&, rocksdb::IODebugContext*,
                                           const rocksdb::DirFsyncOptions&) override {
       return {};
@@ -315,16 +341,15 @@ std::unique_ptr<RocksNodeStore> open_fast(const std::string& dir, rocksdb::Env* 
   return std::move(*s);
 }
 
-std::string self_exe() {
-  return std::filesystem::read_symlink("/proc/self/exe").string();
-}
+std::string self_exe() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
 
 struct RunOutcome {
   std::vector<std::string> acked;
 };
 
 // Spawns the child for `run`, kills it after `delay_ms`, returns what it acknowledged.
-RunOutcome run_child(const std::string& dir, std::uint64_t master, std::uint64_t run, int delay_ms) {
+RunOutcome run_child(const std::string& dir, std::uint64_t master, std::uint64_t run,
+                     int delay_ms) {
   int fds[2];
   REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
   REQUIRE(::fcntl(fds[1], F_SETFD, 0) == 0);  // the child inherits the write end
@@ -348,7 +373,8 @@ RunOutcome run_child(const std::string& dir, std::uint64_t master, std::uint64_t
   };
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     read_some(static_cast<int>(left.count()));
   }
@@ -365,7 +391,8 @@ RunOutcome run_child(const std::string& dir, std::uint64_t master, std::uint64_t
   std::istringstream lines(buffer);
   std::string line;
   while (std::getline(lines, line)) {
-    if (lines.eof()) break;  // an unterminated tail was never acknowledged (cannot happen: one write per line)
+    if (lines.eof())
+      break;  // an unterminated tail was never acknowledged (cannot happen: one write per line)
     out.acked.push_back(line);
   }
   return out;
@@ -377,8 +404,9 @@ TEST_CASE("node store survives kill -9 at random instants", "[crash][node_store]
   set_log_level(LogLevel::kError);
   const std::uint64_t iterations = env_u64("CLAIMSYNC_CRASH_ITERATIONS", 200);
   const std::uint64_t master = env_u64("CLAIMSYNC_CRASH_SEED", std::random_device{}());
-  std::cout << "node_store_crash_test: seed " << master << " (replay: CLAIMSYNC_CRASH_SEED=" << master
-            << "), iterations " << iterations << std::endl;
+  std::cout << "node_store_crash_test: seed " << master
+            << " (replay: CLAIMSYNC_CRASH_SEED=" << master << "), iterations " << iterations
+            << std::endl;
   INFO("seed " << master);
 
   testing::TempDir tmp("node-store-crash");
@@ -420,8 +448,9 @@ TEST_CASE("node store survives kill -9 at random instants", "[crash][node_store]
       ++inflight_durable;
     }
   }
-  std::cout << "node_store_crash_test: " << iterations << " kills, " << acked_total << " acknowledged ops, "
-            << inflight_durable << " kills between commit and acknowledgement, " << killed_before_any_ack
+  std::cout << "node_store_crash_test: " << iterations << " kills, " << acked_total
+            << " acknowledged ops, " << inflight_durable
+            << " kills between commit and acknowledgement, " << killed_before_any_ack
             << " kills before the first acknowledgement" << std::endl;
   CHECK(acked_total > iterations * 5);  // the kills hit a working store, not only its startup
 }

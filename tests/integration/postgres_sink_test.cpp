@@ -32,7 +32,9 @@ SinkHarness pg_harness(PgCluster& pg) {
   h.exec = [&pg](const std::string& db, const std::string& sql) { pg.exec(sql, {}, db); };
   h.reject_wallet_sql = [](const std::string& wallet) {
     return "CREATE FUNCTION reject_wallet() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-           "IF NEW.wallet_address = '" + wallet + "' THEN RAISE EXCEPTION 'rejected by test trigger'; "
+           "IF NEW.wallet_address = '" +
+           wallet +
+           "' THEN RAISE EXCEPTION 'rejected by test trigger'; "
            "END IF; RETURN NEW; END $$; "
            "CREATE TRIGGER reject_wallet BEFORE INSERT OR UPDATE ON membership "
            "FOR EACH ROW EXECUTE FUNCTION reject_wallet();";
@@ -136,7 +138,8 @@ TEST_CASE("postgres sink: database down is kUnavailable, nothing committed, then
 
 TEST_CASE("postgres sink: unreachable server at open is kUnavailable", "[pg][sink]") {
   const unsigned short port = free_loopback_port();
-  auto sink = store::open_sink("postgres://postgres:secret@127.0.0.1:" + std::to_string(port) + "/x", true);
+  auto sink =
+      store::open_sink("postgres://postgres:secret@127.0.0.1:" + std::to_string(port) + "/x", true);
   REQUIRE_FALSE(sink.ok());
   CHECK(sink.status().code() == ErrorCode::kUnavailable);
   CHECK(sink.status().message().find("secret") == std::string::npos);
@@ -173,8 +176,9 @@ TEST_CASE("postgres sink: tables the application already has", "[pg][sink]") {
   CHECK(pg.scalar("SELECT total_rewards FROM members WHERE wallet_address = "
                   "'0xabcd000000000000000000000000000000000001'") == "5");
   // Wallets must be lower-case from now on (checked for new rows).
-  CHECK_THROWS(pg.exec("INSERT INTO users (wallet_address) VALUES "
-                       "('0xABCD000000000000000000000000000000000009')"));
+  CHECK_THROWS(
+      pg.exec("INSERT INTO users (wallet_address) VALUES "
+              "('0xABCD000000000000000000000000000000000009')"));
 }
 
 }  // namespace claimsync::testing

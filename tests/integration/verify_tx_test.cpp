@@ -125,7 +125,8 @@ TEST_CASE("verify-tx: single mint, batch mint, transfer, reverted, unknown, malf
   }
 
   SECTION("a malformed hash: usage error") {
-    for (const std::string& bad : std::vector<std::string>{"0x1234", "zz", "0x" + std::string(64, 'g'), std::string(66, 'a')}) {
+    for (const std::string& bad : std::vector<std::string>{
+             "0x1234", "zz", "0x" + std::string(64, 'g'), std::string(66, 'a')}) {
       RunResult r = s.verify(bad, false);
       INFO(r.output);
       CHECK(r.exit_code == 2);

@@ -24,7 +24,8 @@ std::string last_lines(const std::string& text, std::size_t max_chars = 2000) {
 
 eth::Address parse_address(const std::string& text) {
   auto a = eth::Address::parse(text);
-  if (!a) throw std::runtime_error("anvil harness: bad address " + text + ": " + a.status().to_string());
+  if (!a)
+    throw std::runtime_error("anvil harness: bad address " + text + ": " + a.status().to_string());
   return *a;
 }
 
@@ -72,9 +73,15 @@ Anvil::Anvil(const AnvilOptions& options) : options_(options) {
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
     port_ = free_loopback_port();
     url_ = "http://127.0.0.1:" + std::to_string(port_);
-    std::vector<std::string> argv = {anvil_binary(), "--host", "127.0.0.1", "--port",
-                                     std::to_string(port_), "-a", std::to_string(options_.accounts),
-                                     "--chain-id", std::to_string(options_.chain_id)};
+    std::vector<std::string> argv = {anvil_binary(),
+                                     "--host",
+                                     "127.0.0.1",
+                                     "--port",
+                                     std::to_string(port_),
+                                     "-a",
+                                     std::to_string(options_.accounts),
+                                     "--chain-id",
+                                     std::to_string(options_.chain_id)};
     if (options_.block_time_s) {
       argv.insert(argv.end(), {"--block-time", std::to_string(*options_.block_time_s)});
     }
@@ -116,15 +123,16 @@ json Anvil::rpc_raw(const std::string& method, json params) {
   client.set_connection_timeout(std::chrono::seconds(2));
   client.set_read_timeout(std::chrono::seconds(20));
   client.set_write_timeout(std::chrono::seconds(5));
-  json request = {{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method},
-                  {"params", std::move(params)}};
+  json request = {
+      {"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", std::move(params)}};
   auto res = client.Post("/", request.dump(), "application/json");
   if (!res) {
     throw std::runtime_error("anvil " + method + ": transport error " +
                              httplib::to_string(res.error()));
   }
   if (res->status != 200)
-    throw std::runtime_error("anvil " + method + ": HTTP " + std::to_string(res->status) + " " + res->body);
+    throw std::runtime_error("anvil " + method + ": HTTP " + std::to_string(res->status) + " " +
+                             res->body);
   return json::parse(res->body);
 }
 
@@ -196,7 +204,8 @@ std::string Anvil::deploy_claim_nft(std::size_t from) {
     r = receipt(hash);
   }
   if (r.is_null()) r = wait_receipt(hash);
-  if (r.value("status", "") != "0x1") throw std::runtime_error("ClaimNFT deploy failed: " + r.dump());
+  if (r.value("status", "") != "0x1")
+    throw std::runtime_error("ClaimNFT deploy failed: " + r.dump());
   return r["contractAddress"].get<std::string>();
 }
 
@@ -248,11 +257,11 @@ std::string Anvil::transfer(const std::string& contract, std::size_t from, const
 
 std::string Anvil::burn(const std::string& contract, std::size_t from, std::uint64_t id,
                         std::uint64_t amount) {
-  return send_transaction(contract_tx(
-      contract,
-      calldata("burn(address,uint256,uint256)",
-               {parse_address(account(from)), eth::U256(id), eth::U256(amount)}),
-      from));
+  return send_transaction(
+      contract_tx(contract,
+                  calldata("burn(address,uint256,uint256)",
+                           {parse_address(account(from)), eth::U256(id), eth::U256(amount)}),
+                  from));
 }
 
 std::string Anvil::mint_reverting(const std::string& contract, std::size_t from) {
@@ -261,8 +270,9 @@ std::string Anvil::mint_reverting(const std::string& contract, std::size_t from)
 
 std::uint64_t Anvil::balance_of(const std::string& contract, const std::string& owner,
                                 std::uint64_t id) {
-  json call = {{"to", contract},
-               {"data", calldata("balanceOf(address,uint256)", {parse_address(owner), eth::U256(id)})}};
+  json call = {
+      {"to", contract},
+      {"data", calldata("balanceOf(address,uint256)", {parse_address(owner), eth::U256(id)})}};
   auto bytes = eth::from_hex(rpc("eth_call", {call, "latest"}).get<std::string>());
   if (!bytes) throw std::runtime_error("anvil: bad eth_call result");
   auto v = abi::decode_uint256(*bytes, 0);

@@ -35,8 +35,8 @@
 namespace claimsync::testing {
 
 // Paths from the compile definitions (CLAIMSYNC_SOURCE_DIR, CLAIMSYNC_TOOLS_DIR).
-std::string source_dir();         // the repository root
-std::string anvil_binary();       // tools/node_modules/.bin/anvil
+std::string source_dir();    // the repository root
+std::string anvil_binary();  // tools/node_modules/.bin/anvil
 // Compiled ClaimNFT (runs scripts/build-contracts when missing). "0x..." creation code.
 std::string claim_nft_bytecode();
 
@@ -67,8 +67,7 @@ class Anvil {
 
   // --- raw JSON-RPC -------------------------------------------------------------------
   // The `result` of a call; throws on transport failure or a JSON-RPC error object.
-  nlohmann::json rpc(const std::string& method,
-                     nlohmann::json params = nlohmann::json::array());
+  nlohmann::json rpc(const std::string& method, nlohmann::json params = nlohmann::json::array());
   // The whole response object ({"result":..} or {"error":..}); throws only on transport.
   nlohmann::json rpc_raw(const std::string& method,
                          nlohmann::json params = nlohmann::json::array());
@@ -83,8 +82,8 @@ class Anvil {
   std::string block_hash(std::uint64_t number);
 
   // --- mining, snapshots, reorgs -------------------------------------------------------
-  void mine(std::uint64_t blocks = 1);  // anvil_mine: includes pending transactions
-  std::string snapshot();               // evm_snapshot: an id for revert()
+  void mine(std::uint64_t blocks = 1);          // anvil_mine: includes pending transactions
+  std::string snapshot();                       // evm_snapshot: an id for revert()
   void revert(const std::string& snapshot_id);  // evm_revert; throws if unknown
   // anvil_reorg: replaces the last `depth` blocks with new ones (new hashes). Each replayed
   // transaction is included `block_offset` blocks into the new branch (0 = the first).
@@ -101,8 +100,8 @@ class Anvil {
   // The receipt JSON, or null when the tx is unknown / not yet mined.
   nlohmann::json receipt(const std::string& tx_hash);
   // Waits until the tx is mined (interval mining); throws after `timeout`.
-  nlohmann::json wait_receipt(const std::string& tx_hash,
-                              std::chrono::milliseconds timeout = std::chrono::milliseconds(20'000));
+  nlohmann::json wait_receipt(const std::string& tx_hash, std::chrono::milliseconds timeout =
+                                                              std::chrono::milliseconds(20'000));
 
   // --- ClaimNFT helpers (addresses are "0x..." strings; `from` is an account index) -----
   // Deploys ClaimNFT and returns its lower-case address. Mines when needed, whatever the mode.
@@ -130,8 +129,7 @@ class Anvil {
   // mintReverting(): mined with status 0 (gas is explicit, so no estimation failure).
   std::string mint_reverting(const std::string& contract, std::size_t from = 0);
   // balanceOf(owner, id) via eth_call at latest.
-  std::uint64_t balance_of(const std::string& contract, const std::string& owner,
-                           std::uint64_t id);
+  std::uint64_t balance_of(const std::string& contract, const std::string& owner, std::uint64_t id);
 
  private:
   nlohmann::json contract_tx(const std::string& contract, const std::string& data,

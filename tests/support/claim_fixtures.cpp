@@ -47,7 +47,8 @@ store::Claim make_claim(std::uint64_t i, std::uint64_t wallets, std::uint32_t le
   return c;
 }
 
-std::vector<store::Claim> make_claims(std::uint64_t n, std::uint64_t wallets, std::uint32_t levels) {
+std::vector<store::Claim> make_claims(std::uint64_t n, std::uint64_t wallets,
+                                      std::uint32_t levels) {
   std::vector<store::Claim> out;
   out.reserve(n);
   for (std::uint64_t i = 0; i < n; ++i) out.push_back(make_claim(i, wallets, levels));

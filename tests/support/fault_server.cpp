@@ -28,7 +28,9 @@ std::uint64_t hex_number(const json& v) {
 }
 
 json error_reply(const json& call, std::int64_t code, const std::string& message) {
-  return {{"jsonrpc", "2.0"}, {"id", call.value("id", json())}, {"error", {{"code", code}, {"message", message}}}};
+  return {{"jsonrpc", "2.0"},
+          {"id", call.value("id", json())},
+          {"error", {{"code", code}, {"message", message}}}};
 }
 
 // Applies `edit` to every reply object of a response body (single or batch).
@@ -136,7 +138,8 @@ std::optional<Fault> FaultServer::take_fault(const json& request) {
   }
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
     bool matches = it->method.empty();
-    for (const json* call : calls_of(request)) matches = matches || call->value("method", "") == it->method;
+    for (const json* call : calls_of(request))
+      matches = matches || call->value("method", "") == it->method;
     if (!matches) continue;
     Fault fault = *it;
     if (it->times > 0 && --it->times == 0) faults_.erase(it);
@@ -147,7 +150,8 @@ std::optional<Fault> FaultServer::take_fault(const json& request) {
 
 std::optional<std::string> FaultServer::span_limited(const json& request) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!logs_max_span_ || !request.is_object() || request.value("method", "") != "eth_getLogs") return std::nullopt;
+  if (!logs_max_span_ || !request.is_object() || request.value("method", "") != "eth_getLogs")
+    return std::nullopt;
   const json& f = request["params"][0];
   const std::uint64_t span = hex_number(f["toBlock"]) - hex_number(f["fromBlock"]) + 1;
   if (span <= *logs_max_span_) return std::nullopt;
@@ -177,8 +181,10 @@ FaultServer::Outcome FaultServer::handle(const std::string& body) {
     case Kind::kClose: return {200, "", "", true};
     case Kind::kRpcError: {
       json replies = json::array();
-      for (const json* call : calls_of(request)) replies.push_back(error_reply(*call, fault->rpc_code, fault->rpc_message));
-      return {200, request.is_array() ? replies.dump() : replies[0].dump(), fault->retry_after, false};
+      for (const json* call : calls_of(request))
+        replies.push_back(error_reply(*call, fault->rpc_code, fault->rpc_message));
+      return {200, request.is_array() ? replies.dump() : replies[0].dump(), fault->retry_after,
+              false};
     }
     case Kind::kDelay:
       if (wait_or_stop(fault->delay_ms)) return {503, "shutting down", "", false};
@@ -200,10 +206,13 @@ FaultServer::Outcome FaultServer::handle(const std::string& body) {
       break;
     }
     case Kind::kOtherAddress:
-      out.body = edit_replies(out.body, [&](json& r) { edit_logs(r, [&](json& log) { log["address"] = fault->address; }); });
+      out.body = edit_replies(out.body, [&](json& r) {
+        edit_logs(r, [&](json& log) { log["address"] = fault->address; });
+      });
       break;
     case Kind::kRemoved:
-      out.body = edit_replies(out.body, [](json& r) { edit_logs(r, [](json& log) { log["removed"] = true; }); });
+      out.body = edit_replies(
+          out.body, [](json& r) { edit_logs(r, [](json& log) { log["removed"] = true; }); });
       break;
     default: break;
   }

@@ -98,13 +98,13 @@ class FaultServer {
   std::atomic<std::size_t> requests_{0};
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;                          // GUARDED_BY(mu_)
-  std::deque<Fault> faults_;                       // GUARDED_BY(mu_)
-  std::optional<std::uint64_t> logs_max_span_;     // GUARDED_BY(mu_)
-  std::int64_t logs_limit_code_ = -32005;          // GUARDED_BY(mu_)
-  std::string logs_limit_message_;                 // GUARDED_BY(mu_)
-  std::vector<std::string> methods_;               // GUARDED_BY(mu_)
-  std::vector<std::uint64_t> logs_spans_;          // GUARDED_BY(mu_)
+  bool stopping_ = false;                       // GUARDED_BY(mu_)
+  std::deque<Fault> faults_;                    // GUARDED_BY(mu_)
+  std::optional<std::uint64_t> logs_max_span_;  // GUARDED_BY(mu_)
+  std::int64_t logs_limit_code_ = -32005;       // GUARDED_BY(mu_)
+  std::string logs_limit_message_;              // GUARDED_BY(mu_)
+  std::vector<std::string> methods_;            // GUARDED_BY(mu_)
+  std::vector<std::uint64_t> logs_spans_;       // GUARDED_BY(mu_)
 };
 
 }  // namespace claimsync::testing

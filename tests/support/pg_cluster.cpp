@@ -65,10 +65,10 @@ PgCluster::PgCluster(PgClusterOptions options)
   SpawnOptions as_postgres;
   as_postgres.run_as_user = kOsUser;
   as_postgres.working_dir = dir_.path();
-  const RunResult init = run_command(
-      {std::string(kPgBin) + "initdb", "-D", data_dir_, "-U", "postgres", "--auth=trust",
-       "--encoding=UTF8", "--locale=C", "--no-sync"},
-      std::chrono::milliseconds(120'000), as_postgres);
+  const RunResult init =
+      run_command({std::string(kPgBin) + "initdb", "-D", data_dir_, "-U", "postgres",
+                   "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"},
+                  std::chrono::milliseconds(120'000), as_postgres);
   if (init.exit_code != 0) {
     throw std::runtime_error("PgCluster: initdb failed (" + std::to_string(init.exit_code) +
                              "): " + init.output);
@@ -93,15 +93,24 @@ std::string PgCluster::url(const std::string& db) const {
 
 void PgCluster::launch() {
   std::vector<std::string> argv = {std::string(kPgBin) + "postgres",
-                                    "-D", data_dir_,
-                                    "-p", std::to_string(port_),
-                                    "-c", "listen_addresses=127.0.0.1",
-                                    "-c", "unix_socket_directories=" + socket_dir_,
-                                    "-c", "fsync=off",
-                                    "-c", "synchronous_commit=off",
-                                    "-c", "full_page_writes=off",
-                                    "-c", "max_connections=50",
-                                    "-c", "dynamic_shared_memory_type=mmap"};
+                                   "-D",
+                                   data_dir_,
+                                   "-p",
+                                   std::to_string(port_),
+                                   "-c",
+                                   "listen_addresses=127.0.0.1",
+                                   "-c",
+                                   "unix_socket_directories=" + socket_dir_,
+                                   "-c",
+                                   "fsync=off",
+                                   "-c",
+                                   "synchronous_commit=off",
+                                   "-c",
+                                   "full_page_writes=off",
+                                   "-c",
+                                   "max_connections=50",
+                                   "-c",
+                                   "dynamic_shared_memory_type=mmap"};
   for (const auto& s : options_.settings) {
     argv.push_back("-c");
     argv.push_back(s);
@@ -112,19 +121,20 @@ void PgCluster::launch() {
   opts.working_dir = dir_.path();
   server_ = ChildProcess::spawn(argv, opts);
   const std::string info = conninfo(port_, "postgres");
-  const bool up = wait_until(
-      [&] { return !server_.running() || PQping(info.c_str()) == PQPING_OK; },
-      options_.start_timeout, std::chrono::milliseconds(50));
+  const bool up =
+      wait_until([&] { return !server_.running() || PQping(info.c_str()) == PQPING_OK; },
+                 options_.start_timeout, std::chrono::milliseconds(50));
   if (!up || !server_.running()) {
-    throw std::runtime_error("PgCluster: server did not start on port " +
-                             std::to_string(port_) + ": " + log_tail());
+    throw std::runtime_error("PgCluster: server did not start on port " + std::to_string(port_) +
+                             ": " + log_tail());
   }
 }
 
 void PgCluster::stop() {
   if (!server_.running()) return;
   server_.signal(SIGINT);  // fast shutdown: terminate sessions, checkpoint, exit
-  if (!server_.wait(std::chrono::milliseconds(30'000))) server_.stop(std::chrono::milliseconds(1000));
+  if (!server_.wait(std::chrono::milliseconds(30'000)))
+    server_.stop(std::chrono::milliseconds(1000));
 }
 
 void PgCluster::kill() {

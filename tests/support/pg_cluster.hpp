@@ -30,8 +30,8 @@
 namespace claimsync::testing {
 
 struct PgClusterOptions {
-  std::string database = "claimsync";   // created at construction; url() points at it
-  std::vector<std::string> settings;    // extra server settings, "key=value" (-c key=value)
+  std::string database = "claimsync";  // created at construction; url() points at it
+  std::vector<std::string> settings;   // extra server settings, "key=value" (-c key=value)
   std::chrono::milliseconds start_timeout{30'000};
 };
 

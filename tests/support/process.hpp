@@ -32,8 +32,8 @@ class ChildProcess {
   ~ChildProcess();
 
   pid_t pid() const { return pid_; }
-  bool running();                 // false once it has exited (reaps it)
-  void signal(int sig);           // no-op if not running
+  bool running();        // false once it has exited (reaps it)
+  void signal(int sig);  // no-op if not running
   // Waits up to `timeout` for exit; returns the exit status (WEXITSTATUS, or 128+signal)
   // or nullopt on timeout.
   std::optional<int> wait(std::chrono::milliseconds timeout);

@@ -45,14 +45,16 @@ std::string expected_membership(const std::vector<Claim>& claims) {
     if (it == best.end() || v < it->second) best[k] = v;
   }
   std::string out;
-  for (const auto& [k, v] : best) out += k.first + "|" + std::to_string(k.second) + "|" + v.second + "\n";
+  for (const auto& [k, v] : best)
+    out += k.first + "|" + std::to_string(k.second) + "|" + v.second + "\n";
   return out;
 }
 
 // "wallet|current_level" for every wallet with claims: the maximum level.
 std::string expected_levels(const std::vector<Claim>& claims) {
   std::map<std::string, std::uint32_t> level;
-  for (const Claim& c : claims) level[c.wallet.lower_hex()] = std::max(level[c.wallet.lower_hex()], c.level);
+  for (const Claim& c : claims)
+    level[c.wallet.lower_hex()] = std::max(level[c.wallet.lower_hex()], c.level);
   std::string out;
   for (const auto& [w, l] : level) out += w + "|" + std::to_string(l) + "\n";
   return out;
@@ -80,11 +82,14 @@ SinkTables dump_tables(const SinkHarness& h, const std::string& db) {
   SinkTables t;
   t.users = join(h.query(db, "SELECT wallet_address, referrer_wallet FROM users ORDER BY 1"));
   t.members = join(h.query(db,
-      "SELECT wallet_address, current_level, activated_at, referrer_wallet FROM members ORDER BY 1"));
-  t.membership = join(h.query(db,
-      "SELECT wallet_address, nft_level, activated_at, claim_key, tx_hash FROM membership "
-      "ORDER BY 1, 2"));
-  t.ledger = join(h.query(db,
+                           "SELECT wallet_address, current_level, activated_at, referrer_wallet "
+                           "FROM members ORDER BY 1"));
+  t.membership = join(
+      h.query(db,
+              "SELECT wallet_address, nft_level, activated_at, claim_key, tx_hash FROM membership "
+              "ORDER BY 1, 2"));
+  t.ledger = join(h.query(
+      db,
       "SELECT claim_key, chain_id, tx_hash, log_index, batch_index, wallet_address, level, amount, "
       "block_number, block_hash, block_time, referrer_wallet, status, attempts, error_message, "
       "source, completed_at IS NOT NULL, revoked_at IS NOT NULL FROM claim_sync_queue ORDER BY 1"));
@@ -93,8 +98,9 @@ SinkTables dump_tables(const SinkHarness& h, const std::string& db) {
 
 void apply_all(store::MembershipSink& sink, const std::vector<Claim>& claims, std::size_t batch) {
   for (std::size_t i = 0; i < claims.size(); i += batch) {
-    const std::vector<Claim> part(claims.begin() + static_cast<std::ptrdiff_t>(i),
-                                  claims.begin() + static_cast<std::ptrdiff_t>(std::min(claims.size(), i + batch)));
+    const std::vector<Claim> part(
+        claims.begin() + static_cast<std::ptrdiff_t>(i),
+        claims.begin() + static_cast<std::ptrdiff_t>(std::min(claims.size(), i + batch)));
     require_ok(sink.apply(part));
   }
 }
@@ -103,21 +109,24 @@ void check_schema(const SinkHarness& h) {
   auto sink = h.open_fresh("schema");
   REQUIRE(sink->ping().ok());
   CHECK(scalar(h, "schema", "SELECT count(*) FROM schema_migrations") == "3");
-  for (const auto& row : h.query("schema", "SELECT version, name, checksum FROM schema_migrations")) {
+  for (const auto& row :
+       h.query("schema", "SELECT version, name, checksum FROM schema_migrations")) {
     CHECK(row[2].size() == 64);
     CHECK(row[1].ends_with(".sql"));
   }
-  for (const char* table : {"users", "members", "membership", "claim_sync_queue", "v_claim_sync_health",
-                            "v_failed_claims"}) {
+  for (const char* table : {"users", "members", "membership", "claim_sync_queue",
+                            "v_claim_sync_health", "v_failed_claims"}) {
     INFO(table);
     CHECK_NOTHROW(h.query("schema", std::string("SELECT * FROM ") + table));
   }
   // Wallets and hashes are lower-case by constraint.
-  CHECK_THROWS(h.exec("schema", "INSERT INTO users (wallet_address) VALUES "
-                                "('0xABCD000000000000000000000000000000000000')"));
+  CHECK_THROWS(h.exec("schema",
+                      "INSERT INTO users (wallet_address) VALUES "
+                      "('0xABCD000000000000000000000000000000000000')"));
   CHECK_THROWS(h.exec("schema", "INSERT INTO users (wallet_address) VALUES ('0xabcd')"));
-  CHECK_NOTHROW(h.exec("schema", "INSERT INTO users (wallet_address) VALUES "
-                                 "('0xabcd000000000000000000000000000000000000')"));
+  CHECK_NOTHROW(h.exec("schema",
+                       "INSERT INTO users (wallet_address) VALUES "
+                       "('0xabcd000000000000000000000000000000000000')"));
   // The views report what the ledger holds: one done, one dead.
   Claim dead = make_claim(1);
   dead.state = ClaimState::kDead;
@@ -126,10 +135,12 @@ void check_schema(const SinkHarness& h) {
   REQUIRE(sink->record({store::LedgerUpdate{dead}}).ok());
   require_ok(sink->apply({make_claim(2)}));
   const SqlRows health = h.query("schema",
-      "SELECT pending_count, retrying_count, failed_count, completed_count FROM v_claim_sync_health");
+                                 "SELECT pending_count, retrying_count, failed_count, "
+                                 "completed_count FROM v_claim_sync_health");
   REQUIRE(health.size() == 1);
   CHECK(health[0] == std::vector<std::string>{"0", "0", "1", "1"});
-  const SqlRows failed = h.query("schema", "SELECT claim_key, attempts, error_message FROM v_failed_claims");
+  const SqlRows failed =
+      h.query("schema", "SELECT claim_key, attempts, error_message FROM v_failed_claims");
   REQUIRE(failed.size() == 1);
   CHECK(failed[0] == std::vector<std::string>{dead.key.to_string(), "8", "constraint violated"});
 }
@@ -173,14 +184,17 @@ void check_level_rules(const SinkHarness& h) {
   std::shuffle(shuffled.begin(), shuffled.end(), rng);
   apply_all(*sink, shuffled, 50);
   // membership: one row per (wallet, level), from the earliest claim.
-  CHECK(join(h.query("levels", "SELECT wallet_address, nft_level, claim_key FROM membership ORDER BY 1, 2")) ==
-        expected_membership(claims));
+  CHECK(
+      join(h.query("levels",
+                   "SELECT wallet_address, nft_level, claim_key FROM membership ORDER BY 1, 2")) ==
+      expected_membership(claims));
   // members: the highest level; activated_at = the earliest membership.
   CHECK(join(h.query("levels", "SELECT wallet_address, current_level FROM members ORDER BY 1")) ==
         expected_levels(claims));
   CHECK(scalar(h, "levels",
                "SELECT count(*) FROM members m WHERE m.activated_at <> "
-               "(SELECT min(activated_at) FROM membership ms WHERE ms.wallet_address = m.wallet_address)") == "0");
+               "(SELECT min(activated_at) FROM membership ms WHERE ms.wallet_address = "
+               "m.wallet_address)") == "0");
   // Every wallet has a users row, also those whose first claim was above level 1.
   CHECK(scalar(h, "levels", "SELECT count(*) FROM users") == "40");
   CHECK(scalar(h, "levels",
@@ -189,18 +203,21 @@ void check_level_rules(const SinkHarness& h) {
   // Referrers come with the claims that carry one (every 7th claim: wallets 0, 7, 14, ...).
   CHECK(scalar(h, "levels", "SELECT count(*) FROM users WHERE referrer_wallet IS NOT NULL") ==
         scalar(h, "levels", "SELECT count(*) FROM members WHERE referrer_wallet IS NOT NULL"));
-  CHECK(scalar(h, "levels", "SELECT referrer_wallet FROM users WHERE wallet_address = '" +
-                                make_claim(0).wallet.lower_hex() + "'") == make_claim(0).referrer->lower_hex());
+  CHECK(scalar(h, "levels",
+               "SELECT referrer_wallet FROM users WHERE wallet_address = '" +
+                   make_claim(0).wallet.lower_hex() + "'") == make_claim(0).referrer->lower_hex());
 
   // A single higher level for a new wallet creates the user and member at that level.
   Claim lone = make_claim(5);
   lone.wallet = eth::Address::parse("0x00000000000000000000000000000000000000aa").value();
   lone.level = 3;
   require_ok(sink->apply({lone}));
-  CHECK(scalar(h, "levels", "SELECT current_level FROM members WHERE wallet_address = '" +
-                                lone.wallet.lower_hex() + "'") == "3");
-  CHECK(scalar(h, "levels", "SELECT count(*) FROM users WHERE wallet_address = '" +
-                                lone.wallet.lower_hex() + "'") == "1");
+  CHECK(scalar(h, "levels",
+               "SELECT current_level FROM members WHERE wallet_address = '" +
+                   lone.wallet.lower_hex() + "'") == "3");
+  CHECK(scalar(h, "levels",
+               "SELECT count(*) FROM users WHERE wallet_address = '" + lone.wallet.lower_hex() +
+                   "'") == "1");
 }
 
 void check_revocation(const SinkHarness& h) {
@@ -231,27 +248,33 @@ void check_revocation(const SinkHarness& h) {
 
   // What remains equals applying only the kept claims (plus the application's own row).
   const std::vector<Claim> kept_final = without(kept, revoked_plus);
-  CHECK(join(h.query("rev_a", "SELECT wallet_address, nft_level, claim_key FROM membership "
-                              "WHERE claim_key IS NOT NULL ORDER BY 1, 2")) ==
+  CHECK(join(h.query("rev_a",
+                     "SELECT wallet_address, nft_level, claim_key FROM membership "
+                     "WHERE claim_key IS NOT NULL ORDER BY 1, 2")) ==
         expected_membership(kept_final));
   auto b = h.open_fresh("rev_b");
   apply_all(*b, kept_final, 100);
   const std::string live_members =
       "SELECT wallet_address, current_level, activated_at FROM members "
-      "WHERE current_level > 0 AND wallet_address <> '" + kept_wallet + "' ORDER BY 1";
+      "WHERE current_level > 0 AND wallet_address <> '" +
+      kept_wallet + "' ORDER BY 1";
   CHECK(join(h.query("rev_a", live_members)) == join(h.query("rev_b", live_members)));
-  CHECK(scalar(h, "rev_a", "SELECT current_level FROM members WHERE wallet_address = '" +
-                               gone_wallet.lower_hex() + "'") == "0");
-  CHECK(scalar(h, "rev_a", "SELECT count(*) FROM users WHERE wallet_address = '" +
-                               gone_wallet.lower_hex() + "'") == "1");
-  CHECK(scalar(h, "rev_a", "SELECT current_level FROM members WHERE wallet_address = '" +
-                               kept_wallet + "'") == "9");
+  CHECK(scalar(h, "rev_a",
+               "SELECT current_level FROM members WHERE wallet_address = '" +
+                   gone_wallet.lower_hex() + "'") == "0");
+  CHECK(scalar(h, "rev_a",
+               "SELECT count(*) FROM users WHERE wallet_address = '" + gone_wallet.lower_hex() +
+                   "'") == "1");
+  CHECK(scalar(h, "rev_a",
+               "SELECT current_level FROM members WHERE wallet_address = '" + kept_wallet + "'") ==
+        "9");
   std::set<store::ClaimKey> revoked_keys;
   for (const Claim& c : revoked_plus) revoked_keys.insert(c.key);
   CHECK(scalar(h, "rev_a", "SELECT count(*) FROM claim_sync_queue WHERE status = 'revoked'") ==
         std::to_string(revoked_keys.size()));
-  CHECK(scalar(h, "rev_a", "SELECT status FROM claim_sync_queue WHERE claim_key = " +
-                               key_literal(make_claim(100'000))) == "revoked");
+  CHECK(scalar(h, "rev_a",
+               "SELECT status FROM claim_sync_queue WHERE claim_key = " +
+                   key_literal(make_claim(100'000))) == "revoked");
 
   // Re-applying the revoked claims restores exactly the full state.
   h.exec("rev_a", "DELETE FROM membership WHERE claim_key IS NULL");
@@ -288,16 +311,20 @@ void check_claim_failure_isolated(const SinkHarness& h) {
   CHECK(got == expected);
   CHECK(scalar(h, "isolate", "SELECT count(*) FROM claim_sync_queue") ==
         std::to_string(claims.size() - expected.size()));
-  CHECK(scalar(h, "isolate", "SELECT count(*) FROM membership WHERE wallet_address = '" + bad + "'") == "0");
-  CHECK(scalar(h, "isolate", "SELECT count(*) FROM users WHERE wallet_address = '" + bad + "'") == "0");
-  CHECK(join(h.query("isolate", "SELECT wallet_address, nft_level, claim_key FROM membership ORDER BY 1, 2")) ==
-        expected_membership(without(claims, [&] {
-          std::vector<Claim> out;
-          for (const Claim& c : claims) {
-            if (c.wallet.lower_hex() == bad) out.push_back(c);
-          }
-          return out;
-        }())));
+  CHECK(scalar(h, "isolate",
+               "SELECT count(*) FROM membership WHERE wallet_address = '" + bad + "'") == "0");
+  CHECK(scalar(h, "isolate", "SELECT count(*) FROM users WHERE wallet_address = '" + bad + "'") ==
+        "0");
+  CHECK(
+      join(h.query("isolate",
+                   "SELECT wallet_address, nft_level, claim_key FROM membership ORDER BY 1, 2")) ==
+      expected_membership(without(claims, [&] {
+        std::vector<Claim> out;
+        for (const Claim& c : claims) {
+          if (c.wallet.lower_hex() == bad) out.push_back(c);
+        }
+        return out;
+      }())));
 }
 
 void check_literal_strings(const SinkHarness& h) {
@@ -306,7 +333,10 @@ void check_literal_strings(const SinkHarness& h) {
       "\"quoted\" \\backslash\\ {braces},commas\\\"",
       "NULL",
       "$1 ?1 ? :name %s %% \\x00",
-      "\xc3\xbc" "n\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 \t\r\n end",
+      "\xc3\xbc"
+      "n\xc3\xaf"
+      "c\xc3\xb6"
+      "d\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 \t\r\n end",
       "{\"a\":[1,2]}",
       "Robert'); DELETE FROM claim_sync_queue WHERE ('1'='1",
   };
@@ -322,20 +352,24 @@ void check_literal_strings(const SinkHarness& h) {
   }
   for (std::size_t i = 0; i < nasty.size(); ++i) {
     INFO(nasty[i]);
-    CHECK(scalar(h, "literal", "SELECT error_message FROM claim_sync_queue WHERE claim_key = " +
-                                   key_literal(make_claim(i))) == nasty[i]);
-    CHECK(scalar(h, "literal", "SELECT error_message FROM claim_sync_queue WHERE claim_key = " +
-                                   key_literal(make_claim(100 + i))) == nasty[i]);
+    CHECK(scalar(h, "literal",
+                 "SELECT error_message FROM claim_sync_queue WHERE claim_key = " +
+                     key_literal(make_claim(i))) == nasty[i]);
+    CHECK(scalar(h, "literal",
+                 "SELECT error_message FROM claim_sync_queue WHERE claim_key = " +
+                     key_literal(make_claim(100 + i))) == nasty[i]);
   }
-  CHECK(scalar(h, "literal", "SELECT count(*) FROM claim_sync_queue") == std::to_string(2 * nasty.size()));
+  CHECK(scalar(h, "literal", "SELECT count(*) FROM claim_sync_queue") ==
+        std::to_string(2 * nasty.size()));
   CHECK(scalar(h, "literal", "SELECT count(*) FROM users") != "0");
 }
 
 void check_record(const SinkHarness& h) {
   auto sink = h.open_fresh("record");
   Claim c = make_claim(9);
-  const std::string status_sql = "SELECT status, attempts, error_message FROM claim_sync_queue WHERE claim_key = " +
-                                 key_literal(c);
+  const std::string status_sql =
+      "SELECT status, attempts, error_message FROM claim_sync_queue WHERE claim_key = " +
+      key_literal(c);
   c.state = ClaimState::kRetrying;
   c.attempts = 1;
   c.last_error = "e1";

@@ -33,9 +33,12 @@ const std::string kMinimal =
 // Every dotted key of a TOML document ("chain.chain_id", ...), arrays as leaves.
 void collect_keys(const toml::table& table, const std::string& prefix, std::set<std::string>& out) {
   for (const auto& [key, node] : table) {
-    const std::string dotted = prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
-    if (node.is_table()) collect_keys(*node.as_table(), dotted, out);
-    else out.insert(dotted);
+    const std::string dotted =
+        prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
+    if (node.is_table())
+      collect_keys(*node.as_table(), dotted, out);
+    else
+      out.insert(dotted);
   }
 }
 
@@ -130,7 +133,8 @@ TEST_CASE("explicit values are read", "[config]") {
   CHECK_FALSE(config->sink.migrate_on_start);
   CHECK(config->api.enabled);
   CHECK(config->log.format == "json");
-  CHECK(parse_config(kMinimal + "finality = \"safe\"\n", "x")->chain.finality == FinalityMode::kSafe);
+  CHECK(parse_config(kMinimal + "finality = \"safe\"\n", "x")->chain.finality ==
+        FinalityMode::kSafe);
 }
 
 TEST_CASE("each kind of mistake is an error naming the file, line and key", "[config]") {
@@ -142,36 +146,60 @@ TEST_CASE("each kind of mistake is an error naming the file, line and key", "[co
   const std::string header = "[chain]\nrpc_urls = [\"http://127.0.0.1:8545\"]\n";
   const std::string contract = "contract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n";
   const std::vector<Case> cases = {
-      {"wrong type", header + "chain_id = \"abc\"\n" + contract, "test.toml:3: key chain.chain_id: expected an integer"},
-      {"unknown finality", kMinimal + "finality = \"latest\"\n", "test.toml:5: key chain.finality: must be one of"},
-      {"unknown key", kMinimal + "confirmaitons = 3\n", "test.toml:5: key chain.confirmaitons: unknown key"},
-      {"unknown section", kMinimal + "[sinks]\nurl = \"sqlite:x\"\n", "test.toml:5: key sinks: unknown key"},
-      {"missing key", header + contract, "test.toml:1: key chain.chain_id: required key is missing"},
+      {"wrong type", header + "chain_id = \"abc\"\n" + contract,
+       "test.toml:3: key chain.chain_id: expected an integer"},
+      {"unknown finality", kMinimal + "finality = \"latest\"\n",
+       "test.toml:5: key chain.finality: must be one of"},
+      {"unknown key", kMinimal + "confirmaitons = 3\n",
+       "test.toml:5: key chain.confirmaitons: unknown key"},
+      {"unknown section", kMinimal + "[sinks]\nurl = \"sqlite:x\"\n",
+       "test.toml:5: key sinks: unknown key"},
+      {"missing key", header + contract,
+       "test.toml:1: key chain.chain_id: required key is missing"},
       {"missing table", "[log]\nlevel = \"info\"\n", "test.toml: key chain: required table"},
-      {"bad checksum", header + "chain_id = 1\ncontract = \"0x5FbDB2315678afecb367f032d93F642f64180aA3\"\n",
+      {"bad checksum",
+       header + "chain_id = 1\ncontract = \"0x5FbDB2315678afecb367f032d93F642f64180aA3\"\n",
        "test.toml:4: key chain.contract:"},
-      {"bad address", header + "chain_id = 1\ncontract = \"0x1234\"\n", "test.toml:4: key chain.contract:"},
-      {"zero address", header + "chain_id = 1\ncontract = \"0x0000000000000000000000000000000000000000\"\n",
+      {"bad address", header + "chain_id = 1\ncontract = \"0x1234\"\n",
+       "test.toml:4: key chain.contract:"},
+      {"zero address",
+       header + "chain_id = 1\ncontract = \"0x0000000000000000000000000000000000000000\"\n",
        "test.toml:4: key chain.contract: must not be the zero address"},
       {"rpc url scheme", "[chain]\nrpc_urls = [\"ws://127.0.0.1:8545\"]\nchain_id = 1\n" + contract,
        "test.toml:2: key chain.rpc_urls[0]: must start with http:// or https://"},
-      {"empty rpc_urls", "[chain]\nrpc_urls = []\nchain_id = 1\n" + contract, "test.toml:2: key chain.rpc_urls: must not be empty"},
-      {"sink url scheme", kMinimal + "[sink]\nurl = \"mysql://u:pw@h/db\"\n", "test.toml:6: key sink.url: must be postgres://"},
-      {"duplicate levels", kMinimal + "levels = [1, 2, 3, 2]\n", "test.toml:5: key chain.levels[3]: duplicate level 2"},
-      {"level zero", kMinimal + "levels = [0]\n", "test.toml:5: key chain.levels[0]: must be between 1 and 4294967295"},
-      {"level too big", kMinimal + "levels = [4294967296]\n", "test.toml:5: key chain.levels[0]: must be between"},
-      {"level not int", kMinimal + "levels = [\"1\"]\n", "test.toml:5: key chain.levels[0]: expected an integer"},
-      {"negative", kMinimal + "start_block = -1\n", "test.toml:5: key chain.start_block: must be between 0"},
-      {"float for int", kMinimal + "[rpc]\ntimeout_ms = 1.5\n", "test.toml:6: key rpc.timeout_ms: expected an integer, got a float"},
-      {"bool type", kMinimal + "[api]\nenabled = \"yes\"\n", "test.toml:6: key api.enabled: expected a boolean"},
-      {"span order", kMinimal + "[rpc]\nlogs_min_span = 10\nlogs_initial_span = 5\n", "key rpc.logs_initial_span: must be >= rpc.logs_min_span"},
-      {"backoff order", kMinimal + "[replicator]\nbackoff_max_ms = 10\n", "test.toml:6: key replicator.backoff_max_ms: must be >="},
-      {"listen", kMinimal + "[api]\nlisten = \"localhost\"\n", "test.toml:6: key api.listen: must be HOST:PORT"},
-      {"env name", kMinimal + "[sink]\nurl_env = \"MY-VAR\"\n", "test.toml:6: key sink.url_env: must be an environment variable name"},
-      {"token in file", kMinimal + "[api]\nadmin_token = \"hunter2\"\n", "test.toml:6: key api.admin_token: unknown key (secrets"},
-      {"log level", kMinimal + "[log]\nlevel = \"verbose\"\n", "test.toml:6: key log.level: must be one of"},
+      {"empty rpc_urls", "[chain]\nrpc_urls = []\nchain_id = 1\n" + contract,
+       "test.toml:2: key chain.rpc_urls: must not be empty"},
+      {"sink url scheme", kMinimal + "[sink]\nurl = \"mysql://u:pw@h/db\"\n",
+       "test.toml:6: key sink.url: must be postgres://"},
+      {"duplicate levels", kMinimal + "levels = [1, 2, 3, 2]\n",
+       "test.toml:5: key chain.levels[3]: duplicate level 2"},
+      {"level zero", kMinimal + "levels = [0]\n",
+       "test.toml:5: key chain.levels[0]: must be between 1 and 4294967295"},
+      {"level too big", kMinimal + "levels = [4294967296]\n",
+       "test.toml:5: key chain.levels[0]: must be between"},
+      {"level not int", kMinimal + "levels = [\"1\"]\n",
+       "test.toml:5: key chain.levels[0]: expected an integer"},
+      {"negative", kMinimal + "start_block = -1\n",
+       "test.toml:5: key chain.start_block: must be between 0"},
+      {"float for int", kMinimal + "[rpc]\ntimeout_ms = 1.5\n",
+       "test.toml:6: key rpc.timeout_ms: expected an integer, got a float"},
+      {"bool type", kMinimal + "[api]\nenabled = \"yes\"\n",
+       "test.toml:6: key api.enabled: expected a boolean"},
+      {"span order", kMinimal + "[rpc]\nlogs_min_span = 10\nlogs_initial_span = 5\n",
+       "key rpc.logs_initial_span: must be >= rpc.logs_min_span"},
+      {"backoff order", kMinimal + "[replicator]\nbackoff_max_ms = 10\n",
+       "test.toml:6: key replicator.backoff_max_ms: must be >="},
+      {"listen", kMinimal + "[api]\nlisten = \"localhost\"\n",
+       "test.toml:6: key api.listen: must be HOST:PORT"},
+      {"env name", kMinimal + "[sink]\nurl_env = \"MY-VAR\"\n",
+       "test.toml:6: key sink.url_env: must be an environment variable name"},
+      {"token in file", kMinimal + "[api]\nadmin_token = \"hunter2\"\n",
+       "test.toml:6: key api.admin_token: unknown key (secrets"},
+      {"log level", kMinimal + "[log]\nlevel = \"verbose\"\n",
+       "test.toml:6: key log.level: must be one of"},
       {"section not a table", kMinimal + "rpc = 5\n", "key chain.rpc: unknown key"},
-      {"root section not a table", "log = 5\n" + kMinimal, "test.toml:1: key log: expected a table [log]"},
+      {"root section not a table", "log = 5\n" + kMinimal,
+       "test.toml:1: key log: expected a table [log]"},
   };
   for (const Case& c : cases) {
     INFO(c.what);
@@ -182,7 +210,8 @@ TEST_CASE("each kind of mistake is an error naming the file, line and key", "[co
 }
 
 TEST_CASE("a typo gets a did-you-mean hint", "[config]") {
-  CHECK(error_of(kMinimal + "confirmaitons = 3\n").find("did you mean chain.confirmations?") != std::string::npos);
+  CHECK(error_of(kMinimal + "confirmaitons = 3\n").find("did you mean chain.confirmations?") !=
+        std::string::npos);
   CHECK(error_of(kMinimal + "[sinks]\n").find("did you mean [sink]?") != std::string::npos);
 }
 
@@ -208,7 +237,8 @@ TEST_CASE("a missing file is kNotFound naming the path", "[config]") {
 }
 
 TEST_CASE("sink.url_env overrides sink.url when set and non-empty", "[config]") {
-  const std::string text = kMinimal + "[sink]\nurl = \"sqlite:./file.sqlite\"\nurl_env = \"CLAIMSYNC_TEST_SINK_URL\"\n";
+  const std::string text =
+      kMinimal + "[sink]\nurl = \"sqlite:./file.sqlite\"\nurl_env = \"CLAIMSYNC_TEST_SINK_URL\"\n";
   SECTION("unset: the file wins") {
     ::unsetenv("CLAIMSYNC_TEST_SINK_URL");
     CHECK(parse_config(text, "t")->sink.url == "sqlite:./file.sqlite");
@@ -237,7 +267,8 @@ TEST_CASE("sink.url_env overrides sink.url when set and non-empty", "[config]") 
 
 TEST_CASE("the admin token comes from the environment and is never rendered", "[config]") {
   ScopedEnv env("CLAIMSYNC_TEST_ADMIN_TOKEN", "tok-0123456789");
-  auto config = parse_config(kMinimal + "[api]\nadmin_token_env = \"CLAIMSYNC_TEST_ADMIN_TOKEN\"\n", "t");
+  auto config =
+      parse_config(kMinimal + "[api]\nadmin_token_env = \"CLAIMSYNC_TEST_ADMIN_TOKEN\"\n", "t");
   REQUIRE(config.ok());
   CHECK(config->api.admin_token == "tok-0123456789");
   const std::string rendered = render_config(*config);
@@ -261,9 +292,11 @@ TEST_CASE("render_config round-trips through parse_config", "[config]") {
 
 TEST_CASE("mask_url hides passwords only", "[config]") {
   CHECK(mask_url("postgres://u:secret@h/db") == "postgres://u:***@h/db");
-  CHECK(mask_url("postgresql://u:p%40ss@h:5432/db?sslmode=require") == "postgresql://u:***@h:5432/db?sslmode=require");
+  CHECK(mask_url("postgresql://u:p%40ss@h:5432/db?sslmode=require") ==
+        "postgresql://u:***@h:5432/db?sslmode=require");
   CHECK(mask_url("postgres://u@h/db") == "postgres://u@h/db");
-  CHECK(mask_url("postgres://h/db?user=u&password=secret&x=1") == "postgres://h/db?user=u&password=***&x=1");
+  CHECK(mask_url("postgres://h/db?user=u&password=secret&x=1") ==
+        "postgres://h/db?user=u&password=***&x=1");
   CHECK(mask_url("postgres://h/db?password=secret") == "postgres://h/db?password=***");
   CHECK(mask_url("https://user:pw@rpc.example/v1/key") == "https://user:***@rpc.example/v1/key");
   CHECK(mask_url("http://127.0.0.1:8545") == "http://127.0.0.1:8545");

@@ -46,17 +46,21 @@ TEST_CASE("personal_message_hash matches cast hash-message") {
 TEST_CASE("recovers the signer of cast wallet sign signatures") {
   CHECK(*recover_personal_sign(kMessage, sig(kSigKey0)) == kAccount0);
   CHECK(*recover_personal_sign(kMessage, sig(kSigKey1)) == kAccount1);
-  CHECK(*recover_personal_sign("claimsync referrer attestation",
-                               sig("0xce963192a055e31883c6cf593a77a1cad3b2bf786c392f36849cc5d09df6c612"
-                                   "0274430bd8f17c77adf001359ee0cba94accd5ae877521dd1a66926cfc777fb21c")) ==
+  CHECK(*recover_personal_sign(
+            "claimsync referrer attestation",
+            sig("0xce963192a055e31883c6cf593a77a1cad3b2bf786c392f36849cc5d09df6c612"
+                "0274430bd8f17c77adf001359ee0cba94accd5ae877521dd1a66926cfc777fb21c")) ==
         kAccount0);
-  CHECK(*recover_personal_sign("", sig("0xc1977b761f1dd36c29795783460d241885c8e7f9d962dbe7bba2753fd94e89b4"
-                                       "44a1cd9ed855dd09afa3b73f7c2bd097ec9abc2d2775d737505a02d3f0cafa591b")) ==
+  CHECK(*recover_personal_sign(
+            "", sig("0xc1977b761f1dd36c29795783460d241885c8e7f9d962dbe7bba2753fd94e89b4"
+                    "44a1cd9ed855dd09afa3b73f7c2bd097ec9abc2d2775d737505a02d3f0cafa591b")) ==
         kAccount0);
   // Non-ASCII and newlines are signed as raw UTF-8 bytes.
-  CHECK(*recover_personal_sign("multi\nline \xc3\xbcn\xc3\xaf" "code",
-                               sig("0x82c2d5ab3a3054ed0aee2d6f125d25d219cb1d3efd927345264729b866ab95fa"
-                                   "699619d0991007d6252d43473402b66661ddcd268204781d6920b46c0f1d3d1d1c")) ==
+  CHECK(*recover_personal_sign(
+            "multi\nline \xc3\xbcn\xc3\xaf"
+            "code",
+            sig("0x82c2d5ab3a3054ed0aee2d6f125d25d219cb1d3efd927345264729b866ab95fa"
+                "699619d0991007d6252d43473402b66661ddcd268204781d6920b46c0f1d3d1d1c")) ==
         kAccount0);
 }
 
@@ -70,8 +74,8 @@ TEST_CASE("a tampered message recovers someone else") {
   Result<Address> r = recover_personal_sign(kMessage + " ", sig(kSigKey0));
   // Recovery of a tampered message either fails or yields a different, unrelated key.
   CHECK((!r.ok() || *r != kAccount0));
-  Result<Address> r2 = recover_personal_sign("I refer 0x0000000000000000000000000000000000000000 to claimsync",
-                                             sig(kSigKey0));
+  Result<Address> r2 = recover_personal_sign(
+      "I refer 0x0000000000000000000000000000000000000000 to claimsync", sig(kSigKey0));
   CHECK((!r2.ok() || *r2 != kAccount0));
 }
 
@@ -92,7 +96,8 @@ TEST_CASE("a tampered signature recovers someone else or is rejected") {
 TEST_CASE("malformed signatures are rejected with a reason") {
   Bytes good = sig(kSigKey0);
   SECTION("length") {
-    CHECK_THAT(rejection(kMessage, Bytes{}), Catch::Contains("65 bytes") && Catch::Contains("got 0"));
+    CHECK_THAT(rejection(kMessage, Bytes{}),
+               Catch::Contains("65 bytes") && Catch::Contains("got 0"));
     CHECK_THAT(rejection(kMessage, Bytes(good.begin(), good.end() - 1)), Catch::Contains("got 64"));
     Bytes longer = good;
     longer.push_back(0);
@@ -103,12 +108,14 @@ TEST_CASE("malformed signatures are rejected with a reason") {
       Bytes s = good;
       s[64] = static_cast<std::uint8_t>(v);
       INFO("v=" << v);
-      CHECK_THAT(rejection(kMessage, s), Catch::Contains("v must be") && Catch::Contains(std::to_string(v)));
+      CHECK_THAT(rejection(kMessage, s),
+                 Catch::Contains("v must be") && Catch::Contains(std::to_string(v)));
     }
   }
   SECTION("high s (EIP-2): the malleated twin (r, n - s, v ^ 1) of a valid signature") {
-    Bytes twin = sig("0xf445f3420fb5669280147948bd49dc0b537a7761073452ecd54d5f04cb03fb2e"
-                     "91a6e18441d1aca75cea27d25d91017561b7ddc05efc226e76275e07633ba7b41b");
+    Bytes twin =
+        sig("0xf445f3420fb5669280147948bd49dc0b537a7761073452ecd54d5f04cb03fb2e"
+            "91a6e18441d1aca75cea27d25d91017561b7ddc05efc226e76275e07633ba7b41b");
     CHECK_THAT(rejection(kMessage, twin), Catch::Contains("upper half"));
   }
   SECTION("r or s zero or out of range") {
@@ -122,8 +129,9 @@ TEST_CASE("malformed signatures are rejected with a reason") {
     std::fill(big_r.begin(), big_r.begin() + 32, 0xff);  // >= n
     CHECK_THAT(rejection(kMessage, big_r), Catch::Contains("not below the curve order"));
     // r = n exactly.
-    Bytes r_n = sig("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
-                    "6e591e7bbe2e5358a315d82da26efe8958f6ff26504c7dcd49ab00856cfa998d1c");
+    Bytes r_n =
+        sig("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
+            "6e591e7bbe2e5358a315d82da26efe8958f6ff26504c7dcd49ab00856cfa998d1c");
     CHECK_THAT(rejection(kMessage, r_n), Catch::Contains("not below the curve order"));
     Bytes big_s = good;
     std::fill(big_s.begin() + 32, big_s.begin() + 64, 0xff);

@@ -21,7 +21,9 @@ using nlohmann::json;
 namespace {
 
 // Test-local JSON -> LogEntry (the real conversion belongs to the JSON-RPC client).
-std::uint64_t quantity_u64(const json& j) { return *U256::from_quantity(j.get<std::string>())->to_u64(); }
+std::uint64_t quantity_u64(const json& j) {
+  return *U256::from_quantity(j.get<std::string>())->to_u64();
+}
 
 LogEntry to_log_entry(const json& j) {
   LogEntry log;
@@ -131,7 +133,8 @@ TEST_CASE("an empty TransferBatch decodes to no transfers") {
 TEST_CASE("malformed transfer logs yield kCorruption, never a crash") {
   std::vector<LogEntry> logs = fixture_logs();
   const LogEntry single = logs[0];
-  const LogEntry batch = logs[1];  // data: 10 words: off_ids=0x40, off_values=0xc0, [3,1,2,19], [3,1,1,5]
+  const LogEntry batch =
+      logs[1];  // data: 10 words: off_ids=0x40, off_values=0xc0, [3,1,2,19], [3,1,1,5]
   REQUIRE(batch.data.size() == 320);
 
   struct Variant {
@@ -146,42 +149,73 @@ TEST_CASE("malformed transfer logs yield kCorruption, never a crash") {
       {"3 topics (anonymous-style)", single, [](LogEntry& l) { l.topics.pop_back(); }, "got 3"},
       {"5 topics", batch, [](LogEntry& l) { l.topics.push_back(Hash32()); }, "got 5"},
       {"topic0 is ERC-20 Transfer", single,
-       [](LogEntry& l) { l.topics[0] = keccak256(std::string_view("Transfer(address,address,uint256)")); },
+       [](LogEntry& l) {
+         l.topics[0] = keccak256(std::string_view("Transfer(address,address,uint256)"));
+       },
        "neither TransferSingle nor TransferBatch"},
       {"topic0 zero", batch, [](LogEntry& l) { l.topics[0] = Hash32(); }, "neither"},
       {"operator padding non-zero", single,
-       [](LogEntry& l) { auto b = l.topics[1].bytes(); b[0] = 1; l.topics[1] = Hash32(b); }, "operator topic"},
+       [](LogEntry& l) {
+         auto b = l.topics[1].bytes();
+         b[0] = 1;
+         l.topics[1] = Hash32(b);
+       },
+       "operator topic"},
       {"from padding non-zero", batch,
-       [](LogEntry& l) { auto b = l.topics[2].bytes(); b[5] = 0xff; l.topics[2] = Hash32(b); }, "from topic"},
+       [](LogEntry& l) {
+         auto b = l.topics[2].bytes();
+         b[5] = 0xff;
+         l.topics[2] = Hash32(b);
+       },
+       "from topic"},
       {"to padding non-zero (last pad byte)", single,
-       [](LogEntry& l) { auto b = l.topics[3].bytes(); b[11] = 1; l.topics[3] = Hash32(b); }, "to topic"},
+       [](LogEntry& l) {
+         auto b = l.topics[3].bytes();
+         b[11] = 1;
+         l.topics[3] = Hash32(b);
+       },
+       "to topic"},
       {"single: empty data", single, [](LogEntry& l) { l.data.clear(); }, "got 0"},
       {"single: 63 bytes", single, [](LogEntry& l) { l.data.pop_back(); }, "got 63"},
       {"single: 65 bytes", single, [](LogEntry& l) { l.data.push_back(0); }, "got 65"},
       {"single: 96 bytes", single, [](LogEntry& l) { l.data.resize(96); }, "got 96"},
-      {"single topic with batch data", single, [&](LogEntry& l) { l.data = batch.data; }, "got 320"},
+      {"single topic with batch data", single, [&](LogEntry& l) { l.data = batch.data; },
+       "got 320"},
       {"batch topic with single data", batch, [&](LogEntry& l) { l.data = single.data; }, "got 64"},
       {"batch: empty data", batch, [](LogEntry& l) { l.data.clear(); }, "got 0"},
       {"batch: 96 bytes", batch, [](LogEntry& l) { l.data.resize(96); }, "got 96"},
       {"batch: not a multiple of 32", batch, [](LogEntry& l) { l.data.push_back(0); }, "got 321"},
       {"batch: last word missing", batch, [](LogEntry& l) { l.data.resize(288); }, "values"},
       {"batch: ids offset past the end", batch, [](LogEntry& l) { set_word(l, 0, 320); }, "ids"},
-      {"batch: ids offset huge (2^256-1)", batch, [&](LogEntry& l) { set_word(l, 0, max); }, "exceeds"},
+      {"batch: ids offset huge (2^256-1)", batch, [&](LogEntry& l) { set_word(l, 0, max); },
+       "exceeds"},
       {"batch: ids offset 2^64-32 (would wrap when adding 32)", batch,
        [](LogEntry& l) { set_word(l, 0, U256(~0ULL - 31)); }, "exceeds"},
-      {"batch: ids offset not word aligned", batch, [](LogEntry& l) { set_word(l, 0, 0x41); }, "multiple of 32"},
-      {"batch: values offset at the very end", batch, [](LogEntry& l) { set_word(l, 1, 320); }, "values"},
+      {"batch: ids offset not word aligned", batch, [](LogEntry& l) { set_word(l, 0, 0x41); },
+       "multiple of 32"},
+      {"batch: values offset at the very end", batch, [](LogEntry& l) { set_word(l, 1, 320); },
+       "values"},
       {"batch: values offset 1 word before the end, length 1 needs more", batch,
-       [](LogEntry& l) { set_word(l, 1, 288); set_word(l, 9, 1); }, "length"},
-      {"batch: ids length 2^255", batch, [](LogEntry& l) { set_word(l, 2, *U256::from_quantity("0x8" + std::string(63, '0'))); }, "length"},
-      {"batch: ids length 2^64-1", batch, [](LogEntry& l) { set_word(l, 2, U256(~0ULL)); }, "length"},
+       [](LogEntry& l) {
+         set_word(l, 1, 288);
+         set_word(l, 9, 1);
+       },
+       "length"},
+      {"batch: ids length 2^255", batch,
+       [](LogEntry& l) { set_word(l, 2, *U256::from_quantity("0x8" + std::string(63, '0'))); },
+       "length"},
+      {"batch: ids length 2^64-1", batch, [](LogEntry& l) { set_word(l, 2, U256(~0ULL)); },
+       "length"},
       {"batch: ids length 2^59 (length*32 wraps to 0 in 64 bits)", batch,
        [](LogEntry& l) { set_word(l, 2, U256(1ULL << 59)); }, "length"},
       {"batch: ids length 2^58+1 (length*32 wraps to 32)", batch,
        [](LogEntry& l) { set_word(l, 2, U256((1ULL << 58) + 1)); }, "length"},
-      {"batch: ids length one more than fits", batch, [](LogEntry& l) { set_word(l, 2, 8); }, "length"},
-      {"batch: values length one more than fits", batch, [](LogEntry& l) { set_word(l, 6, 4); }, "length"},
-      {"batch: lengths differ", batch, [](LogEntry& l) { set_word(l, 6, 2); }, "3 ids but 2 values"},
+      {"batch: ids length one more than fits", batch, [](LogEntry& l) { set_word(l, 2, 8); },
+       "length"},
+      {"batch: values length one more than fits", batch, [](LogEntry& l) { set_word(l, 6, 4); },
+       "length"},
+      {"batch: lengths differ", batch, [](LogEntry& l) { set_word(l, 6, 2); },
+       "3 ids but 2 values"},
       {"batch: ids offset 32 reads the values offset as a length", batch,
        [](LogEntry& l) { set_word(l, 0, 32); }, "length"},
       {"batch: ids offset 0 reads its own offset as length 0", batch,
@@ -223,7 +257,7 @@ TEST_CASE("random corruption of batch data never crashes and never over-reads") 
         case 1:  // a plausible offset or length, where a whole word fits
           if ((pos / 32 + 1) * 32 <= log.data.size()) set_word(log, pos / 32, U256(rng() % 512));
           break;
-        default: log.data.resize(pos); break;                             // truncate
+        default: log.data.resize(pos); break;  // truncate
       }
       if (log.data.empty()) break;
     }

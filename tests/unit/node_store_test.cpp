@@ -44,8 +44,8 @@ ClaimKey key_of(std::uint64_t tx, std::uint32_t log = 0, std::uint32_t batch = 0
   return ClaimKey{kChain, hash_of(tx, 0x7e), log, batch};
 }
 
-Claim make_claim(std::uint64_t tx, std::uint64_t block, std::uint8_t wallet = 1, std::uint32_t log = 0,
-                 std::uint32_t batch = 0) {
+Claim make_claim(std::uint64_t tx, std::uint64_t block, std::uint8_t wallet = 1,
+                 std::uint32_t log = 0, std::uint32_t batch = 0) {
   Claim c;
   c.key = key_of(tx, log, batch);
   c.wallet = address_of(wallet);
@@ -104,7 +104,8 @@ std::string snapshot(const NodeStore& s) {
     out += encode_u64(s.counters().by_state[st]);
   }
   for (const auto& r : s.ranges()) out += encode_u64(r.from) + encode_u64(r.to);
-  for (const auto& b : s.blocks_descending(~0ull, 1'000'000)) out += encode_u64(b.number) + b.hash.hex();
+  for (const auto& b : s.blocks_descending(~0ull, 1'000'000))
+    out += encode_u64(b.number) + b.hash.hex();
   out += s.checkpoint() ? encode_u64(*s.checkpoint()) : "none";
   return out;
 }
@@ -122,11 +123,16 @@ void drive_to(Fixture& f, std::uint64_t tx, ClaimState target) {
   auto rollback = [&] { REQUIRE(f.store->rollback_to(block_for(tx) - 1, kT0 + 2).ok()); };
   switch (target) {
     case ClaimState::kPending: break;
-    case ClaimState::kRetrying: REQUIRE(f.store->mark_failed(k, "boom", kT0 + 500, 5, kT0).ok()); break;
+    case ClaimState::kRetrying:
+      REQUIRE(f.store->mark_failed(k, "boom", kT0 + 500, 5, kT0).ok());
+      break;
     case ClaimState::kDone: replicate(); break;
     case ClaimState::kDead: REQUIRE(f.store->mark_failed(k, "boom", kT0 + 500, 1, kT0).ok()); break;
     case ClaimState::kOrphaned: rollback(); break;
-    case ClaimState::kRevoking: replicate(); rollback(); break;
+    case ClaimState::kRevoking:
+      replicate();
+      rollback();
+      break;
     case ClaimState::kRevoked:
       replicate();
       rollback();
@@ -136,9 +142,9 @@ void drive_to(Fixture& f, std::uint64_t tx, ClaimState target) {
   REQUIRE(f.state(k) == target);
 }
 
-const std::vector<ClaimState> kAllStates = {ClaimState::kPending,  ClaimState::kRetrying, ClaimState::kDone,
-                                            ClaimState::kDead,     ClaimState::kOrphaned, ClaimState::kRevoking,
-                                            ClaimState::kRevoked};
+const std::vector<ClaimState> kAllStates = {
+    ClaimState::kPending,  ClaimState::kRetrying, ClaimState::kDone,   ClaimState::kDead,
+    ClaimState::kOrphaned, ClaimState::kRevoking, ClaimState::kRevoked};
 
 }  // namespace
 
@@ -146,7 +152,9 @@ const std::vector<ClaimState> kAllStates = {ClaimState::kPending,  ClaimState::k
 
 TEST_CASE("claim keys and records round-trip", "[node_store][claim]") {
   Claim c = make_claim(7, 123, 9, 4, 2);
-  c.amount = eth::U256::from_decimal("115792089237316195423570985008687907853269984665640564039457584007913129639935").value();
+  c.amount = eth::U256::from_decimal(
+                 "115792089237316195423570985008687907853269984665640564039457584007913129639935")
+                 .value();
   c.referrer = address_of(0x42);
   c.last_error = "duplicate key value violates \"unique\" constraint; DROP TABLE users;--";
   c.state = ClaimState::kRevoking;
@@ -172,7 +180,8 @@ TEST_CASE("claim keys and records round-trip", "[node_store][claim]") {
   CHECK(back->amount == c.amount);
   CHECK(back->next_attempt_at_ms == -5);
 
-  CHECK(Claim::decode(c.key, c.encode_value().substr(0, 50)).status().code() == ErrorCode::kCorruption);
+  CHECK(Claim::decode(c.key, c.encode_value().substr(0, 50)).status().code() ==
+        ErrorCode::kCorruption);
   CHECK(Claim::decode(c.key, "").status().code() == ErrorCode::kCorruption);
   std::string future = c.encode_value();
   future[0] = 9;
@@ -216,7 +225,8 @@ TEST_CASE("a data dir is bound to chain, contract and start block", "[node_store
   auto r = NodeStore::open(dir.path(), other);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == ErrorCode::kFailedPrecondition);
-  CHECK_THAT(r.status().message(), Catch::Contains("chain_id 42161") && Catch::Contains("config says 1"));
+  CHECK_THAT(r.status().message(),
+             Catch::Contains("chain_id 42161") && Catch::Contains("config says 1"));
 
   other = kIdentity;
   other.contract = address_of(0xdd);
@@ -243,7 +253,8 @@ TEST_CASE("open_existing on a dir without a store is kNotFound", "[node_store][o
   CHECK(r.status().code() == ErrorCode::kNotFound);
 }
 
-TEST_CASE("a second open of the same dir is refused while the first is open", "[node_store][open]") {
+TEST_CASE("a second open of the same dir is refused while the first is open",
+          "[node_store][open]") {
   Fixture f;
   auto r = NodeStore::open(f.dir.path(), kIdentity);
   REQUIRE_FALSE(r.ok());
@@ -251,7 +262,8 @@ TEST_CASE("a second open of the same dir is refused while the first is open", "[
   CHECK_THAT(r.status().message(), Catch::Contains("another claimsync process"));
 }
 
-TEST_CASE("a dir written by a newer schema is refused with an upgrade message", "[node_store][open]") {
+TEST_CASE("a dir written by a newer schema is refused with an upgrade message",
+          "[node_store][open]") {
   TempDir dir("node-store-schema");
   REQUIRE(NodeStore::open(dir.path(), kIdentity).ok());
   {
@@ -263,16 +275,20 @@ TEST_CASE("a dir written by a newer schema is refused with an upgrade message", 
     b.Put((*raw)->cf(layout::Cf::kMeta), std::string(layout::meta::kSchemaVersion), v);
     // A newer binary might add a column family; we must still be able to say why we refuse.
     rocksdb::ColumnFamilyHandle* extra = nullptr;
-    REQUIRE((*raw)->db().CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "future_index", &extra).ok());
+    REQUIRE((*raw)
+                ->db()
+                .CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "future_index", &extra)
+                .ok());
     REQUIRE((*raw)->db().DestroyColumnFamilyHandle(extra).ok());
     REQUIRE((*raw)->write(b, true).ok());
   }
   for (bool existing : {false, true}) {
-    auto r = existing ? NodeStore::open_existing(dir.path()) : NodeStore::open(dir.path(), kIdentity);
+    auto r =
+        existing ? NodeStore::open_existing(dir.path()) : NodeStore::open(dir.path(), kIdentity);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == ErrorCode::kFailedPrecondition);
-    CHECK_THAT(r.status().message(),
-               Catch::Contains("newer claimsync (schema 2") && Catch::Contains("upgrade the binary"));
+    CHECK_THAT(r.status().message(), Catch::Contains("newer claimsync (schema 2") &&
+                                         Catch::Contains("upgrade the binary"));
   }
 }
 
@@ -333,7 +349,8 @@ TEST_CASE("commit_range rejects bad input and changes nothing", "[node_store][co
   CHECK(snapshot(*f.store) == before);
 }
 
-TEST_CASE("a key repeated within one commit is one claim with merged sources", "[node_store][commit]") {
+TEST_CASE("a key repeated within one commit is one claim with merged sources",
+          "[node_store][commit]") {
   Fixture f;
   Claim a = make_claim(1, 100);
   Claim b = a;
@@ -439,7 +456,8 @@ TEST_CASE("rollback_to drops blocks and ranges above the fork and moves claims o
   f.check_invariants();
 }
 
-TEST_CASE("rollback_to reaches claims ingested from hints beyond the scanned ranges", "[node_store][rollback]") {
+TEST_CASE("rollback_to reaches claims ingested from hints beyond the scanned ranges",
+          "[node_store][rollback]") {
   Fixture f;
   f.commit({100, 110}, {});
   Claim hinted = make_claim(1, 500);
@@ -452,7 +470,8 @@ TEST_CASE("rollback_to reaches claims ingested from hints beyond the scanned ran
 
 // ---- ingest ------------------------------------------------------------------------------
 
-TEST_CASE("ingest is idempotent, merges sources, and the first referrer wins", "[node_store][ingest]") {
+TEST_CASE("ingest is idempotent, merges sources, and the first referrer wins",
+          "[node_store][ingest]") {
   Fixture f;
   Claim c = make_claim(1, 300);
   c.sources = kSourceIntake;
@@ -540,7 +559,8 @@ TEST_CASE("ingest revives claims whose block became canonical again", "[node_sto
     CHECK(f.state(key_of(1)) == ClaimState::kPending);
   }
   SECTION("done, dead, pending, retrying are not revived: only sources merge") {
-    for (auto s : {ClaimState::kDone, ClaimState::kDead, ClaimState::kPending, ClaimState::kRetrying}) {
+    for (auto s :
+         {ClaimState::kDone, ClaimState::kDead, ClaimState::kPending, ClaimState::kRetrying}) {
       std::uint64_t tx = 10 + static_cast<std::uint64_t>(s);
       drive_to(f, tx, s);
       Claim again = make_claim(tx, block_for(tx));
@@ -558,7 +578,8 @@ TEST_CASE("ingest revives claims whose block became canonical again", "[node_sto
 
 TEST_CASE("due returns work oldest first, bounded by time and limit", "[node_store][due]") {
   Fixture f;
-  for (std::uint64_t i = 1; i <= 5; ++i) REQUIRE(f.store->ingest(make_claim(i, 200), kT0 + 10 * (6 - i)).ok());
+  for (std::uint64_t i = 1; i <= 5; ++i)
+    REQUIRE(f.store->ingest(make_claim(i, 200), kT0 + 10 * (6 - i)).ok());
   // Due times: tx5 at T0+10, tx4 at +20, ... tx1 at +50.
   auto due = f.store->due(kT0 + 30, 10);
   REQUIRE(due.ok());
@@ -624,7 +645,8 @@ TEST_CASE("claims handed out by due() are re-checked when the replicator reports
   REQUIRE(f.store->mark_failed(key_of(1), "first try", kT0 + 10, 5, kT0).ok());
   REQUIRE(f.store->rollback_to(101, kT0 + 1).ok());  // claims 2 and 3 leave the chain
   CHECK(f.store->mark_replicated({key_of(2)}, kT0 + 2).code() == ErrorCode::kFailedPrecondition);
-  CHECK(f.store->mark_failed(key_of(3), "x", kT0, 5, kT0).status().code() == ErrorCode::kFailedPrecondition);
+  CHECK(f.store->mark_failed(key_of(3), "x", kT0, 5, kT0).status().code() ==
+        ErrorCode::kFailedPrecondition);
   REQUIRE(f.store->mark_replicated({key_of(1)}, kT0 + 3).ok());
   Claim c = f.get(key_of(1));
   CHECK(c.state == ClaimState::kDone);
@@ -682,12 +704,15 @@ TEST_CASE("mark_failed retries with backoff, then dead-letters", "[node_store][f
 
   drive_to(f, 3, ClaimState::kRevoking);  // compensation never dead-letters
   for (int i = 0; i < 3; ++i) {
-    CHECK(*f.store->mark_failed(key_of(3), "sink says no", kT0 + 500 * (i + 1), 1, kT0) == ClaimState::kRevoking);
+    CHECK(*f.store->mark_failed(key_of(3), "sink says no", kT0 + 500 * (i + 1), 1, kT0) ==
+          ClaimState::kRevoking);
   }
   CHECK(f.get(key_of(3)).next_attempt_at_ms == kT0 + 1500);
 
-  CHECK(f.store->mark_failed(key_of(3), "x", kT0, 0, kT0).status().code() == ErrorCode::kInvalidArgument);
-  CHECK(f.store->mark_failed(key_of(404), "x", kT0, 3, kT0).status().code() == ErrorCode::kNotFound);
+  CHECK(f.store->mark_failed(key_of(3), "x", kT0, 0, kT0).status().code() ==
+        ErrorCode::kInvalidArgument);
+  CHECK(f.store->mark_failed(key_of(404), "x", kT0, 3, kT0).status().code() ==
+        ErrorCode::kNotFound);
   f.check_invariants();
 }
 
@@ -710,8 +735,9 @@ TEST_CASE("every operation from every state: legal moves happen, illegal ones ch
           "[node_store][transitions]") {
   enum class Op { kReplicated, kFailed, kFailedLast, kRetryDead, kRollback, kIngest };
   const std::vector<std::pair<Op, const char*>> ops = {
-      {Op::kReplicated, "mark_replicated"}, {Op::kFailed, "mark_failed"}, {Op::kFailedLast, "mark_failed(last)"},
-      {Op::kRetryDead, "retry_dead"},       {Op::kRollback, "rollback_to"}, {Op::kIngest, "ingest"}};
+      {Op::kReplicated, "mark_replicated"},   {Op::kFailed, "mark_failed"},
+      {Op::kFailedLast, "mark_failed(last)"}, {Op::kRetryDead, "retry_dead"},
+      {Op::kRollback, "rollback_to"},         {Op::kIngest, "ingest"}};
   for (auto from : kAllStates) {
     for (const auto& [op, op_name] : ops) {
       INFO("from " << claim_state_name(from) << " via " << op_name);
@@ -722,11 +748,17 @@ TEST_CASE("every operation from every state: legal moves happen, illegal ones ch
       Status st;
       switch (op) {
         case Op::kReplicated: st = f.store->mark_replicated({k}, kT0 + 100); break;
-        case Op::kFailed: st = f.store->mark_failed(k, "e", kT0 + 900, 5, kT0 + 100).status(); break;
-        case Op::kFailedLast: st = f.store->mark_failed(k, "e", kT0 + 900, 1, kT0 + 100).status(); break;
+        case Op::kFailed:
+          st = f.store->mark_failed(k, "e", kT0 + 900, 5, kT0 + 100).status();
+          break;
+        case Op::kFailedLast:
+          st = f.store->mark_failed(k, "e", kT0 + 900, 1, kT0 + 100).status();
+          break;
         case Op::kRetryDead: st = f.store->retry_dead(k, kT0 + 100); break;
         case Op::kRollback: st = f.store->rollback_to(120, kT0 + 100).status(); break;
-        case Op::kIngest: st = f.store->ingest(make_claim(1, block_for(1)), kT0 + 100).status(); break;
+        case Op::kIngest:
+          st = f.store->ingest(make_claim(1, block_for(1)), kT0 + 100).status();
+          break;
       }
       const ClaimState to = f.state(k);
       if (!st.ok()) {
@@ -740,15 +772,20 @@ TEST_CASE("every operation from every state: legal moves happen, illegal ones ch
       switch (op) {
         case Op::kReplicated:
           CHECK(st.ok() == due_state);
-          if (st.ok()) CHECK(to == (from == ClaimState::kRevoking ? ClaimState::kRevoked : ClaimState::kDone));
+          if (st.ok())
+            CHECK(to == (from == ClaimState::kRevoking ? ClaimState::kRevoked : ClaimState::kDone));
           break;
         case Op::kFailed:
           CHECK(st.ok() == due_state);
-          if (st.ok()) CHECK(to == (from == ClaimState::kRevoking ? ClaimState::kRevoking : ClaimState::kRetrying));
+          if (st.ok())
+            CHECK(to ==
+                  (from == ClaimState::kRevoking ? ClaimState::kRevoking : ClaimState::kRetrying));
           break;
         case Op::kFailedLast:
           CHECK(st.ok() == due_state);
-          if (st.ok()) CHECK(to == (from == ClaimState::kRevoking ? ClaimState::kRevoking : ClaimState::kDead));
+          if (st.ok())
+            CHECK(to ==
+                  (from == ClaimState::kRevoking ? ClaimState::kRevoking : ClaimState::kDead));
           break;
         case Op::kRetryDead:
           CHECK(st.ok() == (from == ClaimState::kDead));
@@ -756,19 +793,21 @@ TEST_CASE("every operation from every state: legal moves happen, illegal ones ch
           break;
         case Op::kRollback: {
           REQUIRE(st.ok());
-          std::map<ClaimState, ClaimState> expect = {
-              {ClaimState::kPending, ClaimState::kOrphaned},  {ClaimState::kRetrying, ClaimState::kOrphaned},
-              {ClaimState::kDead, ClaimState::kOrphaned},     {ClaimState::kDone, ClaimState::kRevoking},
-              {ClaimState::kOrphaned, ClaimState::kOrphaned}, {ClaimState::kRevoking, ClaimState::kRevoking},
-              {ClaimState::kRevoked, ClaimState::kRevoked}};
+          std::map<ClaimState, ClaimState> expect = {{ClaimState::kPending, ClaimState::kOrphaned},
+                                                     {ClaimState::kRetrying, ClaimState::kOrphaned},
+                                                     {ClaimState::kDead, ClaimState::kOrphaned},
+                                                     {ClaimState::kDone, ClaimState::kRevoking},
+                                                     {ClaimState::kOrphaned, ClaimState::kOrphaned},
+                                                     {ClaimState::kRevoking, ClaimState::kRevoking},
+                                                     {ClaimState::kRevoked, ClaimState::kRevoked}};
           CHECK(to == expect[from]);
           break;
         }
         case Op::kIngest: {
           REQUIRE(st.ok());
-          std::map<ClaimState, ClaimState> expect = {
-              {ClaimState::kOrphaned, ClaimState::kPending}, {ClaimState::kRevoked, ClaimState::kPending},
-              {ClaimState::kRevoking, ClaimState::kDone}};
+          std::map<ClaimState, ClaimState> expect = {{ClaimState::kOrphaned, ClaimState::kPending},
+                                                     {ClaimState::kRevoked, ClaimState::kPending},
+                                                     {ClaimState::kRevoking, ClaimState::kDone}};
           CHECK(to == (expect.count(from) ? expect[from] : from));
           break;
         }
@@ -778,14 +817,15 @@ TEST_CASE("every operation from every state: legal moves happen, illegal ones ch
   }
 }
 
-TEST_CASE("the transition table matches DESIGN §5 and the store contract", "[node_store][transitions]") {
+TEST_CASE("the transition table matches DESIGN §5 and the store contract",
+          "[node_store][transitions]") {
   using S = ClaimState;
   const std::vector<std::pair<S, S>> legal = {
-      {S::kPending, S::kDone},      {S::kPending, S::kRetrying},  {S::kPending, S::kDead},
-      {S::kPending, S::kOrphaned},  {S::kRetrying, S::kDone},     {S::kRetrying, S::kRetrying},
-      {S::kRetrying, S::kDead},     {S::kRetrying, S::kOrphaned}, {S::kDead, S::kPending},
-      {S::kDead, S::kOrphaned},     {S::kOrphaned, S::kPending},  {S::kDone, S::kRevoking},
-      {S::kRevoking, S::kRevoked},  {S::kRevoking, S::kRevoking}, {S::kRevoking, S::kDone},
+      {S::kPending, S::kDone},     {S::kPending, S::kRetrying},  {S::kPending, S::kDead},
+      {S::kPending, S::kOrphaned}, {S::kRetrying, S::kDone},     {S::kRetrying, S::kRetrying},
+      {S::kRetrying, S::kDead},    {S::kRetrying, S::kOrphaned}, {S::kDead, S::kPending},
+      {S::kDead, S::kOrphaned},    {S::kOrphaned, S::kPending},  {S::kDone, S::kRevoking},
+      {S::kRevoking, S::kRevoked}, {S::kRevoking, S::kRevoking}, {S::kRevoking, S::kDone},
       {S::kRevoked, S::kPending}};
   for (auto a : kAllStates) {
     for (auto b : kAllStates) {
@@ -861,7 +901,9 @@ TEST_CASE("concurrent writers and readers keep every invariant", "[node_store][t
   std::atomic<bool> failed{false};
   auto writer = [&](std::uint64_t base) {
     for (std::uint64_t i = 0; i < 150; ++i) {
-      if (!f.store->ingest(make_claim(base + i, 200 + i % 7), kT0 + static_cast<std::int64_t>(i)).ok()) failed = true;
+      if (!f.store->ingest(make_claim(base + i, 200 + i % 7), kT0 + static_cast<std::int64_t>(i))
+               .ok())
+        failed = true;
       if (i % 10 == 9) {
         auto due = f.store->due(kT0 + 1'000'000, 5);
         if (!due) {
@@ -893,7 +935,8 @@ TEST_CASE("concurrent writers and readers keep every invariant", "[node_store][t
   f.check_invariants();
 }
 
-TEST_CASE("oldest pending is the earliest created among pending and retrying", "[node_store][queries]") {
+TEST_CASE("oldest pending is the earliest created among pending and retrying",
+          "[node_store][queries]") {
   Fixture f;
   CHECK_FALSE(f.store->oldest_pending_created_ms());
   REQUIRE(f.store->ingest(make_claim(1, 150), kT0).ok());
@@ -931,7 +974,8 @@ TEST_CASE("state survives reopen: counters, ranges, claims, due order", "[node_s
   CHECK(verify_store_invariants(f.dir.path()).ok());
 }
 
-TEST_CASE("verify_store_invariants detects a broken index and a wrong counter", "[node_store][verify]") {
+TEST_CASE("verify_store_invariants detects a broken index and a wrong counter",
+          "[node_store][verify]") {
   TempDir dir("node-store-verify");
   {
     auto s = NodeStore::open(dir.path(), kIdentity);
@@ -964,7 +1008,8 @@ namespace {
 // A file system whose writable files fail Append/Sync while `failing` is set.
 class FlakyFs : public rocksdb::FileSystemWrapper {
  public:
-  explicit FlakyFs(const std::shared_ptr<rocksdb::FileSystem>& target) : FileSystemWrapper(target) {}
+  explicit FlakyFs(const std::shared_ptr<rocksdb::FileSystem>& target)
+      : FileSystemWrapper(target) {}
   const char* Name() const override { return "FlakyFs"; }
 
   std::atomic<bool> failing{false};
@@ -980,14 +1025,16 @@ class FlakyFs : public rocksdb::FileSystemWrapper {
  private:
   class File : public rocksdb::FSWritableFileOwnerWrapper {
    public:
-    File(std::unique_ptr<rocksdb::FSWritableFile>&& f, FlakyFs* fs) : FSWritableFileOwnerWrapper(std::move(f)), fs_(fs) {}
+    File(std::unique_ptr<rocksdb::FSWritableFile>&& f, FlakyFs* fs)
+        : FSWritableFileOwnerWrapper(std::move(f)), fs_(fs) {}
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
                              rocksdb::IODebugContext* d) override {
       if (fs_->failing) return rocksdb::IOStatus::IOError("injected: disk on fire");
       return FSWritableFileOwnerWrapper::Append(data, o, d);
     }
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
-                             const rocksdb::DataVerificationInfo& v, rocksdb::IODebugContext* d) override {
+                             const rocksdb::DataVerificationInfo& v,
+                             rocksdb::IODebugContext* d) override {
       if (fs_->failing) return rocksdb::IOStatus::IOError("injected: disk on fire");
       return FSWritableFileOwnerWrapper::Append(data, o, v, d);
     }
@@ -1007,8 +1054,10 @@ class FlakyFs : public rocksdb::FileSystemWrapper {
 
 }  // namespace
 
-TEST_CASE("after a failed write the store refuses writes until reopened, and nothing half-done is visible",
-          "[node_store][poison]") {
+TEST_CASE(
+    "after a failed write the store refuses writes until reopened, and nothing half-done is "
+    "visible",
+    "[node_store][poison]") {
   TempDir dir("node-store-poison");
   auto fs = std::make_shared<FlakyFs>(rocksdb::FileSystem::Default());
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);

@@ -59,11 +59,16 @@ TEST_CASE("keccak-256 matches published vectors") {
 
 TEST_CASE("keccak-256 around the 136-byte rate boundary") {
   // Expected values from an independent implementation (foundry's `cast keccak`).
-  CHECK(kk(std::string(135, 'a')) == "0x34367dc248bbd832f4e3e69dfaac2f92638bd0bbd18f2912ba4ef454919cf446");
-  CHECK(kk(std::string(136, 'a')) == "0xa6c4d403279fe3e0af03729caada8374b5ca54d8065329a3ebcaeb4b60aa386e");
-  CHECK(kk(std::string(137, 'a')) == "0xd869f639c7046b4929fc92a4d988a8b22c55fbadb802c0c66ebcd484f1915f39");
-  CHECK(kk(std::string(272, 'a')) == "0xcf7fcd4f705ee749930d19ca84561a9bf62516bd90a471545fa2f49fdc7e63c8");
-  CHECK(kk(std::string(1000, 'a')) == "0xb6a4ac1f51884d71f30fa397a5e155de3099e11fc0edef5d08b646e621e19de9");
+  CHECK(kk(std::string(135, 'a')) ==
+        "0x34367dc248bbd832f4e3e69dfaac2f92638bd0bbd18f2912ba4ef454919cf446");
+  CHECK(kk(std::string(136, 'a')) ==
+        "0xa6c4d403279fe3e0af03729caada8374b5ca54d8065329a3ebcaeb4b60aa386e");
+  CHECK(kk(std::string(137, 'a')) ==
+        "0xd869f639c7046b4929fc92a4d988a8b22c55fbadb802c0c66ebcd484f1915f39");
+  CHECK(kk(std::string(272, 'a')) ==
+        "0xcf7fcd4f705ee749930d19ca84561a9bf62516bd90a471545fa2f49fdc7e63c8");
+  CHECK(kk(std::string(1000, 'a')) ==
+        "0xb6a4ac1f51884d71f30fa397a5e155de3099e11fc0edef5d08b646e621e19de9");
 }
 
 TEST_CASE("ERC-1155 event topics are computed") {
@@ -107,8 +112,9 @@ TEST_CASE("Address accepts uniform case without checksum, rejects bad mixed case
   REQUIRE(upper.ok());
   CHECK(upper->checksummed() == "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed");
   // One letter's case flipped: the checksum no longer matches.
-  CHECK_THAT(error_of(Address::parse("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD")),
-             Catch::Contains("EIP-55") && Catch::Contains("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"));
+  CHECK_THAT(
+      error_of(Address::parse("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD")),
+      Catch::Contains("EIP-55") && Catch::Contains("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"));
   CHECK_THAT(error_of(Address::parse("0xfb6916095ca1df60bB79Ce92cE3Ea74c37c5d359")),
              Catch::Contains("checksum"));
 }
@@ -140,8 +146,9 @@ TEST_CASE("Address from ABI word, zero address, ordering and hashing") {
   CHECK(Address().is_zero());
   CHECK_FALSE(a.is_zero());
   CHECK(Address() < a);
-  CHECK(abi::encode_word(a) ==
-        Hash32::parse("0x000000000000000000000000f39fd6e51aad88f6f4ce6ab8827279cfffb92266")->bytes());
+  CHECK(
+      abi::encode_word(a) ==
+      Hash32::parse("0x000000000000000000000000f39fd6e51aad88f6f4ce6ab8827279cfffb92266")->bytes());
   std::unordered_set<Address> set{a, Address(), a};
   CHECK(set.size() == 2);
 }
@@ -180,14 +187,16 @@ TEST_CASE("U256 quantity parsing follows JSON-RPC rules") {
              Catch::Contains("more than 64"));
   CHECK_THAT(error_of(U256::from_quantity("0x1g")), Catch::Contains("'g' at position 3"));
   CHECK_THAT(error_of(U256::from_quantity("0x-1")), Catch::Contains("'-'"));
-  for (ErrorCode c : {U256::from_quantity("0x").status().code(), U256::from_quantity("1").status().code()}) {
+  for (ErrorCode c :
+       {U256::from_quantity("0x").status().code(), U256::from_quantity("1").status().code()}) {
     CHECK(c == ErrorCode::kInvalidArgument);
   }
 }
 
 TEST_CASE("U256 decimal round trip, quantities and words") {
-  for (const std::string& d : {std::string("0"), std::string("1"), std::string("18446744073709551615"),
-                               std::string("18446744073709551616"), kMax256}) {
+  for (const std::string& d :
+       {std::string("0"), std::string("1"), std::string("18446744073709551615"),
+        std::string("18446744073709551616"), kMax256}) {
     INFO(d);
     Result<U256> v = U256::from_decimal(d);
     REQUIRE(v.ok());
@@ -212,7 +221,7 @@ TEST_CASE("U256 decimal round trip, quantities and words") {
   CHECK_THAT(error_of(U256::from_word(Bytes(31, 0))), Catch::Contains("32 bytes"));
 
   std::array<std::uint8_t, 32> w{};
-  w[0] = 0x01;   // 2^248
+  w[0] = 0x01;  // 2^248
   w[31] = 0x02;
   U256 v = *U256::from_word(w);
   CHECK(v.to_word() == w);
@@ -231,7 +240,8 @@ TEST_CASE("U256 comparisons and u64 access") {
   CHECK(U256(5) <= U256(5));
   CHECK(U256(5) != U256(6));
   // A higher limb dominates a lower one.
-  CHECK(*U256::from_quantity("0x1" + std::string(48, '0')) > *U256::from_quantity("0x" + std::string(48, 'f')));
+  CHECK(*U256::from_quantity("0x1" + std::string(48, '0')) >
+        *U256::from_quantity("0x" + std::string(48, 'f')));
   CHECK(U256(42).to_u64() == 42u);
   CHECK(U256(~0ULL).fits_u64());
   CHECK_FALSE(two64.fits_u64());
@@ -274,9 +284,11 @@ TEST_CASE("ABI static args and mixed head/tail") {
   CHECK(*abi::decode_uint256_array_at(enc, 1) == std::vector<U256>{7});
   CHECK(abi::decode_uint256(enc, 5).status().code() == ErrorCode::kCorruption);
   CHECK(abi::decode_uint256(enc, SIZE_MAX).status().code() == ErrorCode::kCorruption);
-  CHECK(abi::decode_address(enc, 1).ok());                    // 0x60 has zero padding
+  CHECK(abi::decode_address(enc, 1).ok());  // 0x60 has zero padding
   CHECK_FALSE(abi::decode_address(*from_hex("0x" + std::string(64, 'f')), 0).ok());
   CHECK(abi::encode_args({}).empty());
-  CHECK(abi::decode_uint256_array(abi::encode_args(std::vector<abi::Value>{std::vector<U256>{}}))->empty());
-  CHECK_THAT(error_of(abi::decode_uint256_array_at(enc, 1, 0)), Catch::Contains("exceeds the limit"));
+  CHECK(abi::decode_uint256_array(abi::encode_args(std::vector<abi::Value>{std::vector<U256>{}}))
+            ->empty());
+  CHECK_THAT(error_of(abi::decode_uint256_array_at(enc, 1, 0)),
+             Catch::Contains("exceeds the limit"));
 }

@@ -50,7 +50,7 @@ TEST_CASE("adding ranges merges overlapping and adjacent ones", "[range_set]") {
   CHECK(s.ranges() == list({{10, 40}}));
   s.add({15, 16});  // inside: no change
   CHECK(s.ranges() == list({{10, 40}}));
-  s.add({5, 9});  // adjacent below
+  s.add({5, 9});    // adjacent below
   s.add({41, 41});  // adjacent above
   CHECK(s.ranges() == list({{5, 41}}));
   s.add({0, 100});  // swallows everything
@@ -82,7 +82,8 @@ TEST_CASE("holes lists the uncovered parts of a query range", "[range_set]") {
   CHECK(s.holes(40, 41) == list({{41, 41}}));
 }
 
-TEST_CASE("truncate_above cuts the range that straddles the fork and drops those above", "[range_set]") {
+TEST_CASE("truncate_above cuts the range that straddles the fork and drops those above",
+          "[range_set]") {
   RangeSet s;
   s.add({10, 20});
   s.add({30, 40});

@@ -41,7 +41,8 @@ class SqliteHarness {
       d.exec(sql);
     };
     h.reject_wallet_sql = [](const std::string& wallet) {
-      return "CREATE TRIGGER reject_wallet BEFORE INSERT ON membership WHEN NEW.wallet_address = '" +
+      return "CREATE TRIGGER reject_wallet BEFORE INSERT ON membership WHEN NEW.wallet_address = "
+             "'" +
              wallet + "' BEGIN SELECT RAISE(ABORT, 'rejected by test trigger'); END";
     };
     return h;

@@ -79,7 +79,8 @@ rocksdb::ColumnFamilyOptions cf_options(Cf cf, const Shared& shared) {
     // bucket instead of walking one big skiplist, the largest CPU cost of a range commit.
     // Lookups by tx / by wallet are prefix seeks; ordered scans of the whole family set
     // ReadOptions::total_order_seek (rare: listing pending/done, invariant checks).
-    o.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(cf == Cf::kClaims ? kClaimsPrefix : kWalletPrefix));
+    o.prefix_extractor.reset(
+        rocksdb::NewFixedPrefixTransform(cf == Cf::kClaims ? kClaimsPrefix : kWalletPrefix));
     o.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(kMemtableBuckets));
   }
   if (cf == Cf::kClaims) {

@@ -1,5 +1,7 @@
 #include "storage/rocks_node_store.hpp"
 
+#include <rocksdb/snapshot.h>
+
 #include <algorithm>
 #include <limits>
 #include <unordered_map>
@@ -419,7 +421,7 @@ Result<std::optional<Claim>> RocksNodeStore::read_claim(const ClaimKey& key) con
 }
 
 Result<std::vector<std::optional<Claim>>> RocksNodeStore::read_claims(
-    const std::vector<ClaimKey>& keys, bool use_recent) const {
+    const std::vector<ClaimKey>& keys, bool use_recent, const rocksdb::ReadOptions& read) const {
   std::vector<std::optional<Claim>> out(keys.size());
   std::vector<std::string> encoded;
   std::vector<std::size_t> missing;  // positions in `keys` still to read
@@ -435,8 +437,8 @@ Result<std::vector<std::optional<Claim>>> RocksNodeStore::read_claims(
   std::vector<rocksdb::Slice> slices(encoded.begin(), encoded.end());
   std::vector<rocksdb::PinnableSlice> values(missing.size());
   std::vector<rocksdb::Status> statuses(missing.size());
-  db_->db().MultiGet(rocksdb::ReadOptions(), db_->cf(Cf::kClaims), missing.size(), slices.data(),
-                     values.data(), statuses.data());
+  db_->db().MultiGet(read, db_->cf(Cf::kClaims), missing.size(), slices.data(), values.data(),
+                     statuses.data());
   for (std::size_t j = 0; j < missing.size(); ++j) {
     if (statuses[j].IsNotFound()) continue;
     CLAIMSYNC_RETURN_IF_ERROR(from_rocks(statuses[j], "read claims"));
@@ -451,7 +453,10 @@ std::vector<Claim> RocksNodeStore::claims_from_index(Cf cf, const std::string& p
                                                      const std::string& start,
                                                      std::size_t limit) const {
   std::vector<ClaimKey> keys;
-  auto it = db_->iterate(cf);
+  rocksdb::ManagedSnapshot snapshot(&db_->db());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  auto it = db_->iterate(cf, ro);
   for (it->Seek(start); it->Valid() && keys.size() < limit; it->Next()) {
     auto k = it->key().ToStringView();
     if (!k.starts_with(prefix)) break;
@@ -465,7 +470,7 @@ std::vector<Claim> RocksNodeStore::claims_from_index(Cf cf, const std::string& p
     keys.push_back(*key);
   }
   std::vector<Claim> out;
-  auto claims = read_claims(keys);
+  auto claims = read_claims(keys, /*use_recent=*/false, ro);
   if (!claims) {
     log_error("store_read_failed",
               {{"index", layout::cf_name(cf)}, {"error", claims.status().message()}});
@@ -691,8 +696,12 @@ Result<std::vector<Claim>> RocksNodeStore::due(std::int64_t now_ms, std::size_t 
   if (limit == 0) return out;
   const std::uint64_t generation = recent_.generation();
   ScanFloor::Snapshot floor = due_floor_.snapshot();
+  // Index and claims at one snapshot: a claim replicated meanwhile is neither returned
+  // nor mistaken for an index entry without its claim.
+  rocksdb::ManagedSnapshot snapshot(&db_->db());
   std::string upper;
   rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
   rocksdb::Slice upper_slice;
   if (now_ms != std::numeric_limits<std::int64_t>::max()) {
     upper = time_bound(now_ms + 1);
@@ -716,7 +725,7 @@ Result<std::vector<Claim>> RocksNodeStore::due(std::int64_t now_ms, std::size_t 
     due_floor_.raise_to(floor, upper);
   }
 
-  auto claims = read_claims(keys);
+  auto claims = read_claims(keys, /*use_recent=*/false, ro);
   if (!claims) return claims.status();
   out.reserve(keys.size());
   for (std::size_t i = 0; i < keys.size(); ++i) {

@@ -106,8 +106,10 @@ class RocksNodeStore final : public NodeStore {
 
   // Claims by key, in the order of `keys`; absent keys are nullopt. `use_recent`: take
   // claims the last due() handed out from memory (write paths only, under write_mu_).
-  Result<std::vector<std::optional<Claim>>> read_claims(const std::vector<ClaimKey>& keys,
-                                                        bool use_recent = false) const;
+  // `read` carries the snapshot when the keys came from an index read at that snapshot.
+  Result<std::vector<std::optional<Claim>>> read_claims(
+      const std::vector<ClaimKey>& keys, bool use_recent = false,
+      const rocksdb::ReadOptions& read = rocksdb::ReadOptions()) const;
   Result<std::optional<Claim>> read_claim(const ClaimKey& key) const;
   // Claims named by the index keys [it from `prefix` / `start`], at most `limit`.
   std::vector<Claim> claims_from_index(layout::Cf cf, const std::string& prefix,
@@ -124,9 +126,9 @@ class RocksNodeStore final : public NodeStore {
   StoreIdentity identity_;
 
   std::mutex write_mu_;                  // one mutation at a time
-  mutable std::shared_mutex mirror_mu_;  // guards counters_ and ranges_
-  StateCounters counters_;
-  RangeSet ranges_;
+  mutable std::shared_mutex mirror_mu_;  // writers also hold write_mu_
+  StateCounters counters_;               // GUARDED_BY(mirror_mu_)
+  RangeSet ranges_;                      // GUARDED_BY(mirror_mu_)
   std::atomic<bool> poisoned_{false};
 
   mutable ScanFloor due_floor_;

@@ -27,8 +27,15 @@ constexpr std::size_t kMemtableBuckets = 65536;
 constexpr std::size_t kClaimsPrefix = 8 + 4;  // chain id + the first bytes of the tx hash
 constexpr std::size_t kWalletPrefix = 20;     // the wallet
 
+std::shared_ptr<rocksdb::Cache> make_block_cache() {
+  rocksdb::LRUCacheOptions o;
+  o.capacity = kBlockCacheBytes;
+  o.high_pri_pool_ratio = 0.5;  // index and filter partitions outlive data blocks
+  return rocksdb::NewLRUCache(o);
+}
+
 struct Shared {
-  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  std::shared_ptr<rocksdb::Cache> cache = make_block_cache();
   std::shared_ptr<rocksdb::WriteBufferManager> buffers =
       std::make_shared<rocksdb::WriteBufferManager>(kWriteBufferBudget);
 };
@@ -62,8 +69,16 @@ rocksdb::ColumnFamilyOptions cf_options(Cf cf, const Shared& shared) {
 
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = shared.cache;
+  // Index and filter blocks are charged to the bounded cache (memory stays independent of
+  // the outbox size), partitioned so that a random lookup loads one small partition, not
+  // a file's whole index, and stored uncompressed so a cache miss costs no decompression.
   t.cache_index_and_filter_blocks = true;
+  t.cache_index_and_filter_blocks_with_high_priority = true;
   t.pin_l0_filter_and_index_blocks_in_cache = true;
+  t.pin_top_level_index_and_filter = true;
+  t.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+  t.metadata_block_size = 4u << 10;
+  t.enable_index_compression = false;
   // Claims are read by random key (due work, lookups): small blocks mean less to read,
   // checksum and decompress per claim. The index families are scanned in order.
   t.block_size = cf == Cf::kClaims ? 4u << 10 : 16u << 10;
@@ -71,6 +86,7 @@ rocksdb::ColumnFamilyOptions cf_options(Cf cf, const Shared& shared) {
   if (cf == Cf::kClaims) {
     // Every ingest asks "is this key known?"; most answers are "no".
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    t.partition_filters = true;
   }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
 

@@ -113,6 +113,15 @@ double thread_cpu_seconds() {
   return sec(ru.ru_utime) + sec(ru.ru_stime);
 }
 
+long current_rss_kb() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * (::sysconf(_SC_PAGESIZE) / 1024);
+}
+
 long peak_rss_kb() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -172,6 +181,11 @@ int main(int argc, char** argv) {
       return 1;
     }
     next_block = range.to + 1;
+    if (ingested % (args.claims / 4 < args.batch ? args.claims : args.claims / 4) == 0) {
+      std::printf("  ingested %-10llu RSS %ld MB, peak %ld MB\n",
+                  static_cast<unsigned long long>(ingested), current_rss_kb() / 1024,
+                  peak_rss_kb() / 1024);
+    }
   }
   const double ingest_s = seconds_since(t_ingest);
   const double ingest_cpu = cpu_seconds() - cpu_ingest0;

@@ -3,7 +3,9 @@
 // Opening creates any missing column family of store_layout.hpp and also opens column
 // families this binary does not know (a newer schema may add some; RocksDB refuses to
 // open a DB without all of them). Memory is bounded independently of the data size:
-// one shared block cache and one write-buffer budget for all column families.
+// one shared block cache and one write-buffer budget for all column families, and memory
+// freed after flushes and compactions is handed back to the OS (see rocks_db.cpp), so RSS
+// does not creep with the volume written.
 #pragma once
 
 #include <rocksdb/db.h>

@@ -78,6 +78,7 @@ void play_chaos(const std::vector<ChaosEvent>& schedule, NodeUnderTest& node, Pg
         }
         ++report.kills;
         note(report, t0, "kill -9 node #" + std::to_string(report.kills));
+        // A planned downtime of the schedule (seeded), not a wait for a condition.
         std::this_thread::sleep_for(event.restart_after);
         node.start();
         note(report, t0, "node restarted");

@@ -327,6 +327,7 @@ void LoadGenerator::await_receipts(const std::vector<SentTx>& sent) {
                                " txs not mined in time, e.g. " + outstanding.front()->hash +
                                "; txpool " + rpc_.call("txpool_status").dump());
     }
+    // Poll interval of this deadline-bounded wait for receipts.
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }

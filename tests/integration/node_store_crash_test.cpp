@@ -347,9 +347,17 @@ struct RunOutcome {
   std::vector<std::string> acked;
 };
 
-// Spawns the child for `run`, kills it after `delay_ms`, returns what it acknowledged.
+// When the kill comes: `delay_ms` after the child acknowledged its first operation (the
+// store is open and working), or, with `from_spawn`, after the spawn (kills while the
+// child is still starting or recovering the store).
+struct KillTiming {
+  bool from_spawn = false;
+  int delay_ms = 0;
+};
+
+// Spawns the child for `run`, kills it as `timing` says, returns what it acknowledged.
 RunOutcome run_child(const std::string& dir, std::uint64_t master, std::uint64_t run,
-                     int delay_ms) {
+                     KillTiming timing) {
   int fds[2];
   REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
   REQUIRE(::fcntl(fds[1], F_SETFD, 0) == 0);  // the child inherits the write end
@@ -362,29 +370,39 @@ RunOutcome run_child(const std::string& dir, std::uint64_t master, std::uint64_t
   ::close(fds[1]);
 
   std::string buffer;
+  bool eof = false;
   auto read_some = [&](int timeout_ms) {
     pollfd p{fds[0], POLLIN, 0};
-    if (::poll(&p, 1, timeout_ms) <= 0) return false;
+    if (::poll(&p, 1, timeout_ms) <= 0) return;
     char chunk[4096];
     ssize_t n = ::read(fds[0], chunk, sizeof(chunk));
-    if (n <= 0) return false;
+    if (n <= 0) {
+      eof = true;
+      return;
+    }
     buffer.append(chunk, static_cast<std::size_t>(n));
-    return true;
   };
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    read_some(static_cast<int>(left.count()));
+  // Reads acknowledgements until `done()` or the deadline or the child's end.
+  auto read_until = [&](std::chrono::steady_clock::time_point deadline, auto done) {
+    while (!eof && !done()) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return;
+      read_some(static_cast<int>(left.count()));
+    }
+  };
+  auto never = [] { return false; };
+  if (!timing.from_spawn) {
+    read_until(std::chrono::steady_clock::now() + std::chrono::seconds(30),
+               [&] { return buffer.find('\n') != std::string::npos; });
   }
+  read_until(std::chrono::steady_clock::now() + std::chrono::milliseconds(timing.delay_ms), never);
   child.signal(SIGKILL);
   auto status = child.wait(std::chrono::milliseconds(10'000));
   REQUIRE(status.has_value());
   // A child that exited by itself (not 128+SIGKILL) failed: its workload never ends.
   CHECK(*status == 128 + SIGKILL);
-  while (read_some(1000)) {
-  }
+  read_until(std::chrono::steady_clock::now() + std::chrono::seconds(10), never);  // drain to EOF
   ::close(fds[0]);
 
   RunOutcome out;
@@ -421,8 +439,12 @@ TEST_CASE("node store survives kill -9 at random instants", "[crash][node_store]
   for (std::uint64_t run = 0; run < iterations; ++run) {
     INFO("run " << run);
     // Mostly mid-workload; sometimes while the child is still opening the store.
-    int delay_ms = static_cast<int>(delays() % 10 == 0 ? delays() % 120 : 80 + delays() % 250);
-    RunOutcome outcome = run_child(crashed_dir, master, run, delay_ms);
+    // One run in ten is killed at a random instant from its start (open, recovery); the
+    // rest at a random instant of a working store.
+    KillTiming timing;
+    timing.from_spawn = delays() % 10 == 0;
+    timing.delay_ms = static_cast<int>(timing.from_spawn ? delays() % 150 : delays() % 120);
+    RunOutcome outcome = run_child(crashed_dir, master, run, timing);
     acked_total += outcome.acked.size();
     if (outcome.acked.empty()) ++killed_before_any_ack;
 

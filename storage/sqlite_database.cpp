@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <thread>
+
 namespace claimsync::store {
 
 ErrorCode classify_sqlite_error(int code) {
@@ -22,6 +25,35 @@ ErrorCode classify_sqlite_error(int code) {
   }
 }
 
+namespace {
+
+bool is_lock_error(const SQLite::Exception& e) {
+  const int code = e.getErrorCode() & 0xff;
+  return code == SQLITE_BUSY || code == SQLITE_LOCKED;
+}
+
+// Switching a file to WAL needs an exclusive lock. When two processes open the same new
+// file at once, each holds a shared lock while asking for the exclusive one; SQLite sees
+// the deadlock and answers SQLITE_BUSY at once, without calling the busy handler. The
+// switch is idempotent, so it is retried here (bounded by the busy timeout) until the
+// other opener has finished.
+void enable_wal(SQLite::Database& db, std::chrono::milliseconds busy_timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + busy_timeout;
+  std::chrono::milliseconds pause(2);
+  for (;;) {
+    try {
+      db.exec("PRAGMA journal_mode = WAL");
+      return;
+    } catch (const SQLite::Exception& e) {
+      if (!is_lock_error(e) || std::chrono::steady_clock::now() + pause > deadline) throw;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SQLite::Database>> open_sqlite_database(
     const std::string& path, std::chrono::milliseconds busy_timeout) {
   std::unique_ptr<SQLite::Database> db;
@@ -29,7 +61,7 @@ Result<std::unique_ptr<SQLite::Database>> open_sqlite_database(
     db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db->setBusyTimeout(static_cast<int>(busy_timeout.count()));
     db->exec("PRAGMA foreign_keys = ON");
-    db->exec("PRAGMA journal_mode = WAL");
+    enable_wal(*db, busy_timeout);
     db->exec("PRAGMA synchronous = FULL");
   });
   if (!st.ok()) return st;

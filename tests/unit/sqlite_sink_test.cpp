@@ -4,7 +4,11 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <latch>
+#include <thread>
+
 #include "storage/membership_sink.hpp"
+#include "storage/sqlite_database.hpp"
 #include "storage/sqlite_sink.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/sink_conformance.hpp"
@@ -109,6 +113,31 @@ TEST_CASE("sqlite sink: a locked database is unavailable, nothing committed", "[
   }
   CHECK(h.query("locked", "SELECT count(*) FROM claim_sync_queue") == SqlRows{{"0"}});
   CHECK(sink->apply(make_claims(5)).status.ok());
+}
+
+// Several openers of one new file at once: switching it to WAL makes them contend for an
+// exclusive lock that SQLite refuses at once (no busy wait) when it sees a deadlock; the
+// open must wait its turn, not fail (CI saw two `claimsync migrate` processes hit this).
+TEST_CASE("sqlite: concurrent opens of a new file all succeed", "[sqlite][sink]") {
+  TempDir dir("claimsync-sqlite-open");
+  constexpr int kOpeners = 8;
+  for (int round = 0; round < 20; ++round) {
+    const std::string path = dir.file("race" + std::to_string(round) + ".sqlite");
+    std::latch start(kOpeners);
+    std::vector<std::string> errors(kOpeners);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kOpeners; ++i) {
+      threads.emplace_back([&, i] {
+        start.arrive_and_wait();
+        auto db = store::open_sqlite_database(path);
+        if (!db.ok()) errors[static_cast<std::size_t>(i)] = db.status().to_string();
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (const std::string& e : errors) CHECK(e.empty());
+    SQLite::Database check(path, SQLite::OPEN_READONLY);
+    CHECK(check.execAndGet("PRAGMA journal_mode").getString() == "wal");
+  }
 }
 
 TEST_CASE("sqlite sink: a missing schema is a whole-call failure", "[sqlite][sink]") {

@@ -170,32 +170,41 @@ Result<RangeScan> RangeScanner::scan(std::uint64_t from, std::uint64_t to, std::
 
 Result<RangeScanner::LogsWithHeaders> RangeScanner::fetch_logs(std::uint64_t from,
                                                                std::uint64_t to) {
-  auto logs_of = [this](store::BlockRange r) {
-    return chain_.logs(mint_filter(settings_.contract, r.from, r.to));
-  };
-  const std::vector<store::BlockRange> parts = split_range(from, to, settings_.pipeline_min_blocks);
-  LogsWithHeaders out;
-  // Part i+1's logs are on their way while part i's headers are fetched. An early return
-  // waits for the part in flight (a bounded chain call) in the future's destructor.
-  std::future<Result<std::vector<eth::LogEntry>>> in_flight;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    Result<std::vector<eth::LogEntry>> logs = i == 0 ? logs_of(parts[0]) : in_flight.get();
+  // One part: its logs, then the headers of the blocks holding them.
+  auto fetch_part = [this](store::BlockRange part) -> Result<LogsWithHeaders> {
+    Result<std::vector<eth::LogEntry>> logs =
+        chain_.logs(mint_filter(settings_.contract, part.from, part.to));
     if (!logs.ok()) return logs.status().with_context("logs");
-    if (i + 1 < parts.size()) in_flight = std::async(std::launch::async, logs_of, parts[i + 1]);
     std::vector<std::uint64_t> numbers;
     for (const eth::LogEntry& log : *logs) {
-      if (log.block_number < parts[i].from || log.block_number > parts[i].to) {
+      if (log.block_number < part.from || log.block_number > part.to) {
         return error(ErrorCode::kBadResponse, log_name(log) + " lies outside the range asked");
       }
       numbers.push_back(log.block_number);
     }
-    if (!numbers.empty()) {
-      Result<HeaderMap> headers = fetch_headers(chain_, std::move(numbers));
-      if (!headers.ok()) return headers.status().with_context("headers of log blocks");
-      out.headers.merge(*headers);
-    }
-    out.logs.insert(out.logs.end(), std::make_move_iterator(logs->begin()),
-                    std::make_move_iterator(logs->end()));
+    LogsWithHeaders out{std::move(*logs), {}};
+    if (numbers.empty()) return out;
+    Result<HeaderMap> headers = fetch_headers(chain_, std::move(numbers));
+    if (!headers.ok()) return headers.status().with_context("headers of log blocks");
+    out.headers = std::move(*headers);
+    return out;
+  };
+  // The parts go out at once (at most 4: split_range): the provider answers them in
+  // parallel and their JSON is decoded on as many threads, which is most of a scan's
+  // time. Every future is waited for before returning (an early return waits in the
+  // futures' destructors, each a bounded chain call).
+  const std::vector<store::BlockRange> parts = split_range(from, to, settings_.pipeline_min_blocks);
+  std::vector<std::future<Result<LogsWithHeaders>>> in_flight;
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    in_flight.push_back(std::async(std::launch::async, fetch_part, parts[i]));
+  }
+  LogsWithHeaders out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    Result<LogsWithHeaders> part = i == 0 ? fetch_part(parts[0]) : in_flight[i - 1].get();
+    if (!part.ok()) return part.status();
+    out.headers.merge(part->headers);
+    out.logs.insert(out.logs.end(), std::make_move_iterator(part->logs.begin()),
+                    std::make_move_iterator(part->logs.end()));
   }
   return out;
 }

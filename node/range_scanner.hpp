@@ -4,8 +4,9 @@
 //
 // Round trips per range: one headers() batch before the logs, the logs() call (the client
 // splits it as the provider requires) with one headers() batch for the blocks holding
-// logs, and one headers() batch after. Long ranges go in up to 4 parts so that the logs
-// of one part are in flight while the headers of the previous part are fetched.
+// logs, and one headers() batch after. Long ranges go in up to 4 parts fetched at once
+// (logs, then their blocks' headers, per part): decoding a large eth_getLogs answer costs
+// more than the provider takes to produce it, so parts decode on parallel threads.
 //
 // Checks, in order:
 //   1. Continuity with the stored window: the highest stored block below `from` (the
@@ -49,8 +50,7 @@ struct ScanSettings {
   std::vector<std::uint32_t> levels;           // token ids that count
   std::uint32_t sources = store::kSourceScan;  // ClaimSource bits of the claims made
   std::uint64_t reorg_window = 256;            // bounds the ladder of stored blocks
-  // Ranges of at least twice this many blocks are fetched in up to 4 parts, the logs of
-  // one part in flight while the headers of the previous part's log blocks are fetched.
+  // Ranges of at least twice this many blocks are fetched in up to 4 parts at once.
   std::uint64_t pipeline_min_blocks = 256;
 };
 
@@ -88,7 +88,7 @@ class RangeScanner {
     std::vector<eth::LogEntry> logs;                    // ascending (block, log index)
     std::map<std::uint64_t, eth::BlockHeader> headers;  // of every block holding a log
   };
-  // The logs of [from, to] and the headers of their blocks, pipelined over parts.
+  // The logs of [from, to] and the headers of their blocks, parts fetched in parallel.
   Result<LogsWithHeaders> fetch_logs(std::uint64_t from, std::uint64_t to);
   // Appends the claims of one checked mint log of `block` to out.claims.
   Status add_claims(const eth::LogEntry& log, const eth::BlockHeader& block, std::int64_t now_ms,

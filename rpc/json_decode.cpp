@@ -20,11 +20,12 @@ Result<const json*> field_of(const json& obj, std::string_view field) {
   return &*it;
 }
 
-Result<std::string> string_field(const json& obj, std::string_view field) {
+// A view of the string in `obj` (no copy: a getLogs answer holds ~10 strings per log).
+Result<std::string_view> string_field(const json& obj, std::string_view field) {
   auto v = field_of(obj, field);
   if (!v) return v.status();
   if (!(*v)->is_string()) return bad(field, "is not a string");
-  return (*v)->get<std::string>();
+  return std::string_view((*v)->get_ref<const std::string&>());
 }
 
 Result<Address> decode_address_field(const json& obj, std::string_view field) {
@@ -47,14 +48,14 @@ std::string to_quantity(std::uint64_t v) {
 Result<std::uint64_t> decode_quantity_field(const json& obj, std::string_view field) {
   auto s = string_field(obj, field);
   if (!s) return s.status();
-  const std::string& text = *s;
+  const std::string_view text = *s;
   if (text.size() < 3 || text.size() > 18 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) {
-    return bad(field, "is not a hex quantity: '" + text.substr(0, 40) + "'");
+    return bad(field, "is not a hex quantity: '" + std::string(text.substr(0, 40)) + "'");
   }
   std::uint64_t v = 0;
   auto [end, ec] = std::from_chars(text.data() + 2, text.data() + text.size(), v, 16);
   if (ec != std::errc() || end != text.data() + text.size()) {
-    return bad(field, "is not a hex quantity: '" + text + "'");
+    return bad(field, "is not a hex quantity: '" + std::string(text) + "'");
   }
   return v;
 }
@@ -76,16 +77,17 @@ Result<LogEntry> decode_log(const json& obj) {
   if (!topics) return topics.status();
   if (!(*topics)->is_array() || (*topics)->size() > 4)
     return bad("topics", "is not an array of at most 4 hashes");
+  log.topics.reserve((*topics)->size());
   for (const json& t : **topics) {
     if (!t.is_string()) return bad("topics", "holds a non-string");
-    auto h = Hash32::parse(t.get<std::string>());
+    auto h = Hash32::parse(t.get_ref<const std::string&>());
     if (!h) return bad("topics", "holds a value that is not a 32-byte hash");
     log.topics.push_back(*h);
   }
   auto data = string_field(obj, "data");
   if (!data) return data.status();
   auto bytes = from_hex(*data);
-  if (!bytes || data->rfind("0x", 0) != 0) return bad("data", "is not 0x-prefixed hex");
+  if (!bytes || data->substr(0, 2) != "0x") return bad("data", "is not 0x-prefixed hex");
   log.data = std::move(*bytes);
   auto block = decode_quantity_field(obj, "blockNumber");
   if (!block) return block.status();

@@ -137,7 +137,9 @@ bool Replicator::settle_committed(Op op, const std::vector<Claim>& committed, St
 
 // Reached only when the follower rolled some claim of the batch back (or forward) while
 // the sink was committing it. Each claim is settled alone; where the store no longer
-// wants what the sink now holds, the sink is told the opposite, so both agree again.
+// wants what the sink now holds, the store is told so (resync_claim: orphaned -> revoking,
+// done -> pending), durably, and the next steps repair the sink like any other due work,
+// with retries, outage pauses and restarts.
 bool Replicator::settle_one_by_one(Op op, const std::vector<Claim>& committed, StepResult& out) {
   for (const Claim& sent : committed) {
     std::optional<Claim> now_claim = store_.get(sent.key);
@@ -155,23 +157,24 @@ bool Replicator::settle_one_by_one(Op op, const std::vector<Claim>& committed, S
       ++(op == Op::kApply ? status_.replicated : status_.revoked);
       continue;
     }
-    // pending/retrying/revoking claims are due again and fix the sink themselves.
-    Status fix;
-    const char* compensation = "none";
-    if (op == Op::kApply && !store::is_due_state(state) && state != ClaimState::kDone) {
-      compensation = "revoke";
-      fix = sink_.revoke({*now_claim}).status;
-    } else if (op == Op::kRevoke && state == ClaimState::kDone) {
-      compensation = "apply";
-      fix = sink_.apply({*now_claim}).status;
+    // Due states (pending/retrying/revoking) come back by themselves and fix the sink.
+    const bool sink_holds_offchain = op == Op::kApply && state == ClaimState::kOrphaned;
+    const bool sink_lacks_canonical = op == Op::kRevoke && state == ClaimState::kDone;
+    const char* repair = sink_holds_offchain ? "revoke" : sink_lacks_canonical ? "apply" : "none";
+    Status queued;
+    if (sink_holds_offchain || sink_lacks_canonical) {
+      queued = store_.resync_claim(sent.key, clock_.now_ms());
+      if (!queued.ok() && queued.code() != ErrorCode::kFailedPrecondition) {
+        pause(PauseCause::kStore, queued.with_context("resync_claim"));
+        return false;
+      }
     }
-    log_warn(
-        "replicator_reorg_race",
-        {{"claim", sent.key.to_string()},
-         {"state", store::claim_state_name(state)},
-         {"compensation", compensation},
-         {"result", fix.to_string()},
-         {"next", fix.ok() ? "none" : "run claimsync reconcile to repair the membership rows"}});
+    log_warn("replicator_reorg_race",
+             {{"claim", sent.key.to_string()},
+              {"state", store::claim_state_name(state)},
+              {"repair", repair},
+              {"queued", queued.ok() ? "yes" : queued.to_string()},
+              {"next", "none: the repair is due now and retried like any claim"}});
   }
   return true;
 }

@@ -14,9 +14,9 @@ using S = ClaimState;
 constexpr std::array<std::uint8_t, kClaimStateCount> kAllowed = {
     /* pending  */ bit(S::kDone) | bit(S::kRetrying) | bit(S::kDead) | bit(S::kOrphaned),
     /* retrying */ bit(S::kDone) | bit(S::kRetrying) | bit(S::kDead) | bit(S::kOrphaned),
-    /* done     */ bit(S::kRevoking),
+    /* done     */ bit(S::kRevoking) | bit(S::kPending),
     /* dead     */ bit(S::kPending) | bit(S::kOrphaned),
-    /* orphaned */ bit(S::kPending),
+    /* orphaned */ bit(S::kPending) | bit(S::kRevoking),
     /* revoking */ bit(S::kRevoked) | bit(S::kRevoking) | bit(S::kDone),
     /* revoked  */ bit(S::kPending),
 };

@@ -6,9 +6,12 @@
 //   retrying -> done | retrying | dead | orphaned   (a due retry is taken as is)
 //   dead     -> pending (operator retry) | orphaned
 //   orphaned -> pending  (its block is canonical again)
+//             | revoking (a reorg raced the replicator: the sink committed it anyway)
 //   done     -> revoking (its block left the chain after replication)
-//   revoking -> revoked (compensation committed) | revoking (failed, retried) | done (canonical
-//   again) revoked  -> pending  (canonical again after compensation)
+//             | pending  (a reorg raced a revoke: the sink removed a canonical claim)
+//   revoking -> revoked (compensation committed) | revoking (failed, retried)
+//             | done (canonical again)
+//   revoked  -> pending  (canonical again after compensation)
 #pragma once
 
 #include "storage/claim.hpp"

@@ -139,6 +139,13 @@ class NodeStore {
                                          std::int64_t now_ms) = 0;
   // Operator retry: dead -> pending, attempts reset, due now.
   virtual Status retry_dead(const ClaimKey& key, std::int64_t now_ms) = 0;
+  // A reorg raced the replicator: the sink committed the opposite of what the store now
+  // wants for this claim. orphaned -> revoking (the sink holds rows of a claim whose block
+  // left the chain) and done -> pending (the sink removed rows of a claim that is canonical
+  // again), attempts reset, due now, so the normal replication path repairs the sink with
+  // its retries and backoff, across restarts. Other states: kFailedPrecondition, nothing
+  // changed.
+  virtual Status resync_claim(const ClaimKey& key, std::int64_t now_ms) = 0;
 
   // ---- queries -----------------------------------------------------------------------
   virtual std::optional<Claim> get(const ClaimKey& key) const = 0;

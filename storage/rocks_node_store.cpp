@@ -827,6 +827,23 @@ Status RocksNodeStore::retry_dead(const ClaimKey& key, std::int64_t now_ms) {
   return commit(m, "retry_dead");
 }
 
+Status RocksNodeStore::resync_claim(const ClaimKey& key, std::int64_t now_ms) {
+  std::lock_guard write_lock(write_mu_);
+  CLAIMSYNC_RETURN_IF_ERROR(check_writable("resync_claim"));
+  auto before = read_claim(key);
+  if (!before) return before.status();
+  if (!*before) return not_found(key);
+  const ClaimState from = (*before)->state;
+  if (from != ClaimState::kOrphaned && from != ClaimState::kDone)
+    return failed_precondition(key, from, "resync_claim");
+  Claim after = **before;
+  restart_work(after, from == ClaimState::kOrphaned ? ClaimState::kRevoking : ClaimState::kPending,
+               now_ms);
+  Mutation m(*db_);
+  m.record(*before, after);
+  return commit(m, "resync_claim");
+}
+
 // ---- queries -----------------------------------------------------------------------------
 
 std::optional<Claim> RocksNodeStore::get(const ClaimKey& key) const {

@@ -79,6 +79,7 @@ class RocksNodeStore final : public NodeStore {
                                  std::int64_t retry_at_ms, std::uint32_t max_attempts,
                                  std::int64_t now_ms) override;
   Status retry_dead(const ClaimKey& key, std::int64_t now_ms) override;
+  Status resync_claim(const ClaimKey& key, std::int64_t now_ms) override;
 
   std::optional<Claim> get(const ClaimKey& key) const override;
   std::vector<Claim> list_by_state(ClaimState state, std::size_t limit,

@@ -733,11 +733,14 @@ TEST_CASE("retry_dead gives a dead claim a fresh start", "[node_store][retry]") 
 
 TEST_CASE("every operation from every state: legal moves happen, illegal ones change nothing",
           "[node_store][transitions]") {
-  enum class Op { kReplicated, kFailed, kFailedLast, kRetryDead, kRollback, kIngest };
-  const std::vector<std::pair<Op, const char*>> ops = {
-      {Op::kReplicated, "mark_replicated"},   {Op::kFailed, "mark_failed"},
-      {Op::kFailedLast, "mark_failed(last)"}, {Op::kRetryDead, "retry_dead"},
-      {Op::kRollback, "rollback_to"},         {Op::kIngest, "ingest"}};
+  enum class Op { kReplicated, kFailed, kFailedLast, kRetryDead, kResync, kRollback, kIngest };
+  const std::vector<std::pair<Op, const char*>> ops = {{Op::kReplicated, "mark_replicated"},
+                                                       {Op::kFailed, "mark_failed"},
+                                                       {Op::kFailedLast, "mark_failed(last)"},
+                                                       {Op::kRetryDead, "retry_dead"},
+                                                       {Op::kResync, "resync_claim"},
+                                                       {Op::kRollback, "rollback_to"},
+                                                       {Op::kIngest, "ingest"}};
   for (auto from : kAllStates) {
     for (const auto& [op, op_name] : ops) {
       INFO("from " << claim_state_name(from) << " via " << op_name);
@@ -755,6 +758,7 @@ TEST_CASE("every operation from every state: legal moves happen, illegal ones ch
           st = f.store->mark_failed(k, "e", kT0 + 900, 1, kT0 + 100).status();
           break;
         case Op::kRetryDead: st = f.store->retry_dead(k, kT0 + 100); break;
+        case Op::kResync: st = f.store->resync_claim(k, kT0 + 100); break;
         case Op::kRollback: st = f.store->rollback_to(120, kT0 + 100).status(); break;
         case Op::kIngest:
           st = f.store->ingest(make_claim(1, block_for(1)), kT0 + 100).status();
@@ -791,6 +795,16 @@ TEST_CASE("every operation from every state: legal moves happen, illegal ones ch
           CHECK(st.ok() == (from == ClaimState::kDead));
           if (st.ok()) CHECK(to == ClaimState::kPending);
           break;
+        case Op::kResync:
+          CHECK(st.ok() == (from == ClaimState::kOrphaned || from == ClaimState::kDone));
+          if (st.ok()) {
+            CHECK(to ==
+                  (from == ClaimState::kOrphaned ? ClaimState::kRevoking : ClaimState::kPending));
+            const Claim c = f.store->get(k).value();
+            CHECK(c.attempts == 0);
+            CHECK(c.next_attempt_at_ms == kT0 + 100);  // due now
+          }
+          break;
         case Op::kRollback: {
           REQUIRE(st.ok());
           std::map<ClaimState, ClaimState> expect = {{ClaimState::kPending, ClaimState::kOrphaned},
@@ -821,12 +835,25 @@ TEST_CASE("the transition table matches DESIGN §5 and the store contract",
           "[node_store][transitions]") {
   using S = ClaimState;
   const std::vector<std::pair<S, S>> legal = {
-      {S::kPending, S::kDone},     {S::kPending, S::kRetrying},  {S::kPending, S::kDead},
-      {S::kPending, S::kOrphaned}, {S::kRetrying, S::kDone},     {S::kRetrying, S::kRetrying},
-      {S::kRetrying, S::kDead},    {S::kRetrying, S::kOrphaned}, {S::kDead, S::kPending},
-      {S::kDead, S::kOrphaned},    {S::kOrphaned, S::kPending},  {S::kDone, S::kRevoking},
-      {S::kRevoking, S::kRevoked}, {S::kRevoking, S::kRevoking}, {S::kRevoking, S::kDone},
-      {S::kRevoked, S::kPending}};
+      {S::kPending, S::kDone},
+      {S::kPending, S::kRetrying},
+      {S::kPending, S::kDead},
+      {S::kPending, S::kOrphaned},
+      {S::kRetrying, S::kDone},
+      {S::kRetrying, S::kRetrying},
+      {S::kRetrying, S::kDead},
+      {S::kRetrying, S::kOrphaned},
+      {S::kDead, S::kPending},
+      {S::kDead, S::kOrphaned},
+      {S::kOrphaned, S::kPending},
+      {S::kDone, S::kRevoking},
+      {S::kRevoking, S::kRevoked},
+      {S::kRevoking, S::kRevoking},
+      {S::kRevoking, S::kDone},
+      {S::kRevoked, S::kPending},
+      // resync_claim: a reorg raced the replicator (the sink holds the opposite)
+      {S::kOrphaned, S::kRevoking},
+      {S::kDone, S::kPending}};
   for (auto a : kAllStates) {
     for (auto b : kAllStates) {
       bool want = std::find(legal.begin(), legal.end(), std::make_pair(a, b)) != legal.end();

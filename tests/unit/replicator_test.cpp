@@ -258,6 +258,80 @@ TEST_CASE("revoking claims are revoked in the sink and marked revoked") {
   for (std::uint32_t n = 6; n < 12; ++n) CHECK(f.state_of(n) == ClaimState::kRevoked);
 }
 
+// Claims 0..11 committed as a scanned range in blocks 100..111 (so a rollback can reach them).
+void commit_twelve(Fixture& f) {
+  std::vector<store::BlockRecord> blocks;
+  for (std::uint32_t n = 0; n < 12; ++n) {
+    f.claims.push_back(synthetic_claim(n));
+    store::BlockRecord b;
+    b.number = f.claims.back().block_number;
+    b.hash = f.claims.back().block_hash;
+    if (!blocks.empty()) b.parent_hash = blocks.back().hash;
+    blocks.push_back(b);
+  }
+  REQUIRE(f.store->commit_range({100, 111}, blocks, f.claims, f.clock.now_ms()).ok());
+}
+
+TEST_CASE("a reorg during an apply: the sink's rows of orphaned claims are revoked, durably") {
+  Fixture f;
+  commit_twelve(f);
+  // While the sink commits the first batch, blocks 106..111 leave the chain; the sink then
+  // goes down, so the repair cannot run at once.
+  bool raced = false;
+  f.sink.on_commit([&] {
+    if (raced) return;
+    raced = true;
+    REQUIRE(f.store->rollback_to(105, f.clock.now_ms()).value().orphaned == 6);
+    f.sink.set_down(true);
+  });
+  {
+    ReplicatorConfig config = small_config();
+    config.batch_size = 12;
+    Replicator r(*f.store, f.sink, f.clock, config, 9);
+    r.step();
+    REQUIRE(raced);
+    CHECK(f.sink.memberships().size() == 12);  // the sink holds all twelve ...
+    CHECK(f.count(ClaimState::kDone) == 6);
+    CHECK(f.count(ClaimState::kRevoking) == 6);  // ... and the store remembers to undo six
+    for (int i = 0; i < 5; ++i) r.step();        // sink down: nothing changes
+    CHECK(f.count(ClaimState::kRevoking) == 6);
+  }
+  f.reopen();  // a restart keeps the repair
+  CHECK(f.count(ClaimState::kRevoking) == 6);
+  f.sink.on_commit({});
+  f.sink.set_down(false);
+  Replicator restarted(*f.store, f.sink, f.clock, small_config(), 10);
+  drain(f, restarted);
+  CHECK(f.count(ClaimState::kRevoked) == 6);
+  CHECK(f.count(ClaimState::kDone) == 6);
+  CHECK(f.sink.memberships().size() == 6);
+  for (std::uint32_t n = 0; n < 12; ++n) {
+    CHECK(f.sink.ledger(f.claims[n].key)->status == (n < 6 ? "done" : "revoked"));
+  }
+}
+
+TEST_CASE("a reorg back during a revoke: the claims canonical again are applied again") {
+  Fixture f;
+  commit_twelve(f);
+  Replicator r(*f.store, f.sink, f.clock, small_config(), 11);
+  drain(f, r);
+  REQUIRE(f.count(ClaimState::kDone) == 12);
+  REQUIRE(f.store->rollback_to(105, f.clock.now_ms()).value().revoking == 6);
+  // While the sink revokes them, the six claims are seen on the canonical chain again.
+  bool raced = false;
+  f.sink.on_commit([&] {
+    if (raced) return;
+    raced = true;
+    for (std::uint32_t n = 6; n < 12; ++n)
+      REQUIRE(f.store->ingest(f.claims[n], f.clock.now_ms()).ok());
+  });
+  drain(f, r);
+  REQUIRE(raced);
+  CHECK(f.count(ClaimState::kDone) == 12);
+  CHECK(f.sink.memberships().size() == 12);
+  for (std::uint32_t n = 0; n < 12; ++n) CHECK(f.sink.ledger(f.claims[n].key)->status == "done");
+}
+
 TEST_CASE("a crash between the sink commit and mark_replicated replays harmlessly") {
   Fixture f;
   f.ingest(8);

@@ -70,6 +70,9 @@ StepResult Replicator::step() {
     }
   }
 
+  if (!in_flight_checked_) {
+    if (Status st = recover_in_flight(); !st.ok()) return pause(PauseCause::kStore, st);
+  }
   auto due = store_.due(now, config_.batch_size);
   if (!due.ok()) return pause(PauseCause::kStore, due.status());
   if (due->empty()) {
@@ -98,6 +101,12 @@ StepResult Replicator::step() {
 }
 
 bool Replicator::replicate_group(Op op, const std::vector<Claim>& group, StepResult& out) {
+  // Recorded first, so that a process killed after the sink commit but before the store
+  // settles it finds these claims again (recover_in_flight).
+  if (Status st = store_.set_in_flight(keys_of(group)); !st.ok()) {
+    pause(PauseCause::kStore, st.with_context("set_in_flight"));
+    return false;
+  }
   store::SinkResult result = op == Op::kApply ? sink_.apply(group) : sink_.revoke(group);
   if (!result.status.ok()) {
     pause(PauseCause::kSink, result.status.with_context(op == Op::kApply ? "apply" : "revoke"));
@@ -114,6 +123,10 @@ bool Replicator::replicate_group(Op op, const std::vector<Claim>& group, StepRes
   }
   if (!settle_committed(op, committed, out)) return false;
   if (!result.rejected.empty() && !settle_rejected(group, result.rejected, out)) return false;
+  if (Status st = store_.set_in_flight({}); !st.ok()) {
+    pause(PauseCause::kStore, st.with_context("set_in_flight"));
+    return false;
+  }
 
   std::lock_guard<std::mutex> lock(status_mu_);
   ++status_.batches;
@@ -177,6 +190,32 @@ bool Replicator::settle_one_by_one(Op op, const std::vector<Claim>& committed, S
               {"next", "none: the repair is due now and retried like any claim"}});
   }
   return true;
+}
+
+Status Replicator::recover_in_flight() {
+  auto keys = store_.in_flight();
+  if (!keys.ok()) return keys.status().with_context("in_flight");
+  // orphaned: the sink may hold rows of a claim whose block left the chain; done: a revoke
+  // may have removed the rows of a claim that is canonical again. Either repair is
+  // harmless when the sink did not commit (revoke of absent rows, idempotent apply).
+  std::size_t repaired = 0;
+  for (const ClaimKey& key : *keys) {
+    const std::optional<Claim> c = store_.get(key);
+    if (!c || (c->state != ClaimState::kOrphaned && c->state != ClaimState::kDone)) continue;
+    CLAIMSYNC_RETURN_IF_ERROR(store_.resync_claim(key, clock_.now_ms()));
+    ++repaired;
+  }
+  if (repaired > 0) {
+    log_warn("replicator_in_flight_repaired",
+             {{"in_flight", keys->size()},
+              {"requeued", repaired},
+              {"next",
+               "none: the previous process stopped during a sink commit that a reorg "
+               "raced; these claims are re-sent to the sink"}});
+  }
+  CLAIMSYNC_RETURN_IF_ERROR(store_.set_in_flight({}));
+  in_flight_checked_ = true;
+  return {};
 }
 
 bool Replicator::settle_rejected(const std::vector<Claim>& group,

@@ -107,6 +107,10 @@ class Replicator {
   // After mark_replicated refused a batch (a concurrent reorg moved some claim): settles
   // claim by claim and compensates in the sink where the store moved on.
   bool settle_one_by_one(Op op, const std::vector<store::Claim>& committed, StepResult& out);
+  // Once per process, before the first batch: claims of the batch in flight when the last
+  // process stopped that a reorg moved meanwhile are queued for repair (resync_claim).
+  // Errors: the store's.
+  Status recover_in_flight();
   // Spends an attempt on each rejected claim and mirrors the new states into the ledger.
   bool settle_rejected(const std::vector<store::Claim>& group,
                        const std::vector<store::SinkRejection>& rejected, StepResult& out);
@@ -123,6 +127,7 @@ class Replicator {
   std::mt19937_64 rng_;
 
   // Pause state, touched only by the stepping thread (mirrored into status_).
+  bool in_flight_checked_ = false;
   bool paused_ = false;
   PauseCause pause_cause_ = PauseCause::kSink;
   std::int64_t paused_since_ms_ = 0;

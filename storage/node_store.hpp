@@ -146,6 +146,13 @@ class NodeStore {
   // its retries and backoff, across restarts. Other states: kFailedPrecondition, nothing
   // changed.
   virtual Status resync_claim(const ClaimKey& key, std::int64_t now_ms) = 0;
+  // Records the keys of the batch the replicator is about to hand to the sink, replacing
+  // the previous record (empty: nothing in flight). Not synced by itself: it reaches the
+  // disk with the next synced write (RocksDB's log is ordered), so it survives a kill -9
+  // at once and a machine crash whenever a later rollback did. A restarted replicator
+  // reads it to find claims a reorg moved while the sink was committing them.
+  virtual Status set_in_flight(const std::vector<ClaimKey>& keys) = 0;
+  virtual Result<std::vector<ClaimKey>> in_flight() const = 0;
 
   // ---- queries -----------------------------------------------------------------------
   virtual std::optional<Claim> get(const ClaimKey& key) const = 0;

@@ -908,22 +908,53 @@ StateCounters RocksNodeStore::counters() const {
   return counters_;
 }
 
-Status RocksNodeStore::put_note(const std::string& name, const std::string& value) {
-  std::lock_guard write_lock(write_mu_);
-  CLAIMSYNC_RETURN_IF_ERROR(check_writable("put_note"));
+Status RocksNodeStore::put_meta_unsynced(const std::string& key, const std::string& value,
+                                         const char* op) {
+  CLAIMSYNC_RETURN_IF_ERROR(check_writable(op));
   rocksdb::WriteBatch batch;
-  std::string key = std::string(layout::meta::kNotePrefix) + name;
   batch.Put(db_->cf(Cf::kMeta), key, value);
-  Status st = db_->write(batch, /*sync=*/false);  // a note is advisory; not worth an fsync
+  Status st = db_->write(batch, /*sync=*/false);
   if (!st.ok()) {
     poisoned_.store(true);
     log_error(
         "store_write_failed",
-        {{"op", "put_note"},
+        {{"op", op},
          {"error", st.message()},
          {"next", "check free space and permissions of the data dir, then restart the node"}});
   }
   return st;
+}
+
+Status RocksNodeStore::put_note(const std::string& name, const std::string& value) {
+  std::lock_guard write_lock(write_mu_);
+  // A note is advisory; not worth an fsync.
+  return put_meta_unsynced(std::string(layout::meta::kNotePrefix) + name, value, "put_note");
+}
+
+Status RocksNodeStore::set_in_flight(const std::vector<ClaimKey>& keys) {
+  std::string value;
+  value.reserve(keys.size() * ClaimKey::kEncodedSize);
+  for (const ClaimKey& k : keys) value += k.encode();
+  std::lock_guard write_lock(write_mu_);
+  return put_meta_unsynced(std::string(layout::meta::kInFlight), value, "set_in_flight");
+}
+
+Result<std::vector<ClaimKey>> RocksNodeStore::in_flight() const {
+  auto raw = db_->get(Cf::kMeta, std::string(layout::meta::kInFlight));
+  if (!raw) return raw.status();
+  std::vector<ClaimKey> keys;
+  if (!*raw) return keys;
+  const std::string_view value = **raw;
+  if (value.size() % ClaimKey::kEncodedSize != 0) {
+    return error(ErrorCode::kCorruption, "in-flight record of " + std::to_string(value.size()) +
+                                             " bytes is not a list of claim keys");
+  }
+  for (std::size_t at = 0; at < value.size(); at += ClaimKey::kEncodedSize) {
+    auto key = ClaimKey::decode(value.substr(at, ClaimKey::kEncodedSize));
+    if (!key) return key.status();
+    keys.push_back(*key);
+  }
+  return keys;
 }
 
 std::optional<std::string> RocksNodeStore::note(const std::string& name) const {

@@ -80,6 +80,8 @@ class RocksNodeStore final : public NodeStore {
                                  std::int64_t now_ms) override;
   Status retry_dead(const ClaimKey& key, std::int64_t now_ms) override;
   Status resync_claim(const ClaimKey& key, std::int64_t now_ms) override;
+  Status set_in_flight(const std::vector<ClaimKey>& keys) override;
+  Result<std::vector<ClaimKey>> in_flight() const override;
 
   std::optional<Claim> get(const ClaimKey& key) const override;
   std::vector<Claim> list_by_state(ClaimState state, std::size_t limit,
@@ -121,6 +123,9 @@ class RocksNodeStore final : public NodeStore {
   // Adds counters and the checkpoint to the batch, writes it synced, then applies the
   // mirrors. Poisons the store on failure.
   Status commit(Mutation& m, const char* op);
+  // One unsynced meta put (notes, the in-flight record). Poisons the store on failure.
+  // REQUIRES: write_mu_ held.
+  Status put_meta_unsynced(const std::string& key, const std::string& value, const char* op);
   std::optional<std::uint64_t> checkpoint_locked() const;
 
   std::unique_ptr<RocksDb> db_;

@@ -729,6 +729,19 @@ TEST_CASE("retry_dead gives a dead claim a fresh start", "[node_store][retry]") 
   f.check_invariants();
 }
 
+TEST_CASE("in-flight record: replaced, cleared, kept across a reopen", "[node_store]") {
+  Fixture f;
+  CHECK(f.store->in_flight().value().empty());
+  REQUIRE(f.store->set_in_flight({key_of(1), key_of(2), key_of(3)}).ok());
+  CHECK(f.store->in_flight().value() == std::vector<ClaimKey>{key_of(1), key_of(2), key_of(3)});
+  REQUIRE(f.store->set_in_flight({key_of(7)}).ok());
+  f.reopen();
+  CHECK(f.store->in_flight().value() == std::vector<ClaimKey>{key_of(7)});
+  REQUIRE(f.store->set_in_flight({}).ok());
+  CHECK(f.store->in_flight().value().empty());
+  f.check_invariants();
+}
+
 // ---- the whole transition table ------------------------------------------------------------
 
 TEST_CASE("every operation from every state: legal moves happen, illegal ones change nothing",

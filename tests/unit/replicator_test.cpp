@@ -74,6 +74,11 @@ void drain(Fixture& f, Replicator& r, int max_steps = 1'000) {
   FAIL("replicator did not settle within " << max_steps << " steps");
 }
 
+// Thrown by a sink hook: the process "dies" right after the sink committed.
+struct Crash : std::runtime_error {
+  Crash() : std::runtime_error("crash after sink commit") {}
+};
+
 }  // namespace
 
 TEST_CASE("replicator moves due claims to done in batches of batch_size") {
@@ -335,9 +340,6 @@ TEST_CASE("a reorg back during a revoke: the claims canonical again are applied 
 TEST_CASE("a crash between the sink commit and mark_replicated replays harmlessly") {
   Fixture f;
   f.ingest(8);
-  struct Crash : std::runtime_error {
-    Crash() : std::runtime_error("crash after sink commit") {}
-  };
   f.sink.on_commit([] { throw Crash(); });
   {
     Replicator r(*f.store, f.sink, f.clock, small_config(), 7);
@@ -355,6 +357,67 @@ TEST_CASE("a crash between the sink commit and mark_replicated replays harmlessl
   CHECK(f.sink.memberships().size() == 8);  // ... without duplicating anything
   CHECK(f.sink.ledger_count("done") == 8);
   for (std::uint32_t n = 0; n < 8; ++n) CHECK(f.store->get(f.claims[n].key)->attempts == 0);
+}
+
+// The process dies right after the sink committed a batch that a reorg had just moved:
+// the restarted replicator finds the batch in the store's in-flight record and repairs.
+TEST_CASE("killed after a sink commit that a reorg raced: the restart revokes the orphans") {
+  Fixture f;
+  commit_twelve(f);
+  f.sink.on_commit([&] {
+    REQUIRE(f.store->rollback_to(105, f.clock.now_ms()).value().orphaned == 6);
+    throw Crash();
+  });
+  {
+    ReplicatorConfig config = small_config();
+    config.batch_size = 12;
+    Replicator r(*f.store, f.sink, f.clock, config, 12);
+    CHECK_THROWS_AS(r.step(), Crash);
+  }
+  f.sink.on_commit({});
+  REQUIRE(f.sink.memberships().size() == 12);  // the sink holds all twelve
+  f.reopen();
+  REQUIRE(f.count(ClaimState::kOrphaned) == 6);  // the store had moved six off the chain
+  REQUIRE(f.store->in_flight().value().size() == 12);
+
+  Replicator restarted(*f.store, f.sink, f.clock, small_config(), 13);
+  drain(f, restarted);
+  CHECK(f.count(ClaimState::kDone) == 6);
+  CHECK(f.count(ClaimState::kRevoked) == 6);
+  CHECK(f.sink.memberships().size() == 6);
+  for (std::uint32_t n = 0; n < 12; ++n) {
+    CHECK(f.sink.ledger(f.claims[n].key)->status == (n < 6 ? "done" : "revoked"));
+  }
+  CHECK(f.store->in_flight().value().empty());
+}
+
+TEST_CASE("killed after a revoke that a reorg back raced: the restart applies them again") {
+  Fixture f;
+  commit_twelve(f);
+  {
+    Replicator r(*f.store, f.sink, f.clock, small_config(), 14);
+    drain(f, r);
+  }
+  REQUIRE(f.store->rollback_to(105, f.clock.now_ms()).value().revoking == 6);
+  f.sink.on_commit([&] {
+    for (std::uint32_t n = 6; n < 12; ++n)
+      REQUIRE(f.store->ingest(f.claims[n], f.clock.now_ms()).ok());
+    throw Crash();
+  });
+  {
+    Replicator r(*f.store, f.sink, f.clock, small_config(), 15);
+    CHECK_THROWS_AS(r.step(), Crash);
+  }
+  f.sink.on_commit({});
+  REQUIRE(f.sink.memberships().size() == 6);  // the revoke went through ...
+  f.reopen();
+  REQUIRE(f.count(ClaimState::kDone) == 12);  // ... but the claims are canonical again
+
+  Replicator restarted(*f.store, f.sink, f.clock, small_config(), 16);
+  drain(f, restarted);
+  CHECK(f.count(ClaimState::kDone) == 12);
+  CHECK(f.sink.memberships().size() == 12);
+  for (std::uint32_t n = 0; n < 12; ++n) CHECK(f.sink.ledger(f.claims[n].key)->status == "done");
 }
 
 TEST_CASE("run() waits without spinning, wakes on notify, and stops promptly") {

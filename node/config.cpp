@@ -14,6 +14,7 @@
 #include <toml++/toml.h>
 
 #include "node/did_you_mean.hpp"
+#include "rpc/http_transport.hpp"
 
 namespace claimsync::node {
 namespace {
@@ -587,7 +588,7 @@ std::string render_config(const Config& c) {
   o << "; secrets masked\n";
   o << "\n[chain]\n"
     << "rpc_urls = "
-    << list(c.chain.rpc_urls, [](const std::string& u) { return quote(mask_url(u)); }) << "\n"
+    << list(c.chain.rpc_urls, [](const std::string& u) { return quote(mask_rpc_url(u)); }) << "\n"
     << "chain_id = " << c.chain.chain_id << "\n"
     << "contract = " << quote(c.chain.contract.checksummed()) << "\n"
     << "start_block = " << c.chain.start_block << "\n"
@@ -630,6 +631,13 @@ std::string render_config(const Config& c) {
     << "level = " << quote(c.log.level) << "\n"
     << "format = " << quote(c.log.format) << "\n";
   return o.str();
+}
+
+std::string mask_rpc_url(const std::string& url) {
+  // Providers put the API key in the path (/v2/KEY) or the query (?apikey=KEY): show the
+  // origin only, exactly as the RPC client's own log lines do.
+  Result<eth::HttpUrl> parsed = eth::parse_http_url(url);
+  return parsed.ok() ? parsed->redacted() : mask_url(url);
 }
 
 std::string mask_url(const std::string& url) {

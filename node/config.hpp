@@ -94,5 +94,8 @@ std::string render_config(const Config& config);
 
 // Masks the password of a URL: postgres://u:secret@h/db -> postgres://u:***@h/db.
 std::string mask_url(const std::string& url);
+// An RPC URL as the RPC client logs it: the origin, the path and query (where providers put
+// API keys) replaced by "/…": https://arb.example/v2/KEY -> https://arb.example:443/…
+std::string mask_rpc_url(const std::string& url);
 
 }  // namespace claimsync::node

@@ -15,6 +15,7 @@ using claimsync::ErrorCode;
 using claimsync::node::Config;
 using claimsync::node::FinalityMode;
 using claimsync::node::load_config;
+using claimsync::node::mask_rpc_url;
 using claimsync::node::mask_url;
 using claimsync::node::parse_config;
 using claimsync::node::render_config;
@@ -302,4 +303,19 @@ TEST_CASE("mask_url hides passwords only", "[config]") {
   CHECK(mask_url("http://127.0.0.1:8545") == "http://127.0.0.1:8545");
   CHECK(mask_url("sqlite:./claimsync.sqlite") == "sqlite:./claimsync.sqlite");
   CHECK(mask_url("") == "");
+}
+
+TEST_CASE("config check shows RPC URLs without the API keys in their paths", "[config]") {
+  CHECK(mask_rpc_url("https://arb-mainnet.example/v2/SeCrEtKeY123") ==
+        "https://arb-mainnet.example:443/…");
+  CHECK(mask_rpc_url("https://rpc.example/?apikey=SeCrEtKeY123") == "https://rpc.example:443/…");
+  CHECK(mask_rpc_url("http://127.0.0.1:8545") == "http://127.0.0.1:8545");
+  auto config = parse_config(
+      "[chain]\nrpc_urls = [\"https://arb-mainnet.example/v2/SeCrEtKeY123\"]\nchain_id = 42161\n"
+      "contract = \"0x00000000000000000000000000000000000000c1\"\n",
+      "keys.toml");
+  REQUIRE(config.ok());
+  const std::string rendered = render_config(*config);
+  CHECK(rendered.find("SeCrEtKeY123") == std::string::npos);
+  CHECK(rendered.find("https://arb-mainnet.example:443/…") != std::string::npos);
 }

@@ -40,8 +40,9 @@ struct CallOptions {
   // returned at once as kTimeout (the caller shrinks the range) instead of retried.
   bool logs_query = false;
   // Checks one successful reply (index into the calls). kBadResponse: the endpoint lied,
-  // retry elsewhere. Any other error is returned to the caller as is.
-  std::function<Status(std::size_t index, const RpcReply& reply)> validate;
+  // retry elsewhere. Any other error is returned to the caller as is. It may take what it
+  // needs out of the reply (e.g. move RpcReply::logs).
+  std::function<Status(std::size_t index, RpcReply& reply)> validate;
   std::int64_t timeout_ms = 0;  // <= 0: the pool's timeout_ms
 };
 

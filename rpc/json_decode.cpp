@@ -45,19 +45,29 @@ std::string to_quantity(std::uint64_t v) {
   return std::string(buf, end);
 }
 
-Result<std::uint64_t> decode_quantity_field(const json& obj, std::string_view field) {
-  auto s = string_field(obj, field);
-  if (!s) return s.status();
-  const std::string_view text = *s;
+std::optional<std::uint64_t> parse_quantity(std::string_view text) {
   if (text.size() < 3 || text.size() > 18 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) {
-    return bad(field, "is not a hex quantity: '" + std::string(text.substr(0, 40)) + "'");
+    return std::nullopt;
   }
   std::uint64_t v = 0;
   auto [end, ec] = std::from_chars(text.data() + 2, text.data() + text.size(), v, 16);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    return bad(field, "is not a hex quantity: '" + std::string(text) + "'");
-  }
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return v;
+}
+
+std::optional<Bytes> parse_data(std::string_view text) {
+  if (text.substr(0, 2) != "0x") return std::nullopt;
+  auto bytes = from_hex(text);
+  if (!bytes) return std::nullopt;
+  return std::move(*bytes);
+}
+
+Result<std::uint64_t> decode_quantity_field(const json& obj, std::string_view field) {
+  auto s = string_field(obj, field);
+  if (!s) return s.status();
+  const std::optional<std::uint64_t> v = parse_quantity(*s);
+  if (!v) return bad(field, "is not a hex quantity: '" + std::string(s->substr(0, 40)) + "'");
+  return *v;
 }
 
 Result<Hash32> decode_hash_field(const json& obj, std::string_view field) {
@@ -86,8 +96,8 @@ Result<LogEntry> decode_log(const json& obj) {
   }
   auto data = string_field(obj, "data");
   if (!data) return data.status();
-  auto bytes = from_hex(*data);
-  if (!bytes || data->substr(0, 2) != "0x") return bad("data", "is not 0x-prefixed hex");
+  auto bytes = parse_data(*data);
+  if (!bytes) return bad("data", "is not 0x-prefixed hex");
   log.data = std::move(*bytes);
   auto block = decode_quantity_field(obj, "blockNumber");
   if (!block) return block.status();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,11 @@
 #include "rpc/status.hpp"
 
 namespace claimsync::eth {
+
+// "0x1a" -> 26: "0x"/"0X" + 1..16 hex digits; nullopt otherwise.
+std::optional<std::uint64_t> parse_quantity(std::string_view text);
+// A `data` field: "0x" + an even number of hex digits; nullopt otherwise.
+std::optional<Bytes> parse_data(std::string_view text);
 
 // "0x1a" -> 26 for obj[field]; kBadResponse when absent, null, not a string or > 64 bits.
 Result<std::uint64_t> decode_quantity_field(const nlohmann::json& obj, std::string_view field);

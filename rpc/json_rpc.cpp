@@ -7,6 +7,8 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "rpc/logs_response_sax.hpp"
+
 namespace claimsync::eth {
 namespace {
 
@@ -311,6 +313,15 @@ Result<std::vector<RpcReply>> JsonRpcEndpoint::send(const std::vector<RpcCall>& 
   if (status >= 500)
     return error(ErrorCode::kUnavailable,
                  "HTTP " + std::to_string(status) + where + ": " + snippet(response->body));
+  if (status == 200 && !batch && calls[0].logs_result) {
+    if (auto logs = decode_logs_response_fast(response->body, first_id)) {
+      RpcReply reply;
+      reply.logs = std::move(*logs);
+      std::vector<RpcReply> out;
+      out.push_back(std::move(reply));
+      return out;
+    }
+  }
   auto replies = parse_rpc_response(response->body, first_id, calls.size(), batch);
   if (status != 200 && !replies) {
     // Not a JSON-RPC answer at all: an HTTP-level refusal (bad key, wrong path, ...).

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rpc/http_transport.hpp"
+#include "rpc/log_entry.hpp"
 #include "rpc/status.hpp"
 
 namespace claimsync::eth {
@@ -31,6 +32,9 @@ namespace claimsync::eth {
 struct RpcCall {
   std::string method;
   nlohmann::json params = nlohmann::json::array();
+  // eth_getLogs: a single call's answer may be decoded straight into RpcReply::logs
+  // (rpc/logs_response_sax.hpp) instead of into `result`.
+  bool logs_result = false;
 };
 
 // A JSON-RPC error object ({"code", "message", "data"}).
@@ -41,10 +45,12 @@ struct RpcErrorObject {
   std::string to_string() const;  // "json-rpc error <code>: <message> [<data>]"
 };
 
-// The answer to one call: `result` (may be JSON null) or `error`.
+// The answer to one call: `result` (may be JSON null) or `error`; for a logs_result call
+// answered in the expected shape, `logs` holds the decoded result and `result` is null.
 struct RpcReply {
   nlohmann::json result;
   std::optional<RpcErrorObject> error;
+  std::optional<std::vector<LogEntry>> logs;
   bool ok() const { return !error.has_value(); }
 };
 

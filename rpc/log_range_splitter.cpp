@@ -80,7 +80,7 @@ RpcCall logs_call(const LogFilter& filter, std::uint64_t from, std::uint64_t to)
                  {"fromBlock", to_quantity(from)},
                  {"toBlock", to_quantity(to)},
                  {"topics", std::move(topics)}};
-  return RpcCall{"eth_getLogs", json::array({std::move(params)})};
+  return RpcCall{"eth_getLogs", json::array({std::move(params)}), /*logs_result=*/true};
 }
 
 Result<std::vector<LogEntry>> validate_logs(const json& result, const LogFilter& filter,
@@ -89,32 +89,41 @@ Result<std::vector<LogEntry>> validate_logs(const json& result, const LogFilter&
     return error(ErrorCode::kBadResponse, "eth_getLogs result is not an array");
   std::vector<LogEntry> logs;
   logs.reserve(result.size());
-  std::set<std::pair<std::uint64_t, std::uint32_t>> seen;
-  std::map<std::uint64_t, Hash32> block_hashes;
   for (std::size_t i = 0; i < result.size(); ++i) {
     auto log = decode_log(result[i]);
     if (!log) return bad_log(i, log.status().message());
-    if (log->removed) return bad_log(i, "log is marked removed (reorged out)");
-    if (log->address != filter.address) {
-      return bad_log(i, "log of " + log->address.lower_hex() + ", not of the requested " +
-                            filter.address.lower_hex());
-    }
-    if (log->block_number < from || log->block_number > to) {
-      return bad_log(i, "block " + std::to_string(log->block_number) + " outside the requested [" +
-                            std::to_string(from) + ", " + std::to_string(to) + "]");
-    }
-    if (!topics_match(*log, filter)) return bad_log(i, "topics do not match the filter");
-    if (!seen.emplace(log->block_number, log->log_index).second) {
-      return bad_log(i, "duplicate log index " + std::to_string(log->log_index) + " in block " +
-                            std::to_string(log->block_number));
-    }
-    auto [it, inserted] = block_hashes.emplace(log->block_number, log->block_hash);
-    if (!inserted && it->second != log->block_hash) {
-      return bad_log(i, "two block hashes for block " + std::to_string(log->block_number));
-    }
     logs.push_back(std::move(*log));
   }
+  CLAIMSYNC_RETURN_IF_ERROR(check_logs(logs, filter, from, to));
   return logs;
+}
+
+Status check_logs(const std::vector<LogEntry>& logs, const LogFilter& filter, std::uint64_t from,
+                  std::uint64_t to) {
+  std::set<std::pair<std::uint64_t, std::uint32_t>> seen;
+  std::map<std::uint64_t, Hash32> block_hashes;
+  for (std::size_t i = 0; i < logs.size(); ++i) {
+    const LogEntry& log = logs[i];
+    if (log.removed) return bad_log(i, "log is marked removed (reorged out)");
+    if (log.address != filter.address) {
+      return bad_log(i, "log of " + log.address.lower_hex() + ", not of the requested " +
+                            filter.address.lower_hex());
+    }
+    if (log.block_number < from || log.block_number > to) {
+      return bad_log(i, "block " + std::to_string(log.block_number) + " outside the requested [" +
+                            std::to_string(from) + ", " + std::to_string(to) + "]");
+    }
+    if (!topics_match(log, filter)) return bad_log(i, "topics do not match the filter");
+    if (!seen.emplace(log.block_number, log.log_index).second) {
+      return bad_log(i, "duplicate log index " + std::to_string(log.log_index) + " in block " +
+                            std::to_string(log.block_number));
+    }
+    auto [it, inserted] = block_hashes.emplace(log.block_number, log.block_hash);
+    if (!inserted && it->second != log.block_hash) {
+      return bad_log(i, "two block hashes for block " + std::to_string(log.block_number));
+    }
+  }
+  return {};
 }
 
 Result<std::vector<LogEntry>> fetch_logs(EndpointPool& pool, AdaptiveSpan& span,
@@ -140,7 +149,12 @@ Result<std::vector<LogEntry>> fetch_logs(EndpointPool& pool, AdaptiveSpan& span,
     std::vector<LogEntry> accepted;
     CallOptions options;
     options.logs_query = true;
-    options.validate = [&](std::size_t, const RpcReply& reply) {
+    options.validate = [&](std::size_t, RpcReply& reply) {
+      if (reply.logs) {  // decoded by the fast path: only the checks remain
+        CLAIMSYNC_RETURN_IF_ERROR(check_logs(*reply.logs, filter, from, to));
+        accepted = std::move(*reply.logs);
+        return Status();
+      }
       auto logs = validate_logs(reply.result, filter, from, to);
       if (!logs) return logs.status();
       accepted = std::move(*logs);

@@ -57,6 +57,9 @@ class AdaptiveSpan {
 // an array of logs, each of filter.address, with topics matching the filter, block in
 // [from, to], block hash / tx hash / log index present, removed == false, no duplicate
 // (block, log index), one block hash per block number. kBadResponse otherwise.
+// The checks above for logs already decoded (RpcReply::logs, the fast path).
+Status check_logs(const std::vector<LogEntry>& logs, const LogFilter& filter, std::uint64_t from,
+                  std::uint64_t to);
 Result<std::vector<LogEntry>> validate_logs(const nlohmann::json& result, const LogFilter& filter,
                                             std::uint64_t from, std::uint64_t to);
 

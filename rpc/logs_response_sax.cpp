@@ -24,8 +24,8 @@ enum Field : unsigned {
   kRemoved = 1u << 8,
   kUnknown = 0,
 };
-constexpr unsigned kRequired = kAddress | kTopics | kData | kBlockNumber | kBlockHash | kTxHash |
-                               kTxIndex | kLogIndex;
+constexpr unsigned kRequired =
+    kAddress | kTopics | kData | kBlockNumber | kBlockHash | kTxHash | kTxIndex | kLogIndex;
 
 Field field_of(const std::string& key) {
   if (key == "address") return kAddress;

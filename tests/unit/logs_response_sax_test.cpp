@@ -111,10 +111,8 @@ TEST_CASE("fast path: other shapes fall back to the DOM path", "[rpc][logs]") {
   std::vector<std::pair<std::string, std::string>> refused = {
       {"error reply",
        body({{"jsonrpc", "2.0"}, {"id", kId}, {"error", {{"code", -32005}, {"message", "x"}}}})},
-      {"result and error", body({{"jsonrpc", "2.0"},
-                                 {"id", kId},
-                                 {"result", {log}},
-                                 {"error", {{"code", 1}}}})},
+      {"result and error",
+       body({{"jsonrpc", "2.0"}, {"id", kId}, {"result", {log}}, {"error", {{"code", 1}}}})},
       {"another id", body({{"jsonrpc", "2.0"}, {"id", kId + 1}, {"result", {log}}})},
       {"string id", body({{"jsonrpc", "2.0"}, {"id", "77"}, {"result", {log}}})},
       {"null id", body({{"jsonrpc", "2.0"}, {"id", nullptr}, {"result", {log}}})},
@@ -123,16 +121,16 @@ TEST_CASE("fast path: other shapes fall back to the DOM path", "[rpc][logs]") {
       {"null result", body({{"jsonrpc", "2.0"}, {"id", kId}, {"result", nullptr}})},
       {"object result", body({{"jsonrpc", "2.0"}, {"id", kId}, {"result", log}})},
       {"batch", json::array({ok}).dump()},
-      {"unknown envelope key", body({{"jsonrpc", "2.0"}, {"id", kId}, {"x", 1}, {"result", {log}}})},
+      {"unknown envelope key",
+       body({{"jsonrpc", "2.0"}, {"id", kId}, {"x", 1}, {"result", {log}}})},
       {"duplicate id", R"({"id":77,"id":77,"result":[]})"},
       {"duplicate result", R"({"id":77,"result":[],"result":[]})"},
       {"trailing garbage", body(ok) + "x"},
       {"truncated", body(ok).substr(0, body(ok).size() - 1)},
       {"not JSON", "<html>502</html>"},
   };
-  const std::vector<std::string> required = {"address",         "topics",
-                                             "data",            "blockNumber",
-                                             "blockHash",       "transactionHash",
+  const std::vector<std::string> required = {"address",          "topics",    "data",
+                                             "blockNumber",      "blockHash", "transactionHash",
                                              "transactionIndex", "logIndex"};
   for (const std::string& field : required) {
     json missing = log;
@@ -171,8 +169,7 @@ TEST_CASE("fast path: other shapes fall back to the DOM path", "[rpc][logs]") {
   }
 }
 
-TEST_CASE("fast path: random corruptions never decode what the DOM path would not",
-          "[rpc][logs]") {
+TEST_CASE("fast path: random corruptions never decode what the DOM path would not", "[rpc][logs]") {
   std::mt19937_64 rng(3);
   static constexpr char kNoise[] = "{}[]\",:0x1aAfF\\ -.en";
   int accepted = 0;

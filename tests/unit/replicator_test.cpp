@@ -74,6 +74,20 @@ void drain(Fixture& f, Replicator& r, int max_steps = 1'000) {
   FAIL("replicator did not settle within " << max_steps << " steps");
 }
 
+// Claims 0..11 committed as a scanned range in blocks 100..111 (so a rollback can reach them).
+void commit_twelve(Fixture& f) {
+  std::vector<store::BlockRecord> blocks;
+  for (std::uint32_t n = 0; n < 12; ++n) {
+    f.claims.push_back(synthetic_claim(n));
+    store::BlockRecord b;
+    b.number = f.claims.back().block_number;
+    b.hash = f.claims.back().block_hash;
+    if (!blocks.empty()) b.parent_hash = blocks.back().hash;
+    blocks.push_back(b);
+  }
+  REQUIRE(f.store->commit_range({100, 111}, blocks, f.claims, f.clock.now_ms()).ok());
+}
+
 // Thrown by a sink hook: the process "dies" right after the sink committed.
 struct Crash : std::runtime_error {
   Crash() : std::runtime_error("crash after sink commit") {}
@@ -232,18 +246,7 @@ TEST_CASE(
 
 TEST_CASE("revoking claims are revoked in the sink and marked revoked") {
   Fixture f;
-  std::vector<store::BlockRecord> blocks;
-  std::vector<Claim> claims;
-  for (std::uint32_t n = 0; n < 12; ++n) {
-    claims.push_back(synthetic_claim(n));
-    store::BlockRecord b;
-    b.number = claims.back().block_number;
-    b.hash = claims.back().block_hash;
-    if (!blocks.empty()) b.parent_hash = blocks.back().hash;
-    blocks.push_back(b);
-  }
-  f.claims = claims;
-  REQUIRE(f.store->commit_range({100, 111}, blocks, claims, f.clock.now_ms()).ok());
+  commit_twelve(f);
   Replicator r(*f.store, f.sink, f.clock, small_config(), 6);
   drain(f, r);
   REQUIRE(f.count(ClaimState::kDone) == 12);
@@ -261,20 +264,6 @@ TEST_CASE("revoking claims are revoked in the sink and marked revoked") {
   CHECK(f.sink.ledger_count("revoked") == 6);
   CHECK(r.status().revoked == 6);
   for (std::uint32_t n = 6; n < 12; ++n) CHECK(f.state_of(n) == ClaimState::kRevoked);
-}
-
-// Claims 0..11 committed as a scanned range in blocks 100..111 (so a rollback can reach them).
-void commit_twelve(Fixture& f) {
-  std::vector<store::BlockRecord> blocks;
-  for (std::uint32_t n = 0; n < 12; ++n) {
-    f.claims.push_back(synthetic_claim(n));
-    store::BlockRecord b;
-    b.number = f.claims.back().block_number;
-    b.hash = f.claims.back().block_hash;
-    if (!blocks.empty()) b.parent_hash = blocks.back().hash;
-    blocks.push_back(b);
-  }
-  REQUIRE(f.store->commit_range({100, 111}, blocks, f.claims, f.clock.now_ms()).ok());
 }
 
 TEST_CASE("a reorg during an apply: the sink's rows of orphaned claims are revoked, durably") {

@@ -105,7 +105,8 @@ class Replicator {
   // Records done/revoked for the committed claims of a group.
   bool settle_committed(Op op, const std::vector<store::Claim>& committed, StepResult& out);
   // After mark_replicated refused a batch (a concurrent reorg moved some claim): settles
-  // claim by claim and compensates in the sink where the store moved on.
+  // claim by claim and, where the store moved on, queues the repair of the sink in the
+  // store (resync_claim).
   bool settle_one_by_one(Op op, const std::vector<store::Claim>& committed, StepResult& out);
   // Once per process, before the first batch: claims of the batch in flight when the last
   // process stopped that a reorg moved meanwhile are queued for repair (resync_claim).

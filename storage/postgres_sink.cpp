@@ -1,5 +1,6 @@
 #include "storage/postgres_sink.hpp"
 
+#include <set>
 #include <string>
 
 #include "rpc/logging.hpp"
@@ -98,21 +99,35 @@ FROM (SELECT DISTINCT ON (q.wallet_address, q.level)
       WHERE q.status = 'done' AND m2.claim_key = ANY ($1::text[])
       ORDER BY q.wallet_address, q.level, q.block_time, q.claim_key) s
 WHERE ms.wallet_address = s.wallet_address AND ms.nft_level = s.level
-  AND ms.claim_key = ANY ($1::text[]))SQL";
+  AND ms.claim_key = ANY ($1::text[])
+RETURNING ms.wallet_address)SQL";
 
 // ... and the rows still pointing at a revoked claim had no other claim: deleted.
 constexpr const char* kRevokeDeleteSql =
-    "DELETE FROM membership WHERE claim_key = ANY ($1::text[])";
+    "DELETE FROM membership WHERE claim_key = ANY ($1::text[]) RETURNING wallet_address";
 
-// members of the touched wallets ($1) follow their remaining membership rows.
+// members of the wallets whose membership rows changed ($1) follow their remaining rows:
+// current_level = max(nft_level), activated_at = min(activated_at) (kept if every remaining
+// row lacks one); a wallet left without membership rows loses its members row (it is no
+// longer a member: the origin's views read "a members row exists" as one). users stays.
+// Wallets whose membership rows did not change are not touched (a revoke of a claim that
+// never reached the sink changes nothing but its ledger row).
 constexpr const char* kRevokeMembersSql = R"SQL(
+WITH w AS (SELECT DISTINCT unnest($1::text[]) AS wallet_address
+), r AS (
+  SELECT ms.wallet_address, max(ms.nft_level) AS current_level,
+         min(ms.activated_at) AS activated_at
+  FROM membership ms JOIN w ON ms.wallet_address = w.wallet_address
+  GROUP BY ms.wallet_address
+), gone AS (
+  DELETE FROM members m USING w
+  WHERE m.wallet_address = w.wallet_address
+    AND NOT EXISTS (SELECT 1 FROM r WHERE r.wallet_address = w.wallet_address)
+)
 UPDATE members m
-SET current_level = r.current_level, activated_at = r.activated_at, updated_at = now()
-FROM (SELECT w.wallet_address, COALESCE(max(ms.nft_level), 0) AS current_level,
-             min(ms.activated_at) AS activated_at
-      FROM (SELECT DISTINCT unnest($1::text[]) AS wallet_address) w
-      LEFT JOIN membership ms ON ms.wallet_address = w.wallet_address
-      GROUP BY w.wallet_address) r
+SET current_level = r.current_level, activated_at = COALESCE(r.activated_at, m.activated_at),
+    updated_at = now()
+FROM r
 WHERE m.wallet_address = r.wallet_address
   AND (m.current_level, m.activated_at) IS DISTINCT FROM
       (r.current_level, COALESCE(r.activated_at, m.activated_at)))SQL";
@@ -235,15 +250,20 @@ Status PostgresSink::apply_step(std::span<const Claim> claims) {
 }
 
 Status PostgresSink::revoke_step(std::span<const Claim> claims) {
-  PgArrayBuilder keys, wallets;
-  for (const Claim& c : claims) {
-    keys.add(c.key.to_string());
-    wallets.add(c.wallet.lower_hex());
-  }
+  PgArrayBuilder keys;
+  for (const Claim& c : claims) keys.add(c.key.to_string());
   const std::vector<PgParam> key_param{keys.finish()};
   CLAIMSYNC_RETURN_IF_ERROR(conn_.exec_prepared(kRevokeLedger, claim_params(claims)).status());
-  CLAIMSYNC_RETURN_IF_ERROR(conn_.exec_params(kRevokeReassignSql, key_param).status());
-  CLAIMSYNC_RETURN_IF_ERROR(conn_.exec_params(kRevokeDeleteSql, key_param).status());
+  // The wallets whose membership rows changed (returned by both statements).
+  std::set<std::string> touched;
+  for (const char* sql : {kRevokeReassignSql, kRevokeDeleteSql}) {
+    auto changed = conn_.exec_params(sql, key_param);
+    if (!changed.ok()) return changed.status();
+    for (int i = 0; i < changed->rows(); ++i) touched.emplace(changed->value(i, 0));
+  }
+  if (touched.empty()) return {};
+  PgArrayBuilder wallets;
+  for (const std::string& w : touched) wallets.add(w);
   return conn_.exec_params(kRevokeMembersSql, {wallets.finish()}).status();
 }
 

@@ -17,9 +17,12 @@
 //     rows (otherwise the result would depend on the order claims arrive in).
 //   * revoke(): one transaction: ledger rows 'revoked'; each membership row created by a
 //     revoked claim is handed to the earliest other 'done' claim of the same wallet and
-//     level, or deleted when there is none; then members.current_level = max(remaining
-//     nft_level) (0 when none) and activated_at = min(remaining) for the wallets touched.
-//     users / members rows are kept (the application may hang its own data on them).
+//     level, or deleted when there is none; then, for the wallets whose membership rows
+//     changed: members.current_level = max(remaining nft_level), activated_at =
+//     min(remaining), and a wallet left with no membership row loses its members row
+//     (users rows are kept). A revoke of a claim that never reached the sink changes only
+//     its ledger row; a later apply of a revoked claim makes it 'done' again with the
+//     claim's (possibly new) block data and recreates its rows.
 //   * A claim-specific error (SQLSTATE classes 22, 23, P0, ...) makes the call redo the
 //     batch in one transaction claim by claim under SAVEPOINTs: failing claims are
 //     reported in `rejected`, the others committed. An availability error returns

@@ -90,19 +90,27 @@ constexpr const char* kReassign =
 // ... or, with none left, is deleted.
 constexpr const char* kDeleteMembership = "DELETE FROM membership WHERE claim_key = ?1";
 
-// ?1 wallet: members follows its remaining membership rows.
+// ?1 wallet whose membership rows changed: members follows its remaining rows
+// (current_level = max, activated_at = min, kept if no remaining row has one) ...
 constexpr const char* kRecomputeMember =
     "UPDATE members SET"
-    " current_level = coalesce((SELECT max(nft_level) FROM membership ms"
-    "                           WHERE ms.wallet_address = members.wallet_address), 0),"
+    " current_level = (SELECT max(nft_level) FROM membership ms"
+    "                  WHERE ms.wallet_address = members.wallet_address),"
     " activated_at = coalesce((SELECT min(activated_at) FROM membership ms"
     "                          WHERE ms.wallet_address = members.wallet_address), activated_at),"
     " updated_at = " CLAIMSYNC_NOW
-    " WHERE wallet_address = ?1 AND (current_level, activated_at) IS NOT"
-    " (coalesce((SELECT max(nft_level) FROM membership ms"
-    "            WHERE ms.wallet_address = members.wallet_address), 0),"
+    " WHERE wallet_address = ?1"
+    "   AND EXISTS (SELECT 1 FROM membership ms WHERE ms.wallet_address = ?1)"
+    "   AND (current_level, activated_at) IS NOT"
+    " ((SELECT max(nft_level) FROM membership ms"
+    "   WHERE ms.wallet_address = members.wallet_address),"
     "  coalesce((SELECT min(activated_at) FROM membership ms"
     "            WHERE ms.wallet_address = members.wallet_address), activated_at))";
+
+// ... or, left without membership rows, is no longer a member (users stays).
+constexpr const char* kDeleteMember =
+    "DELETE FROM members WHERE wallet_address = ?1"
+    " AND NOT EXISTS (SELECT 1 FROM membership ms WHERE ms.wallet_address = ?1)";
 
 void bind_optional(SQLite::Statement& s, int index, const std::optional<std::string>& v) {
   if (v) {
@@ -154,11 +162,12 @@ struct SqliteSink::Statements {
         reassign(db, kReassign),
         delete_membership(db, kDeleteMembership),
         recompute_member(db, kRecomputeMember),
+        delete_member(db, kDeleteMember),
         savepoint(db, "SAVEPOINT claim"),
         rollback_to(db, "ROLLBACK TO SAVEPOINT claim"),
         release(db, "RELEASE SAVEPOINT claim") {}
   SQLite::Statement ledger_apply, ledger_revoke, ledger_record, users, members, membership,
-      reassign, delete_membership, recompute_member, savepoint, rollback_to, release;
+      reassign, delete_membership, recompute_member, delete_member, savepoint, rollback_to, release;
 };
 
 Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path) {
@@ -203,13 +212,16 @@ void SqliteSink::revoke_one(const Claim& c) {
   SQLite::Statement& ledger = fresh(stmts_->ledger_revoke);
   bind_row(ledger, r);
   ledger.exec();
+  int changed = 0;  // membership rows of the wallet moved or deleted
   for (SQLite::Statement* s : {&stmts_->reassign, &stmts_->delete_membership}) {
     fresh(*s).bind(1, r.claim_key);
+    changed += s->exec();
+  }
+  if (changed == 0) return;  // e.g. a claim that never reached the sink: ledger row only
+  for (SQLite::Statement* s : {&stmts_->recompute_member, &stmts_->delete_member}) {
+    fresh(*s).bind(1, r.wallet);
     s->exec();
   }
-  SQLite::Statement& recompute = fresh(stmts_->recompute_member);
-  recompute.bind(1, r.wallet);
-  recompute.exec();
 }
 
 void SqliteSink::record_one(const Claim& c) {

@@ -23,9 +23,9 @@ WITH input AS (
   FROM input ORDER BY claim_key
 ))SQL";
 
-// INSERT of the ledger rows with status `status_sql` (a column or a literal); the caller
-// appends its ON CONFLICT action.
-std::string ledger_insert(const std::string& status_sql) {
+// INSERT of the ledger rows with status `status_sql` (a column or a literal) from the CTE
+// `source`; the caller appends its ON CONFLICT action.
+std::string ledger_insert(const std::string& status_sql, const std::string& source = "claims") {
   return R"SQL(
 INSERT INTO claim_sync_queue AS q
   (claim_key, chain_id, tx_hash, log_index, batch_index, wallet_address, level, amount,
@@ -38,12 +38,23 @@ SELECT claim_key, chain_id, tx_hash, log_index, batch_index, wallet_address, lev
          status_sql + R"SQL( = 'done' THEN now() END,
        CASE WHEN )SQL" +
          status_sql + R"SQL( = 'revoked' THEN now() END
-FROM claims
+FROM )SQL" +
+         source + R"SQL(
 ON CONFLICT (claim_key) DO UPDATE SET )SQL";
 }
 
-const std::string kApplySql =
-    std::string(kInput) + ", ledger AS (" + ledger_insert("'done'") + R"SQL(
+// Claims the ledger has as 'done' in another block (the same claim mined again elsewhere
+// after a reorg, before its revoke reached the sink) are left out and returned: the caller
+// revokes the old block's rows and applies them again (apply_step).
+const std::string kApplySql = std::string(kInput) + R"SQL(, moved AS (
+  SELECT c.claim_key FROM claims c JOIN claim_sync_queue q ON q.claim_key = c.claim_key
+  WHERE q.status = 'done'
+    AND (q.block_hash, q.block_number, q.block_time) IS DISTINCT FROM
+        (c.block_hash, c.block_number, c.block_time)
+), live AS (
+  SELECT * FROM claims c WHERE NOT EXISTS (SELECT 1 FROM moved WHERE moved.claim_key = c.claim_key)
+), ledger AS ()SQL" + ledger_insert("'done'", "live") +
+                              R"SQL(
     block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
     block_time = EXCLUDED.block_time,
     referrer_wallet = COALESCE(q.referrer_wallet, EXCLUDED.referrer_wallet),
@@ -54,7 +65,7 @@ const std::string kApplySql =
   SELECT wallet_address, max(level) AS level, min(block_time) AS activated_at,
          (array_agg(referrer_wallet ORDER BY block_time, claim_key)
             FILTER (WHERE referrer_wallet IS NOT NULL))[1] AS referrer_wallet
-  FROM claims GROUP BY wallet_address
+  FROM live GROUP BY wallet_address
 ), new_users AS (
   INSERT INTO users AS u (wallet_address, referrer_wallet)
   SELECT wallet_address, referrer_wallet FROM wallets
@@ -75,13 +86,13 @@ const std::string kApplySql =
 ), new_membership AS (
   INSERT INTO membership AS ms (wallet_address, nft_level, activated_at, claim_key, tx_hash)
   SELECT DISTINCT ON (wallet_address, level) wallet_address, level, block_time, claim_key, tx_hash
-  FROM claims ORDER BY wallet_address, level, block_time, claim_key
+  FROM live ORDER BY wallet_address, level, block_time, claim_key
   ON CONFLICT (wallet_address, nft_level) DO UPDATE SET
     activated_at = EXCLUDED.activated_at, claim_key = EXCLUDED.claim_key, tx_hash = EXCLUDED.tx_hash
   WHERE ms.claim_key IS NOT NULL
     AND (EXCLUDED.activated_at, EXCLUDED.claim_key) < (ms.activated_at, ms.claim_key)
 )
-SELECT count(*) FROM claims)SQL";
+SELECT claim_key FROM moved)SQL";
 
 const std::string kRevokeLedgerSql = std::string(kInput) + ledger_insert("'revoked'") + R"SQL(
     status = 'revoked', updated_at = now(), revoked_at = now()
@@ -206,7 +217,9 @@ Status PostgresSink::ping() {
 
 Status PostgresSink::in_transaction(const std::function<Status()>& body) {
   CLAIMSYNC_RETURN_IF_ERROR(conn_.exec("BEGIN").status());
+  in_transaction_ = true;
   Status st = body();
+  in_transaction_ = false;
   if (!st.ok()) {
     (void)conn_.exec("ROLLBACK");
     return st;
@@ -246,7 +259,25 @@ SinkResult PostgresSink::run_isolated(const std::vector<Claim>& claims, const St
 }
 
 Status PostgresSink::apply_step(std::span<const Claim> claims) {
-  return conn_.exec_prepared(kApply, claim_params(claims)).status();
+  auto moved_keys = conn_.exec_prepared(kApply, claim_params(claims));
+  if (!moved_keys.ok()) return moved_keys.status();
+  if (moved_keys->rows() == 0) return {};
+  // Claims in another block than the sink has them: revoke what the old block created,
+  // then apply them afresh (the ledger row is 'revoked' in between, so they are not
+  // "moved" again). Inside the caller's transaction if there is one, else in our own: the
+  // rest of the call is committed already, which a replay of the call makes whole.
+  std::set<std::string> keys;
+  for (int i = 0; i < moved_keys->rows(); ++i) keys.emplace(moved_keys->value(i, 0));
+  std::vector<Claim> moved;
+  for (const Claim& c : claims) {
+    if (keys.erase(c.key.to_string()) > 0) moved.push_back(c);
+  }
+  log_info("sink_claims_moved", {{"claims", moved.size()}});
+  const auto again = [&]() -> Status {
+    CLAIMSYNC_RETURN_IF_ERROR(revoke_step(moved));
+    return conn_.exec_prepared(kApply, claim_params(moved)).status();
+  };
+  return in_transaction_ ? again() : in_transaction(again);
 }
 
 Status PostgresSink::revoke_step(std::span<const Claim> claims) {

@@ -15,6 +15,10 @@
 //                   claim_key were not created by claimsync and are never taken over)
 //     A level > 1 claim for a wallet without level 1 still creates the users and members
 //     rows (otherwise the result would depend on the order claims arrive in).
+//     A claim whose ledger row is 'done' with another block (hash, number or time) moved
+//     in a reorg before its revoke reached the sink: the statement leaves it out and
+//     returns it, and apply() revokes it and applies it again in one transaction, so the
+//     tables are as if it had only ever been in its new block.
 //   * revoke(): one transaction: ledger rows 'revoked'; each membership row created by a
 //     revoked claim is handed to the earliest other 'done' claim of the same wallet and
 //     level, or deleted when there is none; then, for the wallets whose membership rows
@@ -68,6 +72,7 @@ class PostgresSink final : public MembershipSink {
 
   PgConnection conn_;
   bool prepared_ = false;
+  bool in_transaction_ = false;  // inside in_transaction()
 };
 
 }  // namespace claimsync::store

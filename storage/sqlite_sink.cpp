@@ -48,6 +48,13 @@ const std::string kLedgerRecord =
     "   AND (q.status, q.attempts, q.error_message, q.source) IS NOT"
     "       (excluded.status, excluded.attempts, excluded.error_message, excluded.source)";
 
+// ?1 claim key, ?2 block hash, ?3 block number, ?4 block time (unix): 1 when the ledger has
+// the claim 'done' in another block (mined again elsewhere after a reorg, before its
+// revoke reached the sink).
+constexpr const char* kMoved =
+    "SELECT count(*) FROM claim_sync_queue WHERE claim_key = ?1 AND status = 'done'"
+    " AND (block_hash, block_number, block_time) IS NOT (?2, ?3, " CLAIMSYNC_UNIX("?4") ")";
+
 // ?1 wallet, ?2 referrer
 constexpr const char* kUsers =
     "INSERT INTO users AS u (wallet_address, referrer_wallet) VALUES (?1, ?2)"
@@ -153,7 +160,8 @@ SQLite::Statement& fresh(SQLite::Statement& s) {
 
 struct SqliteSink::Statements {
   explicit Statements(SQLite::Database& db)
-      : ledger_apply(db, kLedgerApply),
+      : moved(db, kMoved),
+        ledger_apply(db, kLedgerApply),
         ledger_revoke(db, kLedgerRevoke),
         ledger_record(db, kLedgerRecord),
         users(db, kUsers),
@@ -166,7 +174,7 @@ struct SqliteSink::Statements {
         savepoint(db, "SAVEPOINT claim"),
         rollback_to(db, "ROLLBACK TO SAVEPOINT claim"),
         release(db, "RELEASE SAVEPOINT claim") {}
-  SQLite::Statement ledger_apply, ledger_revoke, ledger_record, users, members, membership,
+  SQLite::Statement moved, ledger_apply, ledger_revoke, ledger_record, users, members, membership,
       reassign, delete_membership, recompute_member, delete_member, savepoint, rollback_to, release;
 };
 
@@ -185,6 +193,16 @@ Status SqliteSink::ping() {
 
 void SqliteSink::apply_one(const Claim& c) {
   const ClaimRow r = ClaimRow::from(c);
+  SQLite::Statement& moved = fresh(stmts_->moved);
+  moved.bind(1, r.claim_key);
+  moved.bind(2, r.block_hash);
+  moved.bind(3, as_int(r.block_number));
+  moved.bind(4, as_int(r.block_time));
+  // In another block than the sink has it: remove what the old block created first, so
+  // the tables are as if the claim had only ever been in its new block.
+  const bool in_other_block = moved.executeStep() && moved.getColumn(0).getInt() > 0;
+  moved.tryReset();
+  if (in_other_block) revoke_one(c);
   SQLite::Statement& ledger = fresh(stmts_->ledger_apply);
   bind_row(ledger, r);
   ledger.exec();

@@ -446,10 +446,10 @@ class SinkModel {
     auto it = ledger_.find(i);
     return it != ledger_.end() && it->second.status == "done";
   }
-  // The claim as the node would send it: a done claim keeps its block; any other may come
-  // with the other block (`new_block`).
+  // The claim as the node would send it, in its other block when `new_block` (a claim not
+  // done in the sink, or one that moved in a reorg before its revoke reached the sink).
   const Claim& claim_for_call(std::size_t i, bool new_block) {
-    if (!is_done(i) && new_block) current_[i] = 1 - current_[i];
+    if (new_block) current_[i] = 1 - current_[i];
     return claims_[i].version[static_cast<std::size_t>(current_[i])];
   }
   const Claim& current(std::size_t i) const {
@@ -596,13 +596,19 @@ void run_model(const SinkHarness& h, const std::string& db, store::MembershipSin
     const bool revoke = (op < 80 ? op % 2 == 1 : op % 4 != 0);
     std::set<std::size_t> distinct(chosen.begin(), chosen.end());
     std::map<std::size_t, const Claim*> sent;
-    for (std::size_t i : distinct) sent[i] = &model.claim_for_call(i, !revoke && rng() % 2 == 0);
+    for (std::size_t i : distinct) {
+      // Revokes carry the block the sink has; applies of claims the sink does not have as
+      // done may come from another block, and now and then a done claim moved.
+      const bool new_block = !revoke && rng() % (model.is_done(i) ? 6 : 2) == 0;
+      sent[i] = &model.claim_for_call(i, new_block);
+    }
     std::vector<Claim> call;
     std::string what = std::string(revoke ? "revoke" : "apply") + " step " + std::to_string(step) +
                        " seed " + std::to_string(seed) + ":";
     for (std::size_t i : chosen) {
       call.push_back(*sent[i]);
-      what += " " + std::to_string(i) + (model.is_done(i) ? "(done)" : "");
+      what += " " + std::to_string(i) + (model.is_done(i) ? "(done)" : "") + "@" +
+              sent[i]->block_hash.hex().substr(60);
     }
     INFO(what);
     const store::SinkResult r = revoke ? sink.revoke(call) : sink.apply(call);

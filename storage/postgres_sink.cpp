@@ -43,12 +43,13 @@ FROM )SQL" +
 ON CONFLICT (claim_key) DO UPDATE SET )SQL";
 }
 
-// Claims the ledger has as 'done' in another block (the same claim mined again elsewhere
-// after a reorg, before its revoke reached the sink) are left out and returned: the caller
-// revokes the old block's rows and applies them again (apply_step).
+// Claims the ledger has in another block and not revoked (the same claim mined again
+// elsewhere after a reorg, before its revoke reached the sink; the ledger may mirror it as
+// 'revoking' or 'pending' meanwhile) are left out and returned: the caller revokes the old
+// block's rows and applies them again (apply_step).
 const std::string kApplySql = std::string(kInput) + R"SQL(, moved AS (
   SELECT c.claim_key FROM claims c JOIN claim_sync_queue q ON q.claim_key = c.claim_key
-  WHERE q.status = 'done'
+  WHERE q.status <> 'revoked'
     AND (q.block_hash, q.block_number, q.block_time) IS DISTINCT FROM
         (c.block_hash, c.block_number, c.block_time)
 ), live AS (

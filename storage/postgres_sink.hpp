@@ -15,7 +15,7 @@
 //                   claim_key were not created by claimsync and are never taken over)
 //     A level > 1 claim for a wallet without level 1 still creates the users and members
 //     rows (otherwise the result would depend on the order claims arrive in).
-//     A claim whose ledger row is 'done' with another block (hash, number or time) moved
+//     A claim whose ledger row (not 'revoked') has another block (hash, number or time) moved
 //     in a reorg before its revoke reached the sink: the statement leaves it out and
 //     returns it, and apply() revokes it and applies it again in one transaction, so the
 //     tables are as if it had only ever been in its new block.

@@ -49,10 +49,10 @@ const std::string kLedgerRecord =
     "       (excluded.status, excluded.attempts, excluded.error_message, excluded.source)";
 
 // ?1 claim key, ?2 block hash, ?3 block number, ?4 block time (unix): 1 when the ledger has
-// the claim 'done' in another block (mined again elsewhere after a reorg, before its
-// revoke reached the sink).
+// the claim in another block, not revoked (mined again elsewhere after a reorg before its
+// revoke reached the sink; 'revoking' / 'pending' mirrors of such a claim included).
 constexpr const char* kMoved =
-    "SELECT count(*) FROM claim_sync_queue WHERE claim_key = ?1 AND status = 'done'"
+    "SELECT count(*) FROM claim_sync_queue WHERE claim_key = ?1 AND status <> 'revoked'"
     " AND (block_hash, block_number, block_time) IS NOT (?2, ?3, " CLAIMSYNC_UNIX("?4") ")";
 
 // ?1 wallet, ?2 referrer

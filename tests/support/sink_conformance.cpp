@@ -404,6 +404,30 @@ void check_record(const SinkHarness& h) {
   REQUIRE(sink->record({store::LedgerUpdate{c}}).ok());
   CHECK(h.query("record", status_sql)[0][0] == "revoked");
   CHECK(sink->record({}).ok());
+
+  // A done claim whose block left the chain and that was mined again in a later block
+  // before its revoke reached the sink: the store mirrors 'revoking', then 'pending', then
+  // applies it with the new block. The tables are as if it had only been in that block.
+  Claim moved = make_claim(11);
+  require_ok(sink->apply({moved}));
+  const std::string wallet = "'" + moved.wallet.lower_hex() + "'";
+  for (ClaimState st : {ClaimState::kRevoking, ClaimState::kPending}) {
+    moved.state = st;
+    REQUIRE(sink->record({store::LedgerUpdate{moved}}).ok());
+  }
+  moved.block_number += 5;
+  moved.block_hash = make_claim(500).block_hash;
+  moved.block_time += 3600;
+  require_ok(sink->apply({moved}));
+  const std::string at = h.epoch_sql("activated_at");
+  CHECK(h.query("record", "SELECT status, block_number, " + h.epoch_sql("block_time") +
+                              " FROM claim_sync_queue WHERE claim_key = " + key_literal(moved)) ==
+        SqlRows{{"done", std::to_string(moved.block_number), std::to_string(moved.block_time)}});
+  CHECK(h.query("record",
+                "SELECT claim_key, " + at + " FROM membership WHERE wallet_address = " + wallet) ==
+        SqlRows{{moved.key.to_string(), std::to_string(moved.block_time)}});
+  CHECK(h.query("record", "SELECT " + at + " FROM members WHERE wallet_address = " + wallet) ==
+        SqlRows{{std::to_string(moved.block_time)}});
 }
 
 }  // namespace claimsync::testing

@@ -20,9 +20,11 @@ namespace claimsync::node {
 namespace {
 
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
-constexpr std::int64_t kUint32Max = std::numeric_limits<std::uint32_t>::max();
 constexpr std::size_t kMaxConfigBytes = 4u << 20;  // a config is a few KB; refuse garbage
 constexpr std::uint32_t kDefaultLevelCount = 19;
+// Levels land in the sink's integer (int4) columns membership.nft_level and
+// members.current_level: a level above 2^31-1 would fail every claim at run time.
+constexpr std::int64_t kMaxLevel = std::numeric_limits<std::int32_t>::max();
 
 // Collects every problem of a file, so one `config check` shows them all.
 class Problems {
@@ -319,10 +321,11 @@ void read_levels(Section& s, ChainConfig& c) {
       continue;
     }
     const std::int64_t v = el.as_integer()->get();
-    if (v < 1 || v > kUint32Max) {
-      s.problem(
-          el, key,
-          "must be between 1 and " + std::to_string(kUint32Max) + ", got " + std::to_string(v));
+    if (v < 1 || v > kMaxLevel) {
+      s.problem(el, key,
+                "must be between 1 and " + std::to_string(kMaxLevel) + ", got " +
+                    std::to_string(v) +
+                    " (levels are stored in integer columns: nft_level, current_level)");
     } else if (!seen.insert(v).second) {
       s.problem(el, key, "duplicate level " + std::to_string(v));
     } else {

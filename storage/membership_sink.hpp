@@ -53,7 +53,10 @@ class MembershipSink {
 
   // Compensates revoking claims: marks their ledger rows 'revoked', deletes the membership
   // row of (wallet, level) unless another live (done) ledger row still holds that level,
-  // and recomputes members.current_level from the remaining membership rows.
+  // and, for the wallets whose membership rows changed, recomputes members from the
+  // remaining rows (current_level = max, activated_at = min) or, with none left, deletes
+  // the members row (users stays). A claim that never reached the sink changes only its
+  // ledger row. A revoked claim may be applied again later (with new block data).
   virtual SinkResult revoke(const std::vector<Claim>& claims) = 0;
 
   // Mirrors non-terminal or dead states into claim_sync_queue (status, attempts, error).

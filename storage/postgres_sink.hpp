@@ -15,11 +15,18 @@
 //                   claim_key were not created by claimsync and are never taken over)
 //     A level > 1 claim for a wallet without level 1 still creates the users and members
 //     rows (otherwise the result would depend on the order claims arrive in).
+//     A claim whose ledger row (not 'revoked') has another block (hash, number or time) moved
+//     in a reorg before its revoke reached the sink: the statement leaves it out and
+//     returns it, and apply() revokes it and applies it again in one transaction, so the
+//     tables are as if it had only ever been in its new block.
 //   * revoke(): one transaction: ledger rows 'revoked'; each membership row created by a
 //     revoked claim is handed to the earliest other 'done' claim of the same wallet and
-//     level, or deleted when there is none; then members.current_level = max(remaining
-//     nft_level) (0 when none) and activated_at = min(remaining) for the wallets touched.
-//     users / members rows are kept (the application may hang its own data on them).
+//     level, or deleted when there is none; then, for the wallets whose membership rows
+//     changed: members.current_level = max(remaining nft_level), activated_at =
+//     min(remaining), and a wallet left with no membership row loses its members row
+//     (users rows are kept). A revoke of a claim that never reached the sink changes only
+//     its ledger row; a later apply of a revoked claim makes it 'done' again with the
+//     claim's (possibly new) block data and recreates its rows.
 //   * A claim-specific error (SQLSTATE classes 22, 23, P0, ...) makes the call redo the
 //     batch in one transaction claim by claim under SAVEPOINTs: failing claims are
 //     reported in `rejected`, the others committed. An availability error returns
@@ -65,6 +72,7 @@ class PostgresSink final : public MembershipSink {
 
   PgConnection conn_;
   bool prepared_ = false;
+  bool in_transaction_ = false;  // inside in_transaction()
 };
 
 }  // namespace claimsync::store

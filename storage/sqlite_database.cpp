@@ -9,6 +9,8 @@ namespace claimsync::store {
 
 ErrorCode classify_sqlite_error(int code) {
   if (code < 0) return ErrorCode::kUnavailable;  // SQLiteCpp's own failures carry -1
+  // Generic errors that are transient by nature: retry, do not call the schema broken.
+  if (code == SQLITE_ERROR_RETRY || code == SQLITE_ERROR_SNAPSHOT) return ErrorCode::kUnavailable;
   switch (code & 0xff) {
     case SQLITE_CONSTRAINT:
     case SQLITE_MISMATCH:

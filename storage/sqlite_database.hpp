@@ -4,8 +4,8 @@
 //
 //   kUnavailable        the default: SQLITE_BUSY / LOCKED (another writer held the lock
 //                       past the busy timeout), IOERR, FULL, CANTOPEN, NOMEM, READONLY,
-//                       PROTOCOL, PERM, ABORT, INTERRUPT, INTERNAL, NOLFS, and every code
-//                       not listed here (incl. SQLiteCpp's own -1)
+//                       PROTOCOL, PERM, ABORT, INTERRUPT, INTERNAL, NOLFS, ERROR_RETRY,
+//                       ERROR_SNAPSHOT, and every code not listed here (incl. SQLiteCpp's -1)
 //   kCorruption         SQLITE_CORRUPT, NOTADB
 //   kFailedPrecondition SQLITE_ERROR (no such table / column: the schema is broken), SCHEMA,
 //                       AUTH (denied by an authorizer), RANGE (a bind index our SQL does not

@@ -143,7 +143,7 @@ TEST_CASE("a lost commit reply on apply and on revoke: outcome unknown, retried,
     CHECK(applied.status.code() == ErrorCode::kUnavailable);
     CHECK(applied.rejected.empty());
     CHECK(pg.scalar("SELECT count(*) FROM membership") == "6");  // it did land
-    store::SinkResult again = (*sink)->apply(claims);             // reconnects
+    store::SinkResult again = (*sink)->apply(claims);            // reconnects
     REQUIRE(again.status.ok());
     check_exactly_once(pg, 6);
 
@@ -171,8 +171,8 @@ TEST_CASE("a lost commit reply on apply and on revoke: outcome unknown, retried,
     proxy.lose_next_commit_replies(1);
     {
       Running run(replicator, stop, [&] { proxy.drop_all(); });
-      REQUIRE(testing::wait_until(
-          [&] { return count_of(*store, ClaimState::kDone) == kClaims; }, 30s));
+      REQUIRE(
+          testing::wait_until([&] { return count_of(*store, ClaimState::kDone) == kClaims; }, 30s));
       CHECK(proxy.commit_replies_lost() == 1);
       CHECK(replicator.status().unavailable >= 1);
 
@@ -211,17 +211,17 @@ TEST_CASE("a silently dead connection: each call returns within its deadline, th
   proxy.set_mode(TcpFaultProxy::Mode::kStall);
   Status stalled_ping;
   const std::int64_t ping_ms = timed(proxy, 15s, [&] { stalled_ping = (*direct)->ping(); });
-  Result<std::unique_ptr<store::MembershipSink>> stalled_open = Status();  // placeholder
+  Status stalled_open;
   const std::int64_t connect_ms = timed(proxy, 15s, [&] {
-    stalled_open = store::open_sink(proxied_url(proxy), false, {kCallTimeoutMs, nullptr});
+    stalled_open = store::open_sink(proxied_url(proxy), false, {kCallTimeoutMs, nullptr}).status();
   });
   std::printf("stall: ping returned after %lld ms (%s); connect after %lld ms (%s)\n",
               static_cast<long long>(ping_ms), stalled_ping.to_string().c_str(),
-              static_cast<long long>(connect_ms), stalled_open.status().to_string().c_str());
+              static_cast<long long>(connect_ms), stalled_open.to_string().c_str());
   CHECK(stalled_ping.code() == ErrorCode::kTimeout);
   CHECK(ping_ms >= kCallTimeoutMs - 50);
   CHECK(ping_ms <= kCallTimeoutMs + kSlackMs);
-  CHECK(stalled_open.status().code() == ErrorCode::kTimeout);
+  CHECK(stalled_open.code() == ErrorCode::kTimeout);
   CHECK(connect_ms <= kCallTimeoutMs + kSlackMs);
   proxy.set_mode(TcpFaultProxy::Mode::kPass);
   CHECK((*direct)->ping().ok());  // a new connection through the healed path
@@ -237,8 +237,8 @@ TEST_CASE("a silently dead connection: each call returns within its deadline, th
   node::Replicator replicator(*store, sink, clock, fast_replicator(10));
   {
     Running run(replicator, stop, [&] { proxy.drop_all(); });
-    REQUIRE(testing::wait_until([&] { return count_of(*store, ClaimState::kDone) >= 100; }, 30s,
-                                1ms));
+    REQUIRE(
+        testing::wait_until([&] { return count_of(*store, ClaimState::kDone) >= 100; }, 30s, 1ms));
     proxy.set_mode(TcpFaultProxy::Mode::kStall);
     const auto stalled_at = SteadyClock::now();
     REQUIRE(testing::wait_until([&] { return replicator.status().paused; },
@@ -249,13 +249,13 @@ TEST_CASE("a silently dead connection: each call returns within its deadline, th
     CHECK(count_of(*store, ClaimState::kDead) == 0);
     proxy.set_mode(TcpFaultProxy::Mode::kPass);
     const auto healed_at = SteadyClock::now();
-    REQUIRE(testing::wait_until(
-        [&] { return count_of(*store, ClaimState::kDone) == kClaims; }, 30s));
-    std::printf("stall: replicator paused %lld ms after the stall (done %llu); caught up %lld ms "
-                "after the path healed; stalled connections left open %zu\n",
-                static_cast<long long>(noticed_ms),
-                static_cast<unsigned long long>(done_while_stalled),
-                static_cast<long long>(ms_since(healed_at)), proxy.open_connections());
+    REQUIRE(
+        testing::wait_until([&] { return count_of(*store, ClaimState::kDone) == kClaims; }, 30s));
+    std::printf(
+        "stall: replicator paused %lld ms after the stall (done %llu); caught up %lld ms "
+        "after the path healed; stalled connections left open %zu\n",
+        static_cast<long long>(noticed_ms), static_cast<unsigned long long>(done_while_stalled),
+        static_cast<long long>(ms_since(healed_at)), proxy.open_connections());
     CHECK(noticed_ms <= kCallTimeoutMs + kSlackMs);
   }
   CHECK(count_of(*store, ClaimState::kDead) == 0);
@@ -276,15 +276,16 @@ TEST_CASE("the database turns read-only (25006): pause, reconnect, resume when w
   SystemClock clock;
   node::Replicator replicator(*store, sink, clock, fast_replicator(10));
   const auto terminate_sessions = [&] {
-    pg.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE application_name = 'claimsync' AND pid <> pg_backend_pid()");
+    pg.exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = 'claimsync' AND pid <> pg_backend_pid()");
   };
   {
     Running run(replicator, stop, [] {});
-    REQUIRE(testing::wait_until([&] { return count_of(*store, ClaimState::kDone) >= 50; }, 30s,
-                                1ms));
+    REQUIRE(
+        testing::wait_until([&] { return count_of(*store, ClaimState::kDone) >= 50; }, 30s, 1ms));
     // Failover to a hot standby: the sessions drop, new ones are read-only.
-    pg.exec("ALTER DATABASE claimsync SET default_transaction_read_only = on");
+    pg.exec("ALTER DATABASE claimsync SET default_transaction_read_only = on", {}, "postgres");
     terminate_sessions();
     REQUIRE(testing::wait_until(
         [&] {
@@ -295,10 +296,10 @@ TEST_CASE("the database turns read-only (25006): pause, reconnect, resume when w
     const std::uint64_t done_read_only = count_of(*store, ClaimState::kDone);
     CHECK(done_read_only < kClaims);
     // The primary is back: writable for new sessions only, so only a reconnect sees it.
-    pg.exec("ALTER DATABASE claimsync RESET default_transaction_read_only");
+    pg.exec("ALTER DATABASE claimsync RESET default_transaction_read_only", {}, "postgres");
     const auto writable_at = SteadyClock::now();
-    REQUIRE(testing::wait_until(
-        [&] { return count_of(*store, ClaimState::kDone) == kClaims; }, 20s));
+    REQUIRE(
+        testing::wait_until([&] { return count_of(*store, ClaimState::kDone) == kClaims; }, 20s));
     std::printf("read-only: paused at %llu done; caught up %lld ms after it was writable\n",
                 static_cast<unsigned long long>(done_read_only),
                 static_cast<long long>(ms_since(writable_at)));
@@ -315,9 +316,7 @@ namespace {
 // works the outbox).
 std::string prepare_node(const testing::TempDir& dir, std::uint32_t claims,
                          const std::string& sink_url) {
-  {
-    auto store = store_with_claims(dir, claims);
-  }  // closed: the node takes the store's lock
+  { auto store = store_with_claims(dir, claims); }  // closed: the node takes the store's lock
   const std::string path = dir.file("claimsync.toml");
   std::ofstream(path) << "[chain]\n"
                       << "rpc_urls = [\"http://127.0.0.1:" << testing::free_loopback_port()

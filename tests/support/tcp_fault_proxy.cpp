@@ -17,6 +17,9 @@ struct TcpFaultProxy::Connection {
   int server = -1;
   std::atomic<bool> stalled{false};
   std::atomic<bool> closed{false};
+  // Held by a direction from "not stalled?" through forwarding what it read, and by
+  // set_mode(kStall) while it marks the connection: once set_mode returns, nothing moves.
+  std::mutex io;
   std::atomic<int> running{2};
   std::thread to_server;
   std::thread to_client;
@@ -99,19 +102,16 @@ void TcpFaultProxy::set_mode(Mode mode) {
   std::lock_guard<std::mutex> lock(mu_);
   mode_ = mode;
   if (mode == Mode::kStall) {
-    for (auto& c : connections_) c->stalled = true;
+    for (auto& c : connections_) {
+      std::lock_guard<std::mutex> io(c->io);
+      c->stalled = true;
+    }
   }
 }
 
-void TcpFaultProxy::lose_next_commit_replies(int n) {
-  std::lock_guard<std::mutex> lock(mu_);
-  losses_armed_ += n;
-}
+void TcpFaultProxy::lose_next_commit_replies(int n) { losses_armed_ += n; }
 
-std::size_t TcpFaultProxy::commit_replies_lost() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return losses_done_;
-}
+std::size_t TcpFaultProxy::commit_replies_lost() const { return losses_done_.load(); }
 
 void TcpFaultProxy::drop_all() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -127,11 +127,14 @@ std::size_t TcpFaultProxy::open_connections() const {
 }
 
 bool TcpFaultProxy::take_commit_loss() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (losses_armed_ <= 0) return false;
-  --losses_armed_;
-  ++losses_done_;
-  return true;
+  int armed = losses_armed_.load();
+  while (armed > 0) {  // bounded: each failed exchange means another thread took one
+    if (losses_armed_.compare_exchange_weak(armed, armed - 1)) {
+      ++losses_done_;
+      return true;
+    }
+  }
+  return false;
 }
 
 bool TcpFaultProxy::stalled(const Connection& c) const { return c.stalled.load(); }
@@ -195,6 +198,8 @@ void TcpFaultProxy::client_to_server(Connection& c) {
     }
     pollfd p{c.client, POLLIN, 0};
     if (::poll(&p, 1, kSliceMs) <= 0) continue;
+    std::lock_guard<std::mutex> io(c.io);
+    if (stalled(c)) continue;
     const ssize_t n = ::recv(c.client, buf, sizeof(buf), 0);
     if (n <= 0 || !send_all(c.server, buf, static_cast<std::size_t>(n), c.closed)) break;
   }
@@ -203,11 +208,11 @@ void TcpFaultProxy::client_to_server(Connection& c) {
 }
 
 void TcpFaultProxy::server_to_client(Connection& c) {
-  std::string in;           // received, not yet parsed
-  std::string out;          // parsed, not yet forwarded
-  bool startup = true;      // before the first Authentication / Error message
-  bool opaque = false;      // SSL/GSS accepted: cannot parse
-  bool holding = false;     // a possible commit reply is being held back
+  std::string in;        // received, not yet parsed
+  std::string out;       // parsed, not yet forwarded
+  bool startup = true;   // before the first Authentication / Error message
+  bool opaque = false;   // SSL/GSS accepted: cannot parse
+  bool holding = false;  // a possible commit reply is being held back
   bool saw_complete = false;
   char prev_status = 'I';
   std::string last_tag;
@@ -220,6 +225,8 @@ void TcpFaultProxy::server_to_client(Connection& c) {
     }
     pollfd p{c.server, POLLIN, 0};
     if (::poll(&p, 1, kSliceMs) <= 0) continue;
+    std::lock_guard<std::mutex> io(c.io);
+    if (stalled(c)) continue;
     const ssize_t n = ::recv(c.server, buf, sizeof(buf), 0);
     if (n <= 0) break;
     in.append(buf, static_cast<std::size_t>(n));
@@ -241,8 +248,7 @@ void TcpFaultProxy::server_to_client(Connection& c) {
       if (type == 'C') {
         saw_complete = true;
         last_tag = body.substr(0, body.find('\0'));
-        std::lock_guard<std::mutex> lock(mu_);
-        if (losses_armed_ > 0) holding = true;
+        if (losses_armed_.load() > 0) holding = true;
       }
       out.append(in, pos, 1 + len);
       pos += 1 + len;

@@ -31,8 +31,9 @@ namespace claimsync::testing {
 
 class TcpFaultProxy {
  public:
-  TcpFaultProxy(std::string upstream_host, unsigned short upstream_port);  // throws if it cannot listen
-  ~TcpFaultProxy();  // closes everything, joins its threads
+  TcpFaultProxy(std::string upstream_host,
+                unsigned short upstream_port);  // throws if it cannot listen
+  ~TcpFaultProxy();                             // closes everything, joins its threads
   TcpFaultProxy(const TcpFaultProxy&) = delete;
   TcpFaultProxy& operator=(const TcpFaultProxy&) = delete;
 
@@ -59,7 +60,7 @@ class TcpFaultProxy {
   void reap_finished();  // REQUIRES: mu_ held
   void client_to_server(Connection& c);
   void server_to_client(Connection& c);
-  // Consumes one commit-reply credit if armed (under mu_).
+  // Consumes one commit-reply credit if armed.
   bool take_commit_loss();
   bool stalled(const Connection& c) const;
 
@@ -69,10 +70,12 @@ class TcpFaultProxy {
   int listen_fd_ = -1;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
-  std::condition_variable cv_;              // wakes stalled threads on close
-  Mode mode_ = Mode::kPass;                 // GUARDED_BY(mu_)
-  int losses_armed_ = 0;                    // GUARDED_BY(mu_)
-  std::size_t losses_done_ = 0;             // GUARDED_BY(mu_)
+  std::condition_variable cv_;                          // wakes stalled threads on close
+  Mode mode_ = Mode::kPass;                             // GUARDED_BY(mu_)
+  // Atomics, not under mu_: a forwarding thread holds its connection's io mutex while it
+  // takes a loss, and set_mode() takes io mutexes under mu_.
+  std::atomic<int> losses_armed_{0};
+  std::atomic<std::size_t> losses_done_{0};
   std::list<std::unique_ptr<Connection>> connections_;  // GUARDED_BY(mu_)
   std::thread accept_thread_;
 };

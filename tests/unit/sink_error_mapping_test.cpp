@@ -50,11 +50,11 @@ const PgCase kPgCases[] = {
     {"20000", kU},  // case_not_found
     {"21000", kU},  // cardinality_violation
     {"22000", kC},  // data_exception
-    {"2202E", kC},  // 
+    {"2202E", kC},  //
     {"2202E", kC},  // array_subscript_error
     {"22021", kC},  // character_not_in_repertoire
     {"22008", kC},  // datetime_field_overflow
-    {"22008", kC},  // 
+    {"22008", kC},  //
     {"22012", kC},  // division_by_zero
     {"22005", kC},  // error_in_assignment
     {"2200B", kC},  // escape_character_conflict
@@ -190,11 +190,11 @@ const PgCase kPgCases[] = {
     {"42809", kS},  // wrong_object_type
     {"428C9", kS},  // generated_always
     {"42703", kS},  // undefined_column
-    {"34000", kU},  // 
-    {"3D000", kU},  // 
+    {"34000", kU},  //
+    {"3D000", kU},  //
     {"42883", kS},  // undefined_function
-    {"26000", kU},  // 
-    {"3F000", kS},  // 
+    {"26000", kU},  //
+    {"3F000", kS},  //
     {"42P01", kS},  // undefined_table
     {"42P02", kS},  // undefined_parameter
     {"42704", kS},  // undefined_object
@@ -293,36 +293,14 @@ struct SqliteCase {
 
 // sqlite3.h: every primary result code except SQLITE_OK.
 const SqliteCase kSqlitePrimary[] = {
-    {SQLITE_ERROR, kS},
-    {SQLITE_INTERNAL, kU},
-    {SQLITE_PERM, kU},
-    {SQLITE_ABORT, kU},
-    {SQLITE_BUSY, kU},
-    {SQLITE_LOCKED, kU},
-    {SQLITE_NOMEM, kU},
-    {SQLITE_READONLY, kU},
-    {SQLITE_INTERRUPT, kU},
-    {SQLITE_IOERR, kU},
-    {SQLITE_CORRUPT, kX},
-    {SQLITE_NOTFOUND, kU},
-    {SQLITE_FULL, kU},
-    {SQLITE_CANTOPEN, kU},
-    {SQLITE_PROTOCOL, kU},
-    {SQLITE_EMPTY, kU},
-    {SQLITE_SCHEMA, kS},
-    {SQLITE_TOOBIG, kC},
-    {SQLITE_CONSTRAINT, kC},
-    {SQLITE_MISMATCH, kC},
-    {SQLITE_MISUSE, kS},
-    {SQLITE_NOLFS, kU},
-    {SQLITE_AUTH, kS},
-    {SQLITE_FORMAT, kU},
-    {SQLITE_RANGE, kS},
-    {SQLITE_NOTADB, kX},
-    {SQLITE_NOTICE, kU},
-    {SQLITE_WARNING, kU},
-    {SQLITE_ROW, kU},
-    {SQLITE_DONE, kU},
+    {SQLITE_ERROR, kS},     {SQLITE_INTERNAL, kU}, {SQLITE_PERM, kU},       {SQLITE_ABORT, kU},
+    {SQLITE_BUSY, kU},      {SQLITE_LOCKED, kU},   {SQLITE_NOMEM, kU},      {SQLITE_READONLY, kU},
+    {SQLITE_INTERRUPT, kU}, {SQLITE_IOERR, kU},    {SQLITE_CORRUPT, kX},    {SQLITE_NOTFOUND, kU},
+    {SQLITE_FULL, kU},      {SQLITE_CANTOPEN, kU}, {SQLITE_PROTOCOL, kU},   {SQLITE_EMPTY, kU},
+    {SQLITE_SCHEMA, kS},    {SQLITE_TOOBIG, kC},   {SQLITE_CONSTRAINT, kC}, {SQLITE_MISMATCH, kC},
+    {SQLITE_MISUSE, kS},    {SQLITE_NOLFS, kU},    {SQLITE_AUTH, kS},       {SQLITE_FORMAT, kU},
+    {SQLITE_RANGE, kS},     {SQLITE_NOTADB, kX},   {SQLITE_NOTICE, kU},     {SQLITE_WARNING, kU},
+    {SQLITE_ROW, kU},       {SQLITE_DONE, kU},
 };
 
 // sqlite3.h: every extended result code (classified as its primary unless listed).
@@ -445,7 +423,8 @@ TEST_CASE("classify_sqlite_error: every primary and extended result code", "[sin
 
 TEST_CASE("sqlite_call: an exception becomes a classified Status", "[sink][classify]") {
   using claimsync::store::sqlite_call;
-  const auto st = sqlite_call("apply", [] { throw SQLite::Exception("disk I/O", SQLITE_IOERR_FSYNC); });
+  const auto st =
+      sqlite_call("apply", [] { throw SQLite::Exception("disk I/O", SQLITE_IOERR_FSYNC); });
   CHECK(st.code() == kU);
   CHECK(st.message().find("sqlite: apply: disk I/O") != std::string::npos);
   CHECK(sqlite_call("apply", [] {

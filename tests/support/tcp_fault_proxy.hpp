@@ -70,8 +70,8 @@ class TcpFaultProxy {
   int listen_fd_ = -1;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
-  std::condition_variable cv_;                          // wakes stalled threads on close
-  Mode mode_ = Mode::kPass;                             // GUARDED_BY(mu_)
+  std::condition_variable cv_;  // wakes stalled threads on close
+  Mode mode_ = Mode::kPass;     // GUARDED_BY(mu_)
   // Atomics, not under mu_: a forwarding thread holds its connection's io mutex while it
   // takes a loss, and set_mode() takes io mutexes under mu_.
   std::atomic<int> losses_armed_{0};

@@ -39,14 +39,16 @@ class CallClock {
         end_(SteadyClock::now() +
              std::chrono::milliseconds(std::max<std::int64_t>(1, o.call_timeout_ms))) {}
 
-  // Waits until `fd` is ready for `events`, one slice at most. kOk when ready or the
-  // slice ended; kTimeout / kCancelled when the call must be abandoned.
-  Status wait(int fd, short events) const {
+  // Waits until `fd` is ready for `events`, one slice at most; `*ready` says whether it
+  // is. kOk when ready or the slice ended; kTimeout / kCancelled when the call must be
+  // abandoned.
+  Status wait(int fd, short events, bool* ready = nullptr) const {
     if (Status st = expired(); !st.ok()) return st;
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(end_ - SteadyClock::now()).count();
     pollfd p{fd, events, 0};
-    ::poll(&p, 1, static_cast<int>(std::clamp<std::int64_t>(left, 0, kSliceMs)));
+    const int n = ::poll(&p, 1, static_cast<int>(std::clamp<std::int64_t>(left, 0, kSliceMs)));
+    if (ready != nullptr) *ready = n > 0;
     return expired();
   }
 
@@ -113,9 +115,11 @@ Result<PgConnection::Handle> PgConnection::open(const std::string& url,
     }
     if (poll == PGRES_POLLING_OK) break;
     const short events = poll == PGRES_POLLING_READING ? POLLIN : POLLOUT;
-    if (Status st = clock.wait(PQsocket(c.get()), events); !st.ok())
+    bool ready = false;
+    if (Status st = clock.wait(PQsocket(c.get()), events, &ready); !st.ok())
       return st.with_context("connect");
-    poll = PQconnectPoll(c.get());
+    // Only when the socket is ready: PQconnectPoll takes "writable" as "connected".
+    if (ready) poll = PQconnectPoll(c.get());
   }
   if (PQsetnonblocking(c.get(), 1) != 0) {
     return error(ErrorCode::kUnavailable,

@@ -23,6 +23,7 @@
 #include "rpc/logging.hpp"
 #include "storage/membership_sink.hpp"
 #include "storage/node_store.hpp"
+#include "storage/postgres_sink.hpp"
 #include "tests/support/pg_cluster.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/synthetic_claims.hpp"
@@ -393,4 +394,29 @@ TEST_CASE("claimsync run: SIGTERM while the sink call is stalled exits 0 within 
     CHECK(ms < 5'000);
     CHECK(log.find("node_stopped") != std::string::npos);
   }
+}
+
+TEST_CASE("sink sessions bound statements and locks; the URL's options win", "[postgres][faults]") {
+  testing::PgCluster pg;
+  migrate(pg);
+  const auto show = [](store::PostgresSink& sink, const std::string& name) {
+    auto r = sink.connection().exec("SHOW " + name);
+    REQUIRE(r.ok());
+    return std::string(r->value(0, 0));
+  };
+  auto plain = store::PostgresSink::open(pg.url(), {30'000, nullptr});
+  REQUIRE(plain.ok());
+  REQUIRE((*plain)->ping().ok());
+  CHECK(show(**plain, "statement_timeout") == "20s");
+  CHECK(show(**plain, "lock_timeout") == "5s");
+  CHECK(show(**plain, "idle_in_transaction_session_timeout") == "1min");
+
+  auto tuned = store::PostgresSink::open(
+      pg.url() + "?options=-c%20statement_timeout%3D7000%20-c%20lock_timeout%3D0",
+      {30'000, nullptr});
+  REQUIRE(tuned.ok());
+  REQUIRE((*tuned)->ping().ok());
+  CHECK(show(**tuned, "statement_timeout") == "7s");
+  CHECK(show(**tuned, "lock_timeout") == "0");
+  CHECK(show(**tuned, "idle_in_transaction_session_timeout") == "1min");
 }

@@ -409,6 +409,7 @@ void read_sink(Section& s, SinkConfig& k, Problems& problems) {
   const toml::node* env_node = s.checked_string("url_env", k.url_env, check_env_name);
   s.checked_string("url", k.url, check_sink_url);
   s.boolean("migrate_on_start", k.migrate_on_start);
+  s.integer("call_timeout_ms", k.call_timeout_ms, 100, 3'600'000);
   if (const auto from_env = env_value(k.url_env)) {
     // Never echo the value: it usually carries a password.
     if (const std::string what = check_sink_url(*from_env); !what.empty()) {
@@ -616,7 +617,8 @@ std::string render_config(const Config& c) {
   o << "\n[sink]\n"
     << "url = " << quote(mask_url(c.sink.url)) << "\n"
     << "url_env = " << quote(c.sink.url_env) << "\n"
-    << "migrate_on_start = " << yes(c.sink.migrate_on_start) << "\n";
+    << "migrate_on_start = " << yes(c.sink.migrate_on_start) << "\n"
+    << "call_timeout_ms = " << c.sink.call_timeout_ms << "\n";
   o << "\n[replicator]\n"
     << "batch_size = " << c.replicator.batch_size << "\n"
     << "max_attempts = " << c.replicator.max_attempts << "\n"

@@ -1,5 +1,6 @@
 #include "storage/postgres_sink.hpp"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -192,18 +193,39 @@ std::vector<PgParam> claim_params(const Range& claims) {
 
 }  // namespace
 
-Result<std::unique_ptr<PostgresSink>> PostgresSink::open(const std::string& url) {
-  auto conn = PgConnection::connect(url);
+Result<std::unique_ptr<PostgresSink>> PostgresSink::open(const std::string& url,
+                                                         PgCallOptions options) {
+  auto conn = PgConnection::connect(url, options);
   if (!conn.ok()) return conn.status();
-  return std::make_unique<PostgresSink>(std::move(conn).value());
+  return std::make_unique<PostgresSink>(std::move(conn).value(), options);
+}
+
+// Our defaults apply unless the session (URL options), the role or the database chose.
+constexpr const char* kSessionTimeoutsSql = R"SQL(
+SELECT set_config(name, CASE name WHEN 'statement_timeout' THEN $1
+                                  WHEN 'lock_timeout' THEN $2 ELSE $3 END, false)
+FROM pg_settings
+WHERE name IN ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout')
+  AND source NOT IN ('client', 'user', 'database', 'database user'))SQL";
+
+Status PostgresSink::set_session_timeouts() {
+  const std::int64_t call = std::max<std::int64_t>(options_.call_timeout_ms, 3);
+  const std::int64_t statement = call * 2 / 3;
+  const std::int64_t lock = std::min<std::int64_t>(5'000, statement);
+  const std::int64_t idle = std::max<std::int64_t>(10'000, 2 * call);
+  return conn_
+      .exec_params(kSessionTimeoutsSql,
+                   {std::to_string(statement), std::to_string(lock), std::to_string(idle)})
+      .status();
 }
 
 Status PostgresSink::ensure_ready() {
   if (!conn_.healthy()) {
-    CLAIMSYNC_RETURN_IF_ERROR(conn_.reset());
     prepared_ = false;
+    CLAIMSYNC_RETURN_IF_ERROR(conn_.reset());
   }
   if (prepared_) return {};
+  CLAIMSYNC_RETURN_IF_ERROR(set_session_timeouts());
   CLAIMSYNC_RETURN_IF_ERROR(conn_.prepare(kApply, kApplySql));
   CLAIMSYNC_RETURN_IF_ERROR(conn_.prepare(kRevokeLedger, kRevokeLedgerSql));
   CLAIMSYNC_RETURN_IF_ERROR(conn_.prepare(kRecord, kRecordSql));

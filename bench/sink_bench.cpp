@@ -34,7 +34,7 @@
 #include "tests/support/process.hpp"
 
 using namespace claimsync;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -59,8 +59,8 @@ const std::vector<std::pair<std::string, std::string>> kTables = {
      "source, created_at, updated_at, completed_at, revoked_at"},
 };
 
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
+double seconds_since(SteadyClock::time_point t0) {
+  return std::chrono::duration<double>(SteadyClock::now() - t0).count();
 }
 
 void die(const std::string& what) {
@@ -77,7 +77,7 @@ T must(Result<T> r, const std::string& what) {
 // Applies all claims in batches; returns seconds.
 double run_sink(store::MembershipSink& sink, const std::vector<store::Claim>& claims,
                 std::size_t batch) {
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   for (std::size_t i = 0; i < claims.size(); i += batch) {
     const std::vector<store::Claim> part(
         claims.begin() + static_cast<std::ptrdiff_t>(i),
@@ -211,7 +211,7 @@ int main(int argc, char** argv) {
     must(store::migrate_database(pg.url(db)), "migrate copy db");
     {
       auto dst = must(store::PgConnection::connect(pg.url(db)), "connect");
-      const auto t0 = Clock::now();
+      const auto t0 = SteadyClock::now();
       must(dst.exec("BEGIN"), "BEGIN");
       for (std::size_t i = 0; i < kTables.size(); ++i)
         copy_in(dst.raw(), kTables[i].first, kTables[i].second, data[i]);

@@ -308,6 +308,31 @@ TEST_CASE("faults: eth_getLogs is validated and adapts its span") {
     CHECK(spans[1] == 2);
   }
 
+  SECTION("an answer above max_response_bytes: shrinks the span like too many results") {
+    // The whole range answers ~6 KB; one block with its pinned header ~2 KB.
+    JsonRpcClientOptions o = options_for({fx.proxy.url()});
+    o.max_response_bytes = 3500;
+    auto capped = fx.source(o);
+    auto logs = capped->logs(fx.filter());
+    INFO(logs.status().to_string());
+    REQUIRE(logs.ok());
+    check_same(*logs, truth);
+    CHECK(capped->current_logs_span() < 100);
+    auto spans = fx.proxy.logs_spans();
+    REQUIRE(spans.size() >= 2);
+    CHECK(spans[1] < spans[0]);
+  }
+
+  SECTION("too large even at the minimum span: a clear error, bounded") {
+    JsonRpcClientOptions o = options_for({fx.proxy.url()});
+    o.max_response_bytes = 100;
+    o.max_retries = 2;
+    auto capped = fx.source(o);
+    auto logs = capped->logs(fx.filter());
+    REQUIRE_FALSE(logs.ok());
+    CHECK(logs.status().message().find("minimum span") != std::string::npos);
+  }
+
   SECTION("a provider that refuses even one block: clear error, bounded") {
     fx.proxy.limit_logs_span(0, -32000, "block range is too large");
     auto logs = source->logs(fx.filter());

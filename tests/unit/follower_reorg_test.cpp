@@ -548,12 +548,12 @@ TEST_CASE("a failover to a lagging endpoint during the fork search rolls back no
   options.range_blocks = 4;
   FollowerHarness h(options, &chain);
   require_settled(h);
-  // A real reorg of the top 2 blocks, seen by the tip check; then the fork search's
-  // endpoint is 30 blocks behind.
+  // A real reorg of the top 2 blocks, seen by the tip check (the step's second header
+  // call); then the fork search's endpoint (its header(latest), the third) is 30 behind.
   chain.reorg(2, gen.replacement(chain, 2, 2));
   int header_calls = 0;
   chain.set_hook([&](FakeChain::Op op) {
-    if (op == FakeChain::Op::kHeader && ++header_calls == 2) chain.set_lag(30);
+    if (op == FakeChain::Op::kHeader && ++header_calls == 3) chain.set_lag(30);
   });
   for (int i = 0; i < 3; ++i) {
     auto step = h.follower().step();

@@ -86,6 +86,7 @@ TEST_CASE("failover to a lagging endpoint never rolls back, and the follower goe
   Anvil anvil;
   const std::string nft = anvil.deploy_claim_nft();
   for (std::uint64_t i = 0; i < 20; ++i) anvil.mint(nft, anvil.account(1 + i % 5), 1 + i % 19, 1);
+  anvil.mine(2);  // every mint final (confirmations 2)
   testing::FaultServer primary(anvil.url());
   testing::LaggingRpcProxy lagging({anvil.url()});
   SystemClock clock;

@@ -303,8 +303,16 @@ Result<std::vector<eth::LogEntry>> FakeChain::logs(const eth::LogFilter& filter)
   CLAIMSYNC_RETURN_IF_ERROR(enter(Op::kLogs));
   std::lock_guard<std::mutex> lock(mu_);
   if (filter.from_block > filter.to_block) return error(ErrorCode::kInvalidArgument, "from > to");
-  std::vector<eth::LogEntry> out;
   const std::uint64_t head = served_head_locked();
+  if (filter.pin && filter.pin->number > head) {  // like RpcChainSource: behind
+    return error(ErrorCode::kNotFound,
+                 "pinned block " + std::to_string(filter.pin->number) + " is not served");
+  }
+  if (filter.pin && blocks_[filter.pin->number].header.hash != filter.pin->hash) {
+    return error(ErrorCode::kReorg,
+                 "pinned block " + std::to_string(filter.pin->number) + " has another hash now");
+  }
+  std::vector<eth::LogEntry> out;
   for (std::uint64_t n = filter.from_block; n <= head && n <= filter.to_block; ++n) {
     for (eth::LogEntry& log : block_logs_locked(blocks_[n])) {
       if (log.address == filter.address && topics_match(filter.topics, log.topics)) {

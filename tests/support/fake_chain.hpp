@@ -81,6 +81,8 @@ class FakeChain final : public eth::ChainSource {
   void set_blocks(std::vector<FakeBlock> blocks);  // REQUIRES: non-empty
   // Serves the chain like an endpoint `lag` blocks behind: "latest" and the tags are
   // head - lag, blocks above it are kNotFound, logs are clipped to it (0 = in sync).
+  // logs() honours LogFilter::pin like RpcChainSource: kNotFound when the pinned block is
+  // above the served head, kReorg when its hash differs.
   void set_lag(std::uint64_t lag);
   std::uint64_t served_head() const;  // head() - lag
 

@@ -111,10 +111,9 @@ std::string LaggingRpcProxy::handle(const std::string& body) {
   View view;
   view.upstream = upstreams_[upstream_.load()];
   const std::uint64_t lag = lag_.load();
-  const json head = upstream_call(view.upstream, {{"jsonrpc", "2.0"},
-                                                  {"id", 0},
-                                                  {"method", "eth_blockNumber"},
-                                                  {"params", json::array()}});
+  const json head = upstream_call(
+      view.upstream,
+      {{"jsonrpc", "2.0"}, {"id", 0}, {"method", "eth_blockNumber"}, {"params", json::array()}});
   const std::uint64_t real = number_of(head.value("result", json())).value_or(0);
   view.head = real > lag ? real - lag : 0;
   if (!request.is_array()) return answer(request, view).dump();

@@ -81,7 +81,10 @@ Result<FollowerStep> Follower::step() {
   r->target = t->target;
   if (!r->behind) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (status_.behind_now) log_info("follower_chain_caught_up", {{"checkpoint", next - 1}});
+    if (status_.behind_now) {
+      log_info("follower_chain_caught_up", {{"checkpoint", next - 1}});
+      status_.last_error.clear();  // it said why the node was not advancing
+    }
     status_.behind_now = false;
   }
   return r;

@@ -96,7 +96,7 @@ struct FollowerStatus {
   std::uint64_t revoking = 0;  // claims moved to revoking by those rollbacks
   std::uint64_t races = 0;
   std::uint64_t behind = 0;  // steps that found the chain source behind the store
-  bool behind_now = false;   // the last step did (last_error says how): not advancing
+  bool behind_now = false;   // the last step did (last_error says how, until it ends)
   std::uint32_t consecutive_failures = 0;
   bool stopped_on_error = false;  // the line is stopped (see last_error)
   std::string last_error;

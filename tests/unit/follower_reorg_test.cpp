@@ -532,11 +532,17 @@ TEST_CASE("an endpoint behind the stored tip is waited for, never rolled back", 
   CHECK(h.follower().status().reorgs == 0);
   CHECK(testing::off_chain_claims(h.store()).empty());
   CHECK(testing::live_claims(h.store()).size() == live_before);
+  // `status` can say why the node is not advancing.
+  CHECK(h.follower().status().behind_now);
+  CHECK(h.follower().status().behind == 5);
+  CHECK(h.follower().status().last_error.find("behind") != std::string::npos);
   // Caught up: everything is as before, and the follower goes on.
   chain.set_lag(0);
   gen.mine(chain, 10);
   require_settled(h);
   CHECK(h.follower().status().reorgs == 0);
+  CHECK_FALSE(h.follower().status().behind_now);
+  CHECK(h.follower().status().last_error.empty());
 }
 
 TEST_CASE("a failover to a lagging endpoint during the fork search rolls back no further",

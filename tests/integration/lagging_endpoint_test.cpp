@@ -10,6 +10,7 @@
 #include <chrono>
 
 #include "node/follower.hpp"
+#include "rpc/erc1155.hpp"
 #include "rpc/rpc_chain_source.hpp"
 #include "storage/node_store.hpp"
 #include "storage/node_store_check.hpp"
@@ -138,4 +139,41 @@ TEST_CASE("failover to a lagging endpoint never rolls back, and the follower goe
   CHECK(testing::off_chain_claims(*node.store).empty());
   CHECK(node.follower.status().reorgs == 0);
   CHECK(store::verify_store_invariants(*node.store).ok());
+}
+
+TEST_CASE("LaggingRpcProxy: the chain `lag` blocks behind, and flips between upstreams",
+          "[anvil][lag][tool]") {
+  Anvil a;
+  Anvil b;
+  const std::string nft = a.deploy_claim_nft();
+  std::vector<std::string> txs;
+  for (int i = 0; i < 4; ++i) txs.push_back(a.mint(nft, a.account(1), 1 + i, 1));
+  b.mine(2);
+  testing::LaggingRpcProxy proxy({a.url(), b.url()});
+  SystemClock clock;
+  auto chain = chain_source({proxy.url()}, clock);
+  const std::uint64_t head = a.block_number();
+  REQUIRE(must(chain->block_number()) == head);
+  proxy.set_lag(2);
+  CHECK(proxy.lag() == 2);
+  CHECK(must(chain->block_number()) == head - 2);
+  CHECK(must(chain->header(eth::BlockTag::kLatest)).number == head - 2);
+  CHECK(chain->header(head).status().code() == ErrorCode::kNotFound);
+  CHECK(must(chain->header(head - 2)).hash ==
+        must(eth::Hash32::parse(a.block(head - 2)["hash"].get<std::string>())));
+  eth::LogFilter all;
+  all.address = must(eth::Address::parse(nft));
+  all.topics = {{eth::transfer_single_topic(), eth::transfer_batch_topic()}};
+  all.from_block = 0;
+  all.to_block = head;
+  CHECK(must(chain->logs(all)).size() == 2);  // the last 2 mints are above the lagged head
+  CHECK_FALSE(must(chain->receipt(must(eth::Hash32::parse(txs.back())))).has_value());
+  CHECK(must(chain->receipt(must(eth::Hash32::parse(txs.front())))).has_value());
+  // The other upstream: another chain (fork) at its own height.
+  proxy.set_lag(0);
+  proxy.set_upstream(1);
+  CHECK(must(chain->block_number()) == b.block_number());
+  CHECK(must(chain->header(std::uint64_t{1})).hash ==
+        must(eth::Hash32::parse(b.block(1)["hash"].get<std::string>())));
+  CHECK(proxy.requests() > 5);
 }

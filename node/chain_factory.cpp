@@ -15,6 +15,7 @@ eth::JsonRpcClientOptions client_options(const Config& config) {
   o.logs_initial_span = config.rpc.logs_initial_span;
   o.max_response_bytes = config.rpc.max_response_bytes;
   o.max_batch = config.rpc.max_batch;
+  o.max_lag_blocks = config.rpc.max_lag_blocks;
   return o;
 }
 

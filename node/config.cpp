@@ -398,6 +398,7 @@ void read_rpc(Section& s, RpcConfig& r) {
               r.logs_max_span);
   s.integer("max_response_bytes", r.max_response_bytes, 1024, std::int64_t{1} << 31);
   s.integer("max_batch", r.max_batch, 1, 10'000);
+  s.integer("max_lag_blocks", r.max_lag_blocks, 0, 1'000'000);
 }
 
 void read_storage(Section& s, StorageConfig& st) {
@@ -611,7 +612,8 @@ std::string render_config(const Config& c) {
     << "logs_max_span = " << c.rpc.logs_max_span << "\n"
     << "logs_initial_span = " << c.rpc.logs_initial_span << "\n"
     << "max_response_bytes = " << c.rpc.max_response_bytes << "\n"
-    << "max_batch = " << c.rpc.max_batch << "\n";
+    << "max_batch = " << c.rpc.max_batch << "\n"
+    << "max_lag_blocks = " << c.rpc.max_lag_blocks << "\n";
   o << "\n[storage]\n"
     << "data_dir = " << quote(c.storage.data_dir) << "\n";
   o << "\n[sink]\n"

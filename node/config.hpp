@@ -41,6 +41,7 @@ struct RpcConfig {
   std::uint64_t logs_initial_span = 1'000;     // rpc.logs_initial_span
   std::size_t max_response_bytes = 64u << 20;  // rpc.max_response_bytes
   std::size_t max_batch = 100;                 // rpc.max_batch (JSON-RPC batch size)
+  std::uint64_t max_lag_blocks = 8;            // rpc.max_lag_blocks (failover on lag)
 };
 
 struct StorageConfig {

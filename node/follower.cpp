@@ -75,10 +75,43 @@ Result<FollowerStep> Follower::step() {
     status_.checkpoint = checkpoint;
   }
   const std::uint64_t next = checkpoint ? *checkpoint + 1 : options_.start_block;
-  Result<FollowerStep> r =
-      t->target && *t->target >= next ? scan_next(next, *t->target) : check_tip(next);
-  if (r.ok()) r->target = t->target;
+  Result<FollowerStep> r = behind_if_not_found(
+      t->target && *t->target >= next ? scan_next(next, *t->target) : check_tip(next, t->head));
+  if (!r.ok()) return r;
+  r->target = t->target;
+  if (!r->behind) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (status_.behind_now) {
+      log_info("follower_chain_caught_up", {{"checkpoint", next - 1}});
+      status_.last_error.clear();  // it said why the node was not advancing
+    }
+    status_.behind_now = false;
+  }
   return r;
+}
+
+Result<FollowerStep> Follower::behind_if_not_found(Result<FollowerStep> r) {
+  if (r.ok() || r.status().code() != ErrorCode::kNotFound) return r;
+  return behind(r.status().message());
+}
+
+FollowerStep Follower::behind(const std::string& why) {
+  FollowerStep step;
+  step.behind = true;
+  step.reason = "the RPC endpoints are behind the stored chain: " + why;
+  std::lock_guard<std::mutex> lock(mu_);
+  ++status_.behind;
+  status_.last_error = step.reason;
+  if (!status_.behind_now) {
+    log_warn("follower_chain_behind",
+             {{"checkpoint", status_.checkpoint ? std::to_string(*status_.checkpoint) : "none"},
+              {"reason", why},
+              {"next",
+               "waiting for the endpoints to catch up (nothing is rolled back); if this "
+               "lasts, check chain.rpc_urls (rpc_endpoint_lagging events)"}});
+  }
+  status_.behind_now = true;
+  return step;
 }
 
 Result<FollowerStep> Follower::scan_next(std::uint64_t next, std::uint64_t target) {
@@ -119,23 +152,37 @@ Result<FollowerStep> Follower::scan_next(std::uint64_t next, std::uint64_t targe
   return step;
 }
 
-Result<FollowerStep> Follower::check_tip(std::uint64_t next) {
+Result<FollowerStep> Follower::check_tip(std::uint64_t next, std::optional<std::uint64_t> head) {
   FollowerStep idle;
   if (next == 0) return idle;
-  const std::vector<store::BlockRecord> tip = store_.blocks_descending(next - 1, 1);
+  std::vector<store::BlockRecord> tip = store_.blocks_descending(next - 1, 1);
   if (tip.empty()) return idle;
-  Result<eth::BlockHeader> h = chain_.header(tip.front().number);
-  if (!h.ok() && h.status().code() != ErrorCode::kNotFound) {
-    return h.status().with_context("tip check");
+  const bool above_head = head && tip.front().number > *head;
+  if (above_head) {
+    // The endpoint's head is below the stored tip: lag (or a chain that got shorter).
+    // Only the stored blocks it does serve can tell a fork.
+    tip = store_.blocks_descending(*head, 1);
+    if (tip.empty())
+      return behind("head " + std::to_string(*head) + " is below every stored block");
   }
-  if (h.ok() && h->hash == tip.front().hash) return idle;
-  return roll_back(tip.front().number,
-                   "stored tip " + std::to_string(tip.front().number) + " is no longer canonical");
+  Result<eth::BlockHeader> h = chain_.header(tip.front().number);
+  if (!h.ok()) return h.status().with_context("tip check");  // kNotFound: behind
+  if (h->hash == tip.front().hash) {
+    if (!above_head) return idle;
+    return behind("head " + std::to_string(*head) + " is below the checkpoint " +
+                  std::to_string(next - 1));
+  }
+  return roll_back(tip.front().number, "stored block " + std::to_string(tip.front().number) +
+                                           " is no longer canonical");
 }
 
 Result<FollowerStep> Follower::roll_back(std::uint64_t stale_block, const std::string& reason) {
   Result<ForkSearch> fork = find_fork_point(chain_, store_, stale_block, options_.start_block);
   if (!fork.ok()) return fork.status();
+  if (fork->behind) {
+    return behind("head " + std::to_string(fork->head) + " is below the stale block " +
+                  std::to_string(stale_block) + " (" + reason + ")");
+  }
   if (!fork->found) {
     const std::uint64_t lowest = fork->lowest_stored;
     const std::uint64_t suggest =

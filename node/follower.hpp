@@ -15,6 +15,13 @@
 //     store that refuses writes, or a chain with another chain id stop the line: step()
 //     returns the error (kReorg / kCorruption / kFailedPrecondition), logged with the
 //     operator's next step, and run() returns it. Nothing is skipped silently.
+//   * Lag is not a reorg (issue 10): when the chain source does not serve a block the node
+//     has stored or needs (kNotFound: every endpoint behind), or its head is below the
+//     stored tip while the stored blocks it does serve still match, the step is kIdle
+//     with `behind` set: nothing is written or rolled back, the follower waits
+//     (poll_interval_ms) and says so in FollowerStatus (behind_now, last_error). Only a
+//     hash mismatch at a block the chain serves starts a rollback, so a lagging endpoint
+//     never causes the fatal "reorg deeper than the window".
 //   * Transient chain failures are retried by run() with bounded exponential backoff.
 //   * The window is pruned to chain.reorg_window blocks below the last committed block.
 //
@@ -73,7 +80,8 @@ struct FollowerStep {
   store::CommitOutcome commit;          // kCommitted
   std::uint64_t fork_point = 0;         // kRolledBack
   store::RollbackOutcome rollback;      // kRolledBack
-  std::string reason;                   // kRolledBack / kRaced: what was seen
+  std::string reason;                   // kRolledBack / kRaced / behind: what was seen
+  bool behind = false;                  // kIdle: the chain source is behind the store
 };
 
 // Operator-visible figures (status, /v1/status, /metrics).
@@ -87,6 +95,8 @@ struct FollowerStatus {
   std::uint64_t orphaned = 0;  // claims moved to orphaned by those rollbacks
   std::uint64_t revoking = 0;  // claims moved to revoking by those rollbacks
   std::uint64_t races = 0;
+  std::uint64_t behind = 0;  // steps that found the chain source behind the store
+  bool behind_now = false;   // the last step did (last_error says how, until it ends)
   std::uint32_t consecutive_failures = 0;
   bool stopped_on_error = false;  // the line is stopped (see last_error)
   std::string last_error;
@@ -117,7 +127,11 @@ class Follower {
 
  private:
   Result<FollowerStep> scan_next(std::uint64_t next, std::uint64_t target);
-  Result<FollowerStep> check_tip(std::uint64_t next);
+  Result<FollowerStep> check_tip(std::uint64_t next, std::optional<std::uint64_t> head);
+  // The kIdle step that waits for a chain source behind the store (logged once per episode).
+  FollowerStep behind(const std::string& why);
+  // `r` as a behind step when its error is a block the chain source does not serve.
+  Result<FollowerStep> behind_if_not_found(Result<FollowerStep> r);
   Result<FollowerStep> roll_back(std::uint64_t stale_block, const std::string& reason);
   Status verify_chain_id();
   Status prune(std::uint64_t tip);

@@ -125,7 +125,12 @@ Result<RangeScan> RangeScanner::scan(std::uint64_t from, std::uint64_t to, std::
   const eth::Hash32 to_hash = pre->at(to).hash;
 
   // 2. The logs, and the headers of the blocks holding them.
-  Result<LogsWithHeaders> fetched = fetch_logs(from, to);
+  Result<LogsWithHeaders> fetched = fetch_logs(from, to, to_hash);
+  if (!fetched.ok() && fetched.status().code() == ErrorCode::kReorg) {
+    out.verdict = ScanVerdict::kRaced;
+    out.reason = fetched.status().message();
+    return out;
+  }
   if (!fetched.ok()) return fetched.status();
   out.logs = fetched->logs.size();
 
@@ -168,12 +173,14 @@ Result<RangeScan> RangeScanner::scan(std::uint64_t from, std::uint64_t to, std::
   return out;
 }
 
-Result<RangeScanner::LogsWithHeaders> RangeScanner::fetch_logs(std::uint64_t from,
-                                                               std::uint64_t to) {
-  // One part: its logs, then the headers of the blocks holding them.
-  auto fetch_part = [this](store::BlockRange part) -> Result<LogsWithHeaders> {
-    Result<std::vector<eth::LogEntry>> logs =
-        chain_.logs(mint_filter(settings_.contract, part.from, part.to));
+Result<RangeScanner::LogsWithHeaders> RangeScanner::fetch_logs(std::uint64_t from, std::uint64_t to,
+                                                               const eth::Hash32& to_hash) {
+  // One part: its logs (pinned to the checked header of `to`), then the headers of the
+  // blocks holding them.
+  auto fetch_part = [this, to, to_hash](store::BlockRange part) -> Result<LogsWithHeaders> {
+    eth::LogFilter filter = mint_filter(settings_.contract, part.from, part.to);
+    filter.pin = eth::BlockPin{to, to_hash};
+    Result<std::vector<eth::LogEntry>> logs = chain_.logs(filter);
     if (!logs.ok()) return logs.status().with_context("logs");
     std::vector<std::uint64_t> numbers;
     for (const eth::LogEntry& log : *logs) {

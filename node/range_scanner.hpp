@@ -16,8 +16,13 @@
 //      chain, the one `to` commits to.
 //   3. Every log's block_hash equals the header hash fetched for its block, and no log
 //      is flagged removed.
-// A failed check 1 is kAnchorMismatch (the stored window is stale: walk back); 2 and 3
-// are kRaced (the chain moved during the scan: scan again).
+//   4. Every eth_getLogs request carries header(to) to the same endpoint in the same HTTP
+//      request (LogFilter::pin), and its hash must be the one checked in 2: a chain that
+//      flips A -> B -> A during the scan cannot hand over fork-B logs, and an endpoint
+//      that does not serve `to` (behind) cannot hand over a short answer.
+// A failed check 1 is kAnchorMismatch (the stored window is stale: walk back); 2, 3 and
+// 4 are kRaced (the chain moved during the scan: scan again). A block the chain does not
+// serve is the chain's kNotFound (it is behind), never a verdict.
 //
 // Claims: one per element of a mint log (TransferSingle/TransferBatch with from = 0)
 // whose id is a configured level and whose amount is not zero; other elements are
@@ -89,7 +94,8 @@ class RangeScanner {
     std::map<std::uint64_t, eth::BlockHeader> headers;  // of every block holding a log
   };
   // The logs of [from, to] and the headers of their blocks, parts fetched in parallel.
-  Result<LogsWithHeaders> fetch_logs(std::uint64_t from, std::uint64_t to);
+  Result<LogsWithHeaders> fetch_logs(std::uint64_t from, std::uint64_t to,
+                                     const eth::Hash32& to_hash);
   // Appends the claims of one checked mint log of `block` to out.claims.
   Status add_claims(const eth::LogEntry& log, const eth::BlockHeader& block, std::int64_t now_ms,
                     RangeScan& out) const;

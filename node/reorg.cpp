@@ -38,6 +38,11 @@ Result<ForkSearch> find_fork_point(eth::ChainSource& chain, const store::NodeSto
   Result<eth::BlockHeader> head = chain.header(eth::BlockTag::kLatest);
   if (!head.ok()) return head.status().with_context("fork search: latest block");
   ForkSearch search;
+  search.head = head->number;
+  if (at_or_below > head->number) {
+    search.behind = true;
+    return search;
+  }
   std::optional<std::uint64_t> cursor = at_or_below;
   while (cursor) {  // strictly descending through a bounded window
     std::vector<store::BlockRecord> stored =

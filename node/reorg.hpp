@@ -33,11 +33,18 @@ struct ForkSearch {
   std::uint64_t fork_point = 0;
   std::uint64_t lowest_stored = 0;  // the lowest stored block compared (for the error)
   std::size_t compared = 0;         // stored blocks compared with the chain
+  // True when the chain's head is below `at_or_below`: the endpoint is behind what the
+  // node stored (or the chain got shorter); nothing was compared, nothing may be rolled
+  // back on that evidence (issue 10). found is false.
+  bool behind = false;
+  std::uint64_t head = 0;  // the chain head seen
 };
 
 // Walks the stored window down from `at_or_below`, comparing `batch` stored blocks per
-// headers() round trip with the chain. Stored blocks above the chain's head are not
-// canonical. When every stored block is gone but the window still reaches down to
+// headers() round trip with the chain. Only a hash mismatch at a block the chain serves
+// counts: when `at_or_below` is above the chain's head the search stops with `behind`,
+// and a block the chain does not serve is kNotFound (from headers()), never "not
+// canonical". When every stored block is gone but the window still reaches down to
 // `start_block` (nothing was pruned yet), the fork point is start_block - 1: everything
 // scanned is rolled back. Bounded by the window size. Errors are the chain's.
 Result<ForkSearch> find_fork_point(eth::ChainSource& chain, const store::NodeStore& store,

@@ -31,12 +31,23 @@ enum class BlockTag { kLatest, kSafe, kFinalized };
 // A block number or a tag.
 using BlockRef = std::variant<std::uint64_t, BlockTag>;
 
+// A block the caller has checked, by number and hash.
+struct BlockPin {
+  std::uint64_t number = 0;
+  Hash32 hash;
+};
+
 struct LogFilter {
   Address address;
   // topics[i]: empty = any value at position i; else any of the listed hashes.
   std::vector<std::vector<Hash32>> topics;
   std::uint64_t from_block = 0;  // inclusive
   std::uint64_t to_block = 0;    // inclusive
+  // Ties the logs to one chain (issue 10): when set, every eth_getLogs request asks the
+  // same endpoint, in the same HTTP request, for the header of pin->number (the end of
+  // the range the caller checked), and its hash must be pin->hash. Without it a chain
+  // that flips A -> B -> A during a scan could hand over fork-B logs.
+  std::optional<BlockPin> pin;
 };
 
 struct Receipt {
@@ -52,13 +63,18 @@ class ChainSource {
   virtual ~ChainSource() = default;
 
   virtual Result<std::uint64_t> chain_id() = 0;
-  // kNotFound when the block does not exist (yet).
+  // kNotFound when the block does not exist (yet), or the endpoints that answered do not
+  // serve it yet (they are behind): never evidence of a reorg by itself.
   virtual Result<BlockHeader> header(BlockRef block) = 0;
   // Headers of several blocks in one round trip where the transport allows.
   virtual Result<std::vector<BlockHeader>> headers(const std::vector<std::uint64_t>& numbers) = 0;
   // All logs matching the filter, validated: each belongs to filter.address, lies within
   // [from_block, to_block] and carries block hash, tx hash and log index. Splits the range
   // internally as providers require. Sorted by (block_number, log_index).
+  // With filter.pin: kReorg when an endpoint's block pin->number has another hash (the
+  // chain moved: the caller scans again); kNotFound when no endpoint serves that block
+  // (every one is behind: the caller waits). Either way no log is returned, so a lagging
+  // endpoint's short answer is never taken for "no logs there".
   virtual Result<std::vector<LogEntry>> logs(const LogFilter& filter) = 0;
   // std::nullopt when the node does not know the transaction (yet).
   virtual Result<std::optional<Receipt>> receipt(const Hash32& tx_hash) = 0;

@@ -23,7 +23,10 @@ struct JsonRpcClientOptions {
   std::size_t max_response_bytes = 64u << 20;
   std::size_t max_batch = 100;               // calls per JSON-RPC batch (one HTTP round trip)
   std::size_t balance_pairs_per_call = 500;  // (owner, id) pairs per balanceOfBatch eth_call
-  std::uint64_t rng_seed = 0;                // backoff jitter; 0 = seeded from the OS
+  // An endpoint whose head is more than this many blocks below the highest head any
+  // endpoint reported is lagging: the pool fails over from it (rpc.max_lag_blocks).
+  std::uint64_t max_lag_blocks = 8;
+  std::uint64_t rng_seed = 0;  // backoff jitter; 0 = seeded from the OS
 };
 
 }  // namespace claimsync::eth

@@ -57,16 +57,24 @@ EndpointPool::~EndpointPool() = default;
 Result<std::size_t> EndpointPool::pick(std::int64_t* wait_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   const std::int64_t now = clock_.now_ms();
-  std::optional<std::size_t> soonest;
+  std::optional<std::size_t> soonest, lagging;
   for (std::size_t i = 0; i < endpoints_.size(); ++i) {
     const EndpointHealth& h = endpoints_[i]->health;
     if (h.state == EndpointHealth::State::kRefused) continue;
     if (h.cooldown_until_ms <= now) {
+      if (h.lagging) {  // usable, but one that is not lagging comes first
+        if (!lagging) lagging = i;
+        continue;
+      }
       *wait_ms = 0;
       return i;
     }
     if (!soonest || h.cooldown_until_ms < endpoints_[*soonest]->health.cooldown_until_ms)
       soonest = i;
+  }
+  if (lagging) {
+    *wait_ms = 0;
+    return *lagging;
   }
   if (!soonest) {
     return error(ErrorCode::kFailedPrecondition,
@@ -103,6 +111,49 @@ void EndpointPool::record_failure(std::size_t index, const Status& status,
                                    {"error", h.last_error},
                                    {"consecutive_failures", h.consecutive_failures},
                                    {"cooldown_ms", cooldown}});
+}
+
+bool EndpointPool::observe_head(std::size_t index, std::uint64_t head) {
+  std::lock_guard<std::mutex> lock(mu_);
+  EndpointHealth& h = endpoints_[index]->health;
+  h.head = head;
+  high_water_head_ = std::max(high_water_head_, head);
+  const bool behind = head + options_.max_lag_blocks < high_water_head_;
+  if (!behind && h.lagging) {
+    h.lagging = false;
+    log_info("rpc_endpoint_caught_up",
+             {{"endpoint", h.url}, {"head", head}, {"high_water_head", high_water_head_}});
+  }
+  return behind;
+}
+
+bool EndpointPool::mark_lagging(std::size_t index, const std::string& why) {
+  std::lock_guard<std::mutex> lock(mu_);
+  EndpointHealth& h = endpoints_[index]->health;
+  const std::int64_t now = clock_.now_ms();
+  bool other = false;
+  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+    const EndpointHealth& o = endpoints_[i]->health;
+    other = other || (i != index && o.state != EndpointHealth::State::kRefused &&
+                      o.cooldown_until_ms <= now && !o.lagging);
+  }
+  h.last_error = "lagging: " + why;
+  if (other) h.cooldown_until_ms = now + std::max<std::int64_t>(backoff_.max_ms, 1);
+  if (!h.lagging) {
+    h.lagging = true;
+    ++h.lag_episodes;
+    log_warn("rpc_endpoint_lagging",
+             {{"endpoint", h.url},
+              {"head", h.head ? std::to_string(*h.head) : std::string("?")},
+              {"high_water_head", high_water_head_},
+              {"reason", why},
+              {"failover", other},
+              {"next", other ? "calls go to the other endpoints until this one catches up; if it "
+                               "stays behind, fix or remove it from chain.rpc_urls"
+                             : "no endpoint is up to date: the node waits for the chain (nothing "
+                               "is rolled back); add or fix an endpoint in chain.rpc_urls"}});
+  }
+  return other;
 }
 
 Status EndpointPool::ensure_verified(std::size_t index) {
@@ -207,6 +258,19 @@ Result<std::vector<RpcReply>> EndpointPool::call_chunk(const std::vector<RpcCall
     if (!replies) {
       last = replies.status();
       if (last.code() == ErrorCode::kInvalidArgument) return last;  // our request is too large
+      if (options.logs_query && info.response_too_large) {
+        // Our own limit, like a provider's "response size exceeded": the caller shrinks.
+        RpcErrorObject too_large{-32000,
+                                 "response too large: more than rpc.max_response_bytes = " +
+                                     std::to_string(options_.max_response_bytes) + " bytes",
+                                 ""};
+        std::vector<RpcReply> out;
+        for (auto& r : done) {
+          if (!r) r = RpcReply{nlohmann::json(), too_large, std::nullopt};
+          out.push_back(std::move(*r));
+        }
+        return out;
+      }
       record_failure(ep, last, info.retry_after);
       if (options.logs_query && last.code() == ErrorCode::kTimeout) return last;  // caller shrinks
       continue;
@@ -214,7 +278,9 @@ Result<std::vector<RpcReply>> EndpointPool::call_chunk(const std::vector<RpcCall
     std::vector<std::size_t> retry;
     std::vector<std::size_t> accepted;
     bool lied = false;
-    for (std::size_t k = 0; k < round.size() && !lied; ++k) {
+    std::optional<Status> behind;
+    bool head_lag = false;  // behind because of the head it reported (already marked)
+    for (std::size_t k = 0; k < round.size() && !lied && !behind; ++k) {
       RpcReply& reply = (*replies)[k];
       const std::size_t i = pending[k];
       if (reply.error) {
@@ -231,7 +297,24 @@ Result<std::vector<RpcReply>> EndpointPool::call_chunk(const std::vector<RpcCall
           lied = true;
           continue;
         }
+        if (st.code() == ErrorCode::kNotFound) {
+          behind = st;
+          continue;
+        }
         if (!st.ok()) return st;
+      }
+      if (!reply.error && options.reported_head) {
+        if (std::optional<std::uint64_t> head = options.reported_head(reply);
+            head && observe_head(ep, *head)) {
+          behind = Status(ErrorCode::kNotFound, "head " + std::to_string(*head) + " is more than " +
+                                                    std::to_string(options_.max_lag_blocks) +
+                                                    " blocks below the high-water head " +
+                                                    std::to_string(high_water_head()));
+          head_lag = true;
+          if (mark_lagging(ep, behind->message())) continue;
+          behind.reset();
+          head_lag = false;  // no endpoint is up to date: the caller sees the low head
+        }
       }
       done[i] = std::move(reply);
       accepted.push_back(i);
@@ -239,6 +322,12 @@ Result<std::vector<RpcReply>> EndpointPool::call_chunk(const std::vector<RpcCall
     if (lied) {
       for (std::size_t i : accepted) done[i].reset();  // trust nothing from a lying round
       record_failure(ep, last, "");
+      continue;
+    }
+    if (behind) {
+      for (std::size_t i : accepted) done[i].reset();  // a lagging round: ask another endpoint
+      last = behind->with_context(endpoints_[ep]->health.url + " is behind");
+      if (!head_lag && !mark_lagging(ep, behind->message())) return last;
       continue;
     }
     if (retry.empty()) {
@@ -278,6 +367,11 @@ Result<RpcReply> EndpointPool::call(const RpcCall& call, const CallOptions& opti
   auto replies = call_batch({call}, options);
   if (!replies) return replies.status();
   return std::move((*replies)[0]);
+}
+
+std::uint64_t EndpointPool::high_water_head() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return high_water_head_;
 }
 
 std::vector<EndpointHealth> EndpointPool::health() const {

@@ -15,6 +15,20 @@
 //     errors (only the affected calls of a batch are re-sent), and replies the caller's
 //     `validate` rejects with kBadResponse (a lying endpoint; the whole round is dropped).
 //     Other JSON-RPC errors come back in the RpcReply, for the caller to judge.
+//   * Lag (issue 10): the pool keeps a high-water head, the highest head any endpoint
+//     reported (CallOptions::reported_head). An endpoint that reports a head more than
+//     max_lag_blocks below it, or whose reply `validate` rejects with kNotFound (it does
+//     not serve a block it must have), is *lagging*: logged once per episode as
+//     rpc_endpoint_lagging, put in cooldown and the call fails over to an endpoint that
+//     is not lagging. When no such endpoint is usable now, a lagging head is returned as
+//     is and a kNotFound from `validate` is returned at once (the caller waits: a block
+//     the endpoint does not have is never evidence of anything). Calls prefer endpoints
+//     that are not lagging; an endpoint stops lagging when it reports a head within
+//     max_lag_blocks of the high-water head.
+//   * eth_getLogs (logs_query): an answer larger than max_response_bytes comes back at
+//     once as a JSON-RPC error reply "response too large" for every call of the round,
+//     which classify_rpc_error reads as kRangeTooLarge: the caller shrinks the range. The
+//     endpoint is not blamed (the limit is ours).
 //   * Calls beyond max_batch are sent as several batches, one HTTP round trip each.
 //   * Thread-safe.
 #pragma once
@@ -23,6 +37,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -42,7 +57,12 @@ struct CallOptions {
   // Checks one successful reply (index into the calls). kBadResponse: the endpoint lied,
   // retry elsewhere. Any other error is returned to the caller as is. It may take what it
   // needs out of the reply (e.g. move RpcReply::logs).
+  // kNotFound: the endpoint does not serve a block it must have (it is behind): fail over
+  // (see "Lag" above).
   std::function<Status(std::size_t index, RpcReply& reply)> validate;
+  // For head answers (eth_blockNumber, eth_getBlockByNumber("latest")): the head a valid
+  // reply reports, fed to the high-water head and the lag check. Null: not a head call.
+  std::function<std::optional<std::uint64_t>(const RpcReply& reply)> reported_head;
   std::int64_t timeout_ms = 0;  // <= 0: the pool's timeout_ms
 };
 
@@ -55,6 +75,9 @@ struct EndpointHealth {
   std::uint64_t failures = 0;
   std::int64_t cooldown_until_ms = 0;
   std::string last_error;
+  std::optional<std::uint64_t> head;  // the last head it reported
+  bool lagging = false;               // see "Lag" above
+  std::uint64_t lag_episodes = 0;     // times it started lagging
 };
 
 class EndpointPool {
@@ -77,6 +100,8 @@ class EndpointPool {
   Status verify_all();
 
   std::vector<EndpointHealth> health() const;
+  // The highest head any endpoint reported (0 before the first head answer).
+  std::uint64_t high_water_head() const;
   const JsonRpcClientOptions& options() const { return options_; }
 
  private:
@@ -88,6 +113,12 @@ class EndpointPool {
   Status ensure_verified(std::size_t index);
   void record_success(std::size_t index);
   void record_failure(std::size_t index, const Status& status, const std::string& retry_after);
+  // Records a reported head; true when it is more than max_lag_blocks below the high-water
+  // head (the endpoint lags), false when it is within (a lag episode ends).
+  bool observe_head(std::size_t index, std::uint64_t head);
+  // Marks the endpoint lagging (one log line per episode). True when another endpoint is
+  // usable now: then the lagging one cools down and the call fails over.
+  bool mark_lagging(std::size_t index, const std::string& why);
   Result<std::vector<RpcReply>> call_chunk(const std::vector<RpcCall>& calls, std::size_t offset,
                                            const CallOptions& options);
 
@@ -99,6 +130,7 @@ class EndpointPool {
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Endpoint>> endpoints_;  // health fields GUARDED_BY(mu_)
   std::mt19937_64 rng_;                               // GUARDED_BY(mu_)
+  std::uint64_t high_water_head_ = 0;                 // GUARDED_BY(mu_)
 };
 
 }  // namespace claimsync::eth

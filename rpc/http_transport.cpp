@@ -137,7 +137,9 @@ void HttpTransport::give_back(std::unique_ptr<httplib::Client> client) {
   if (idle_.size() < options_.max_idle_connections) idle_.push_back(std::move(client));
 }
 
-Result<HttpResponse> HttpTransport::post_json(const std::string& body, std::int64_t timeout_ms) {
+Result<HttpResponse> HttpTransport::post_json(const std::string& body, std::int64_t timeout_ms,
+                                              bool* response_too_large) {
+  if (response_too_large != nullptr) *response_too_large = false;
   if (timeout_ms <= 0) timeout_ms = options_.timeout_ms;
   if (body.size() > options_.max_request_bytes) {
     return error(ErrorCode::kInvalidArgument, "request of " + std::to_string(body.size()) +
@@ -189,7 +191,10 @@ Result<HttpResponse> HttpTransport::post_json(const std::string& body, std::int6
   httplib::Result result = client->send(req);
   const std::int64_t elapsed_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
-  if (!result) return classify_failure(result.error(), state, elapsed_ms, timeout_ms, url_);
+  if (!result) {
+    if (response_too_large != nullptr) *response_too_large = state.too_large;
+    return classify_failure(result.error(), state, elapsed_ms, timeout_ms, url_);
+  }
   out.status = result->status;
   out.retry_after = result->get_header_value("Retry-After");
   give_back(std::move(client));

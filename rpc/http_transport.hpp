@@ -66,7 +66,10 @@ class HttpTransport {
   HttpTransport& operator=(const HttpTransport&) = delete;
 
   // POST `body` (Content-Type: application/json). `timeout_ms` <= 0 means options.timeout_ms.
-  Result<HttpResponse> post_json(const std::string& body, std::int64_t timeout_ms = 0);
+  // `response_too_large` (may be null) is set when the failure is a response body above
+  // max_response_bytes (kBadResponse), so callers can ask for less instead of retrying.
+  Result<HttpResponse> post_json(const std::string& body, std::int64_t timeout_ms = 0,
+                                 bool* response_too_large = nullptr);
 
   const HttpUrl& url() const { return url_; }
 

@@ -239,6 +239,94 @@ Status rpc_error_status(const RpcErrorObject& error, RpcErrorKind kind) {
   return {ErrorCode::kRemoteError, error.to_string()};
 }
 
+namespace {
+
+bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The top-level elements of a body that is one JSON array, as views into it (strings and
+// nesting are skipped exactly; the elements themselves are not validated here). nullopt
+// when the body is not one array.
+std::optional<std::vector<std::string_view>> array_elements(std::string_view body) {
+  std::size_t i = 0;
+  auto skip_space = [&] {
+    while (i < body.size() && is_json_space(body[i])) ++i;
+  };
+  skip_space();
+  if (i >= body.size() || body[i] != '[') return std::nullopt;
+  ++i;
+  std::vector<std::string_view> out;
+  skip_space();
+  if (i < body.size() && body[i] == ']') return std::nullopt;  // an empty batch answer
+  while (i < body.size()) {
+    skip_space();
+    const std::size_t start = i;
+    int depth = 0;
+    for (; i < body.size(); ++i) {
+      const char c = body[i];
+      if (c == '"') {
+        for (++i; i < body.size() && body[i] != '"'; ++i) {
+          if (body[i] == '\\') ++i;
+        }
+        continue;
+      }
+      if (c == '[' || c == '{') ++depth;
+      if (c == ']' || c == '}') {
+        if (depth == 0 && c == '}') return std::nullopt;
+        if (depth == 0) break;
+        --depth;
+      }
+      if (c == ',' && depth == 0) break;
+    }
+    if (i >= body.size()) return std::nullopt;
+    std::size_t end = i;
+    while (end > start && is_json_space(body[end - 1])) --end;
+    if (end == start) return std::nullopt;
+    out.push_back(body.substr(start, end - start));
+    if (body[i++] == ']') {
+      skip_space();
+      if (i != body.size()) return std::nullopt;
+      return out;
+    }
+  }
+  return std::nullopt;
+}
+
+// The fast path for a batch holding eth_getLogs calls (e.g. the logs with their pinned
+// header): each logs reply is decoded by decode_logs_response_fast, the others by the DOM
+// path. nullopt on anything unusual: the caller parses the whole body the usual way,
+// which yields the precise error.
+std::optional<std::vector<RpcReply>> decode_batch_fast(std::string_view body,
+                                                       const std::vector<RpcCall>& calls,
+                                                       std::uint64_t first_id) {
+  auto elements = array_elements(body);
+  if (!elements || elements->size() != calls.size()) return std::nullopt;
+  std::vector<std::optional<RpcReply>> slots(calls.size());
+  for (std::string_view element : *elements) {
+    bool placed = false;
+    for (std::size_t i = 0; i < calls.size() && !placed; ++i) {
+      if (!calls[i].logs_result || slots[i]) continue;
+      if (auto logs = decode_logs_response_fast(element, first_id + i)) {
+        slots[i] = RpcReply{json(), std::nullopt, std::move(*logs)};
+        placed = true;
+      }
+    }
+    if (placed) continue;
+    const json item = json::parse(element, nullptr, /*allow_exceptions=*/false);
+    if (item.is_discarded()) return std::nullopt;
+    auto reply = parse_reply(item);
+    if (!reply || !reply->first) return std::nullopt;
+    const std::uint64_t id = *reply->first;
+    if (id < first_id || id - first_id >= calls.size() || slots[id - first_id]) return std::nullopt;
+    slots[id - first_id] = std::move(reply->second);
+  }
+  std::vector<RpcReply> out;
+  out.reserve(slots.size());
+  for (auto& slot : slots) out.push_back(std::move(*slot));  // count matched, no duplicates
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<RpcReply>> parse_rpc_response(const std::string& body, std::uint64_t first_id,
                                                  std::size_t count, bool batch) {
   json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -299,7 +387,10 @@ Result<std::vector<RpcReply>> JsonRpcEndpoint::send(const std::vector<RpcCall>& 
                        {"method", calls[i].method},
                        {"params", calls[i].params}});
   }
-  auto response = transport_.post_json(batch ? request.dump() : request[0].dump(), timeout_ms);
+  bool too_large = false;
+  auto response =
+      transport_.post_json(batch ? request.dump() : request[0].dump(), timeout_ms, &too_large);
+  if (info != nullptr) info->response_too_large = too_large;
   if (!response) return response.status();
   if (info != nullptr) {
     info->retry_after = response->retry_after;
@@ -321,6 +412,12 @@ Result<std::vector<RpcReply>> JsonRpcEndpoint::send(const std::vector<RpcCall>& 
       out.push_back(std::move(reply));
       return out;
     }
+  }
+  const bool any_logs =
+      std::any_of(calls.begin(), calls.end(), [](const RpcCall& c) { return c.logs_result; });
+  if (status == 200 && batch && any_logs) {
+    if (auto replies = decode_batch_fast(response->body, calls, first_id))
+      return std::move(*replies);
   }
   auto replies = parse_rpc_response(response->body, first_id, calls.size(), batch);
   if (status != 200 && !replies) {

@@ -81,6 +81,7 @@ Status rpc_error_status(const RpcErrorObject& error, RpcErrorKind kind);
 struct RpcRequestInfo {
   std::string retry_after;  // the HTTP Retry-After header, "" when absent
   std::size_t response_bytes = 0;
+  bool response_too_large = false;  // failed: the body exceeded max_response_bytes
 };
 
 class JsonRpcEndpoint {

@@ -33,6 +33,27 @@ std::uint64_t sub_range_end(std::uint64_t from, std::uint64_t span, std::uint64_
   return end - from >= span - 1 ? from + span - 1 : end;
 }
 
+// The pinned block's header from the same endpoint as the logs: null means the endpoint
+// does not serve it (behind: kNotFound, the pool fails over), another hash means the
+// chain moved since the caller checked it (kReorg, returned to the caller).
+Status check_pin(const RpcReply& reply, const BlockPin& pin) {
+  if (reply.result.is_null()) {
+    return {ErrorCode::kNotFound, "block " + std::to_string(pin.number) +
+                                      " (the end of the scanned range) is not served"};
+  }
+  auto h = decode_header(reply.result);
+  if (!h) return {ErrorCode::kBadResponse, "pinned header: " + h.status().message()};
+  if (h->number != pin.number) {
+    return {ErrorCode::kBadResponse, "asked for block " + std::to_string(pin.number) +
+                                         ", got block " + std::to_string(h->number)};
+  }
+  if (h->hash != pin.hash) {
+    return {ErrorCode::kReorg, "block " + std::to_string(pin.number) + " is now " + h->hash.hex() +
+                                   ", not the " + pin.hash.hex() + " checked before the logs"};
+  }
+  return {};
+}
+
 }  // namespace
 
 AdaptiveSpan::AdaptiveSpan(LogSpanPolicy policy) : policy_(policy) {
@@ -149,7 +170,8 @@ Result<std::vector<LogEntry>> fetch_logs(EndpointPool& pool, AdaptiveSpan& span,
     std::vector<LogEntry> accepted;
     CallOptions options;
     options.logs_query = true;
-    options.validate = [&](std::size_t, RpcReply& reply) {
+    options.validate = [&](std::size_t index, RpcReply& reply) {
+      if (index == 1) return check_pin(reply, *filter.pin);
       if (reply.logs) {  // decoded by the fast path: only the checks remain
         CLAIMSYNC_RETURN_IF_ERROR(check_logs(*reply.logs, filter, from, to));
         accepted = std::move(*reply.logs);
@@ -160,13 +182,23 @@ Result<std::vector<LogEntry>> fetch_logs(EndpointPool& pool, AdaptiveSpan& span,
       accepted = std::move(*logs);
       return Status();
     };
-    auto reply = pool.call(logs_call(filter, from, to), options);
+    std::vector<RpcCall> calls{logs_call(filter, from, to)};
+    if (filter.pin) {
+      calls.push_back(
+          {"eth_getBlockByNumber", json::array({to_quantity(filter.pin->number), false})});
+    }
+    auto replies = pool.call_batch(calls, options);
+    Result<RpcReply> reply = replies.ok() ? Result<RpcReply>(std::move((*replies)[0]))
+                                          : Result<RpcReply>(replies.status());
     Status failure;
     std::optional<std::uint64_t> suggested;
     if (!reply) {
       if (reply.status().code() != ErrorCode::kTimeout)
         return reply.status().with_context("eth_getLogs");
       failure = reply.status();
+    } else if (!reply->error && filter.pin && (*replies)[1].error) {
+      return rpc_error_status(*(*replies)[1].error, RpcErrorKind::kPermanent)
+          .with_context("eth_getBlockByNumber pinned with eth_getLogs");
     } else if (reply->error) {
       if (classify_rpc_error(*reply->error, true) != RpcErrorKind::kRangeTooLarge) {
         return rpc_error_status(*reply->error, RpcErrorKind::kPermanent)

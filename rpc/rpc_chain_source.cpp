@@ -35,6 +35,21 @@ Result<BlockHeader> checked_header(const json& result, const BlockRef& ref) {
   return h;
 }
 
+// A null block from an endpoint although some endpoint reported a head at or above it:
+// this endpoint is behind (the pool fails over), not proof that the block is gone.
+Status null_block(std::uint64_t number, std::uint64_t high_water) {
+  if (number > high_water) return {};  // may not exist yet: the null is the answer
+  return {ErrorCode::kNotFound, "block " + std::to_string(number) + " is not served, below the " +
+                                    "high-water head " + std::to_string(high_water)};
+}
+
+std::optional<std::uint64_t> header_number(const RpcReply& r) {
+  if (!r.result.is_object()) return std::nullopt;
+  auto n = decode_quantity_field(r.result, "number");
+  if (!n) return std::nullopt;
+  return *n;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<RpcChainSource>> RpcChainSource::create(const JsonRpcClientOptions& options,
@@ -64,6 +79,11 @@ Result<std::uint64_t> RpcChainSource::block_number() {
   options.validate = [](std::size_t, const RpcReply& r) {
     return quantity_result(r.result, "blockNumber").status();
   };
+  options.reported_head = [](const RpcReply& r) -> std::optional<std::uint64_t> {
+    auto n = quantity_result(r.result, "blockNumber");
+    if (!n) return std::nullopt;
+    return *n;
+  };
   auto reply = pool_->call({"eth_blockNumber", json::array()}, options);
   if (!reply) return reply.status();
   if (reply->error) return reply_error(*reply, "eth_blockNumber");
@@ -73,9 +93,12 @@ Result<std::uint64_t> RpcChainSource::block_number() {
 Result<BlockHeader> RpcChainSource::header(BlockRef block) {
   auto headers_or = [&]() -> Result<std::vector<RpcReply>> {
     CallOptions options;
+    const auto* number = std::get_if<std::uint64_t>(&block);
     options.validate = [&](std::size_t, const RpcReply& r) {
-      return r.result.is_null() ? Status() : checked_header(r.result, block).status();
+      if (!r.result.is_null()) return checked_header(r.result, block).status();
+      return number ? null_block(*number, pool_->high_water_head()) : Status();
     };
+    if (block == BlockRef(BlockTag::kLatest)) options.reported_head = header_number;
     return pool_->call_batch({header_call(block)}, options);
   }();
   if (!headers_or) return headers_or.status();
@@ -94,8 +117,9 @@ Result<std::vector<BlockHeader>> RpcChainSource::headers(
   for (std::uint64_t n : numbers) calls.push_back(header_call(n));
   std::vector<std::optional<BlockHeader>> decoded(numbers.size());
   CallOptions options;
+  const std::uint64_t high_water = pool_->high_water_head();
   options.validate = [&](std::size_t i, const RpcReply& r) {
-    if (r.result.is_null()) return Status();
+    if (r.result.is_null()) return null_block(numbers[i], high_water);
     auto h = checked_header(r.result, numbers[i]);
     if (!h) return h.status();
     decoded[i] = *h;

@@ -8,7 +8,10 @@
 // eth_getLogs splitter. Every answer is validated before it is returned; a remote that
 // answers with data that contradicts the request (another block, another tx, logs of
 // another contract, wrong array length) gets kBadResponse and its answer is retried on
-// another endpoint, never returned. Thread-safe; every call bounded in time.
+// another endpoint, never returned. A null block at or below the pool's high-water head
+// means the answering endpoint is behind: the call fails over (EndpointPool, "Lag"), and
+// kNotFound comes back only when no endpoint serves the block. Thread-safe; every call
+// bounded in time.
 #pragma once
 
 #include <memory>

@@ -19,6 +19,7 @@
 #include "rpc/rpc_chain_source.hpp"
 #include "tests/support/anvil.hpp"
 #include "tests/support/fault_server.hpp"
+#include "tests/support/lagging_rpc_proxy.hpp"
 #include "tests/support/process.hpp"
 
 using namespace claimsync;
@@ -308,6 +309,31 @@ TEST_CASE("faults: eth_getLogs is validated and adapts its span") {
     CHECK(spans[1] == 2);
   }
 
+  SECTION("an answer above max_response_bytes: shrinks the span like too many results") {
+    // The whole range answers ~6 KB; one block with its pinned header ~2 KB.
+    JsonRpcClientOptions o = options_for({fx.proxy.url()});
+    o.max_response_bytes = 3500;
+    auto capped = fx.source(o);
+    auto logs = capped->logs(fx.filter());
+    INFO(logs.status().to_string());
+    REQUIRE(logs.ok());
+    check_same(*logs, truth);
+    CHECK(capped->current_logs_span() < 100);
+    auto spans = fx.proxy.logs_spans();
+    REQUIRE(spans.size() >= 2);
+    CHECK(spans[1] < spans[0]);
+  }
+
+  SECTION("too large even at the minimum span: a clear error, bounded") {
+    JsonRpcClientOptions o = options_for({fx.proxy.url()});
+    o.max_response_bytes = 100;
+    o.max_retries = 2;
+    auto capped = fx.source(o);
+    auto logs = capped->logs(fx.filter());
+    REQUIRE_FALSE(logs.ok());
+    CHECK(logs.status().message().find("minimum span") != std::string::npos);
+  }
+
   SECTION("a provider that refuses even one block: clear error, bounded") {
     fx.proxy.limit_logs_span(0, -32000, "block range is too large");
     auto logs = source->logs(fx.filter());
@@ -340,6 +366,96 @@ TEST_CASE("faults: eth_getLogs is validated and adapts its span") {
     CHECK(ms < 2500);
     CHECK(source->current_logs_span() < 100);
   }
+}
+
+TEST_CASE("faults: pinned eth_getLogs (the header of the range end in the same request)") {
+  Fixture fx;
+  const std::vector<LogEntry> truth = fx.truth();
+  auto source = fx.source();
+  auto head = source->header(fx.head);
+  REQUIRE(head.ok());
+  LogFilter pinned = fx.filter();
+  pinned.pin = BlockPin{fx.head, head->hash};
+
+  SECTION("the pinned header goes in the same HTTP request; the same logs") {
+    const std::size_t before = fx.proxy.requests();
+    auto logs = source->logs(pinned);
+    REQUIRE(logs.ok());
+    check_same(*logs, truth);
+    CHECK(fx.proxy.requests() == before + 1);
+    const auto methods = fx.proxy.methods();
+    REQUIRE(methods.size() >= 2);
+    CHECK(methods[methods.size() - 2] == "eth_getLogs");
+    CHECK(methods.back() == "eth_getBlockByNumber");
+  }
+
+  SECTION("another hash at the range end: kReorg, no logs") {
+    pinned.pin->hash = Hash32();
+    auto logs = source->logs(pinned);
+    REQUIRE_FALSE(logs.ok());
+    CHECK(logs.status().code() == ErrorCode::kReorg);
+  }
+
+  SECTION("malformed batch answers are retried, never accepted") {
+    fx.proxy.add(fault(Kind::kTruncate, 1, "eth_getLogs"));
+    fx.proxy.add(fault(Kind::kWrongId, 1, "eth_getLogs"));
+    fx.proxy.add(fault(Kind::kDuplicateId, 1, "eth_getLogs"));
+    auto logs = source->logs(pinned);
+    INFO(logs.status().to_string());
+    REQUIRE(logs.ok());
+    check_same(*logs, truth);
+  }
+
+  SECTION("an endpoint that does not serve the range end fails over; alone, kNotFound") {
+    testing::LaggingRpcProxy lagging({fx.chain.url()});
+    lagging.set_lag(3);
+    auto both = fx.source(options_for({lagging.url(), fx.proxy.url()}));
+    REQUIRE(both->block_number().ok());  // a head for the high-water mark
+    auto logs = both->logs(pinned);
+    INFO(logs.status().to_string());
+    REQUIRE(logs.ok());
+    check_same(*logs, truth);
+    auto alone = fx.source(options_for({lagging.url()}));
+    auto none = alone->logs(pinned);
+    REQUIRE_FALSE(none.ok());
+    CHECK(none.status().code() == ErrorCode::kNotFound);
+  }
+}
+
+TEST_CASE("lag: the pool fails over from an endpoint behind the high-water head") {
+  Fixture fx;
+  testing::LaggingRpcProxy lagging({fx.chain.url()});
+  JsonRpcClientOptions o = options_for({lagging.url(), fx.proxy.url()});
+  o.max_lag_blocks = 2;
+  auto source = fx.source(o);
+  const std::uint64_t real = fx.chain.block_number();
+  auto n = source->block_number();
+  REQUIRE(n.ok());
+  CHECK(*n == real);  // in sync: the first endpoint answers
+  lagging.set_lag(5);
+  const std::size_t proxied = fx.proxy.requests();
+  n = source->block_number();
+  REQUIRE(n.ok());
+  CHECK(*n == real);  // the lagging answer was dropped, the second endpoint answered
+  CHECK(fx.proxy.requests() > proxied);
+  auto health = source->endpoint_health();
+  CHECK(health[0].lagging);
+  CHECK(health[0].lag_episodes == 1);
+  CHECK_FALSE(health[1].lagging);
+  // A stored block the lagging endpoint does not serve: asked elsewhere, not "gone".
+  auto h = source->header(real);
+  REQUIRE(h.ok());
+  // With no up-to-date endpoint left, the low head comes back (the follower waits).
+  auto alone = fx.source(options_for({lagging.url()}));
+  lagging.set_lag(0);
+  REQUIRE(alone->block_number().ok());
+  lagging.set_lag(5);
+  n = alone->block_number();
+  REQUIRE(n.ok());
+  CHECK(*n == real - 5);
+  auto missing = alone->header(real);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().code() == ErrorCode::kNotFound);
 }
 
 TEST_CASE("faults: slow answers and closed connections never hang the client") {

@@ -150,6 +150,32 @@ FakeBlock FakeChain::block(std::uint64_t number) const {
   return blocks_.at(number);
 }
 
+std::vector<FakeBlock> FakeChain::blocks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return blocks_;
+}
+
+void FakeChain::set_blocks(std::vector<FakeBlock> blocks) {
+  if (blocks.empty()) throw std::logic_error("FakeChain::set_blocks: no genesis");
+  std::lock_guard<std::mutex> lock(mu_);
+  blocks_ = std::move(blocks);
+}
+
+void FakeChain::set_lag(std::uint64_t lag) {
+  std::lock_guard<std::mutex> lock(mu_);
+  lag_ = lag;
+}
+
+std::uint64_t FakeChain::served_head() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return served_head_locked();
+}
+
+std::uint64_t FakeChain::served_head_locked() const {
+  const std::uint64_t head = blocks_.size() - 1;
+  return head > lag_ ? head - lag_ : 0;
+}
+
 std::vector<eth::LogEntry> FakeChain::block_logs_locked(const FakeBlock& b) const {
   std::vector<eth::LogEntry> out;
   for (std::size_t i = 0; i < b.txs.size(); ++i) {
@@ -232,7 +258,7 @@ Status FakeChain::enter(Op op) {
 }
 
 std::optional<std::uint64_t> FakeChain::resolve_locked(const eth::BlockRef& ref) const {
-  const std::uint64_t head = blocks_.size() - 1;
+  const std::uint64_t head = served_head_locked();
   if (const auto* n = std::get_if<std::uint64_t>(&ref)) {
     if (*n > head) return std::nullopt;
     return *n;
@@ -266,7 +292,8 @@ Result<std::vector<eth::BlockHeader>> FakeChain::headers(
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<eth::BlockHeader> out;
   for (std::uint64_t n : numbers) {
-    if (n >= blocks_.size()) return error(ErrorCode::kNotFound, "no block " + std::to_string(n));
+    if (n > served_head_locked())
+      return error(ErrorCode::kNotFound, "no block " + std::to_string(n));
     out.push_back(blocks_[n].header);
   }
   return out;
@@ -276,8 +303,17 @@ Result<std::vector<eth::LogEntry>> FakeChain::logs(const eth::LogFilter& filter)
   CLAIMSYNC_RETURN_IF_ERROR(enter(Op::kLogs));
   std::lock_guard<std::mutex> lock(mu_);
   if (filter.from_block > filter.to_block) return error(ErrorCode::kInvalidArgument, "from > to");
+  const std::uint64_t head = served_head_locked();
+  if (filter.pin && filter.pin->number > head) {  // like RpcChainSource: behind
+    return error(ErrorCode::kNotFound,
+                 "pinned block " + std::to_string(filter.pin->number) + " is not served");
+  }
+  if (filter.pin && blocks_[filter.pin->number].header.hash != filter.pin->hash) {
+    return error(ErrorCode::kReorg,
+                 "pinned block " + std::to_string(filter.pin->number) + " has another hash now");
+  }
   std::vector<eth::LogEntry> out;
-  for (std::uint64_t n = filter.from_block; n < blocks_.size() && n <= filter.to_block; ++n) {
+  for (std::uint64_t n = filter.from_block; n <= head && n <= filter.to_block; ++n) {
     for (eth::LogEntry& log : block_logs_locked(blocks_[n])) {
       if (log.address == filter.address && topics_match(filter.topics, log.topics)) {
         out.push_back(std::move(log));

@@ -75,6 +75,16 @@ class FakeChain final : public eth::ChainSource {
   void set_safe_lag(std::optional<std::uint64_t> lag);
   void set_finalized_lag(std::optional<std::uint64_t> lag);
   FakeBlock block(std::uint64_t number) const;  // REQUIRES: number <= head()
+  // The whole canonical chain, and back to one saved earlier (flips between forks:
+  // A -> B -> A with the same hashes as before).
+  std::vector<FakeBlock> blocks() const;
+  void set_blocks(std::vector<FakeBlock> blocks);  // REQUIRES: non-empty
+  // Serves the chain like an endpoint `lag` blocks behind: "latest" and the tags are
+  // head - lag, blocks above it are kNotFound, logs are clipped to it (0 = in sync).
+  // logs() honours LogFilter::pin like RpcChainSource: kNotFound when the pinned block is
+  // above the served head, kReorg when its hash differs.
+  void set_lag(std::uint64_t lag);
+  std::uint64_t served_head() const;  // head() - lag
 
   // The canonical mints of blocks [from, to] as the follower must record them: one claim
   // per element with an id in `levels` and a non-zero value (key, wallet, level, amount,
@@ -106,6 +116,7 @@ class FakeChain final : public eth::ChainSource {
   void append_block_locked(std::vector<FakeTransfer> txs);
   std::vector<eth::LogEntry> block_logs_locked(const FakeBlock& b) const;
   std::optional<std::uint64_t> resolve_locked(const eth::BlockRef& ref) const;
+  std::uint64_t served_head_locked() const;
 
   const std::uint64_t chain_id_;
   const eth::Address contract_;
@@ -113,6 +124,7 @@ class FakeChain final : public eth::ChainSource {
   std::vector<FakeBlock> blocks_;  // GUARDED_BY(mu_); canonical chain, index = number
   std::uint64_t salt_ = 0;         // GUARDED_BY(mu_); makes every mined block unique
   std::optional<std::uint64_t> safe_lag_, finalized_lag_;  // GUARDED_BY(mu_)
+  std::uint64_t lag_ = 0;                                  // GUARDED_BY(mu_)
   std::uint64_t calls_[kOpCount] = {};                     // GUARDED_BY(mu_)
   std::uint32_t fail_count_[kOpCount] = {};                // GUARDED_BY(mu_)
   ErrorCode fail_code_[kOpCount] = {};                     // GUARDED_BY(mu_)

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "node/follower.hpp"
@@ -485,4 +486,141 @@ TEST_CASE("rescan reports found, new and already known claims", "[follower][resc
     CHECK(node::rescan_range(chain, h.store(), h.clock(), h.options(), r).status().code() ==
           ErrorCode::kInvalidArgument);
   }
+}
+
+// ---- lagging endpoints (issue 10) ------------------------------------------------------
+// A node that fell behind answers "not found" for blocks the follower already stored, and
+// a lower head. That is lag, not a fork: only a hash mismatch at a block the endpoint does
+// serve is evidence of a reorg.
+
+namespace {
+
+// Every claim the store holds as off-chain must really be off the canonical chain.
+std::string wrongly_off_chain(FollowerHarness& h) {
+  std::set<std::string> canonical;
+  for (const auto& c : h.chain().expected_claims(h.options().levels))
+    canonical.insert(c.key.tx_hash.hex() + ":" + std::to_string(c.key.log_index));
+  std::string out;
+  for (const auto& c : testing::off_chain_claims(h.store())) {
+    if (canonical.count(c.key.tx_hash.hex() + ":" + std::to_string(c.key.log_index)))
+      out += "canonical claim of block " + std::to_string(c.block_number) + " is off-chain\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("an endpoint behind the stored tip is waited for, never rolled back", "[follower][lag]") {
+  const std::uint64_t lag = GENERATE(3, 40);  // more than confirmations (and the window)
+  CAPTURE(lag);
+  FakeChain chain;
+  BlockGen gen(31);
+  gen.mine(chain, 120);
+  auto options = fake_follower_options(chain, 1);
+  options.range_blocks = 4;
+  options.reorg_window = 16;
+  FollowerHarness h(options, &chain);
+  require_settled(h);
+  const auto live_before = testing::live_claims(h.store()).size();
+  chain.set_lag(lag);
+  for (int i = 0; i < 5; ++i) {
+    auto step = h.follower().step();
+    INFO(step.status().to_string());
+    REQUIRE(step.ok());  // never the fatal "reorg deeper than the window"
+    CHECK(step->kind != FollowerStepKind::kRolledBack);
+  }
+  CHECK(h.follower().status().reorgs == 0);
+  CHECK(testing::off_chain_claims(h.store()).empty());
+  CHECK(testing::live_claims(h.store()).size() == live_before);
+  // `status` can say why the node is not advancing.
+  CHECK(h.follower().status().behind_now);
+  CHECK(h.follower().status().behind == 5);
+  CHECK(h.follower().status().last_error.find("behind") != std::string::npos);
+  // Caught up: everything is as before, and the follower goes on.
+  chain.set_lag(0);
+  gen.mine(chain, 10);
+  require_settled(h);
+  CHECK(h.follower().status().reorgs == 0);
+  CHECK_FALSE(h.follower().status().behind_now);
+  CHECK(h.follower().status().last_error.empty());
+}
+
+TEST_CASE("a failover to a lagging endpoint during the fork search rolls back no further",
+          "[follower][lag][reorg]") {
+  FakeChain chain;
+  BlockGen gen(32);
+  gen.mine(chain, 100);
+  auto options = fake_follower_options(chain, 1);
+  options.range_blocks = 4;
+  FollowerHarness h(options, &chain);
+  require_settled(h);
+  // A real reorg of the top 2 blocks, seen by the tip check (the step's second header
+  // call); then the fork search's endpoint (its header(latest), the third) is 30 behind.
+  chain.reorg(2, gen.replacement(chain, 2, 2));
+  int header_calls = 0;
+  chain.set_hook([&](FakeChain::Op op) {
+    if (op == FakeChain::Op::kHeader && ++header_calls == 3) chain.set_lag(30);
+  });
+  for (int i = 0; i < 3; ++i) {
+    auto step = h.follower().step();
+    INFO(step.status().to_string());
+    CHECK((step.ok() || !node::Follower::is_fatal(step.status())));
+    const std::string wrong = wrongly_off_chain(h);
+    INFO(wrong);
+    CHECK(wrong.empty());
+  }
+  chain.set_hook(nullptr);
+  chain.set_lag(0);
+  require_settled(h);
+  const std::string wrong = wrongly_off_chain(h);
+  INFO(wrong);
+  CHECK(wrong.empty());
+}
+
+TEST_CASE("a lagging endpoint's short eth_getLogs answer is never committed as scanned",
+          "[follower][lag]") {
+  FakeChain chain;
+  for (std::uint64_t i = 0; i < 40; ++i) chain.mine({FakeTransfer::mint(fake_wallet(1 + i), 1)});
+  FollowerHarness h(fake_follower_options(chain, 1), &chain);
+  // Only the eth_getLogs calls go to an endpoint 30 blocks behind (a failover and back).
+  chain.set_hook([&](FakeChain::Op op) { chain.set_lag(op == FakeChain::Op::kLogs ? 30 : 0); });
+  for (int i = 0; i < 10; ++i) {
+    auto step = h.follower().step();
+    INFO(step.status().to_string());
+    if (!step.ok()) CHECK_FALSE(node::Follower::is_fatal(step.status()));
+  }
+  chain.set_hook(nullptr);
+  chain.set_lag(0);
+  require_settled(h);  // every scanned range holds its claims
+  CHECK(testing::live_claims(h.store()).size() == 40);
+}
+
+TEST_CASE("a flip A -> B -> A of the chain during one scan lets no fork-B log through",
+          "[follower][reorg]") {
+  FakeChain chain;
+  chain.mine_empty(12);
+  const std::vector<testing::FakeBlock> fork_a = chain.blocks();
+  // Fork B: the same height, a mint in block 3 (not `to`, not a ladder rung, not `from`).
+  chain.reorg(
+      12, {{}, {}, {FakeTransfer::mint(fake_wallet(7), 5)}, {}, {}, {}, {}, {}, {}, {}, {}, {}});
+  const std::vector<testing::FakeBlock> fork_b = chain.blocks();
+  chain.set_blocks(fork_a);
+  FollowerHarness h(fake_follower_options(chain, 1), &chain);  // range 1..8: ladder 7, 6, 4
+  int after_logs = -1;
+  chain.set_hook([&](FakeChain::Op op) {
+    if (op == FakeChain::Op::kLogs && after_logs < 0) {
+      chain.set_blocks(fork_b);
+      after_logs = 0;
+    } else if (after_logs >= 0 && op == FakeChain::Op::kHeaders && ++after_logs == 2) {
+      chain.set_blocks(fork_a);  // before the headers after the logs
+    }
+  });
+  auto step = h.follower().step();
+  chain.set_hook(nullptr);
+  chain.set_blocks(fork_a);  // A again, however far the step got
+  INFO(step.status().to_string());
+  REQUIRE(step.ok());
+  CHECK(step->kind != FollowerStepKind::kCommitted);
+  require_settled(h);
+  CHECK(testing::live_claims(h.store()).empty());
 }

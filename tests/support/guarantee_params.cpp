@@ -36,10 +36,11 @@ void apply_ms(const char* name, std::chrono::milliseconds& field) {
 std::string GuaranteeParams::describe() const {
   std::ostringstream s;
   s << "block_ms=" << block_ms << " confirmations=" << confirmations << " waves=" << waves
-    << " load_ms=" << load_phase.count() << " reorgs=" << reorgs << " reorg_depth=" << reorg_min_depth
-    << ".." << reorg_max_depth << " kills=" << kills << " outages=" << outages
-    << " outage_ms=" << min_outage.count() << " catch_up_ms=" << catch_up.count()
-    << " claims_per_wave=" << claims_per_wave;
+    << " load_ms=" << load_phase.count() << " reorgs=" << reorgs
+    << " reorg_depth=" << reorg_min_depth << ".." << reorg_max_depth << " kills=" << kills
+    << " outages=" << outages << " outage_ms=" << min_outage.count()
+    << " catch_up_ms=" << catch_up.count() << " claims_per_wave=" << claims_per_wave
+    << " node_defaults=" << node_defaults << " debug_log=" << debug_log;
   return s.str();
 }
 
@@ -56,6 +57,8 @@ GuaranteeParams guarantee_params_from_env(GuaranteeParams p) {
   apply_ms("OUTAGE_MS", p.min_outage);
   apply_ms("CATCH_UP_MS", p.catch_up);
   apply("CLAIMS_PER_WAVE", p.claims_per_wave);
+  apply("NODE_DEFAULTS", p.node_defaults);
+  apply("DEBUG_LOG", p.debug_log);
   if (p.block_ms == 0) throw std::invalid_argument("guarantee: BLOCK_MS must be > 0");
   if (p.waves < 8) throw std::invalid_argument("guarantee: WAVES must be >= 8");
   if (p.reorg_min_depth == 0 || p.reorg_min_depth > p.reorg_max_depth) {

@@ -23,7 +23,7 @@
 #include <catch2/catch.hpp>
 
 #if __has_include("tests/support/lagging_rpc_proxy.hpp") && \
-    __has_include("tests/support/tcp_fault_proxy.hpp")
+                  __has_include("tests/support/tcp_fault_proxy.hpp")
 #define CLAIMSYNC_HAVE_FAULT_PROXIES 1
 #endif
 
@@ -86,7 +86,7 @@ ct::GuaranteeParams default_params() {
 enum class Phase { kA, kLag, kC };
 
 struct Plan {
-  std::size_t lag_begin = 0, lag_end = 0;    // waves [lag_begin, lag_end) are phase L
+  std::size_t lag_begin = 0, lag_end = 0;       // waves [lag_begin, lag_end) are phase L
   std::map<std::size_t, std::uint64_t> reorgs;  // wave -> depth, phases A and C only
   // Phase L: wave -> lag set at its start (> confirmations, some > reorg_window, some 0).
   std::map<std::size_t, std::uint64_t> lags;
@@ -108,7 +108,8 @@ Plan make_plan(std::mt19937_64& rng, const ct::GuaranteeParams& p, std::uint64_t
     const std::size_t wave =
         phase_a ? pick(3, plan.lag_begin - 4) : pick(plan.lag_end + 1, p.waves - 4);
     std::uint64_t d = depth(rng);
-    if (made % 2 == 0) d = std::max<std::uint64_t>(d, std::min(confirmations + 2, p.reorg_max_depth));
+    if (made % 2 == 0)
+      d = std::max<std::uint64_t>(d, std::min(confirmations + 2, p.reorg_max_depth));
     if (plan.reorgs.emplace(wave, d).second) ++made;
   }
   // Lag periods of 2..5 waves, back to back: behind the finality target, behind the
@@ -172,7 +173,8 @@ void play_proxy_chaos(std::uint64_t seed, std::uint64_t confirmations, ct::Laggi
       db.drop_all();
       chaos.note(t0, "db proxy: drop every connection");
     } else if (!chaos.lag_phase) {
-      const std::uint64_t lag = std::uniform_int_distribution<std::uint64_t>(0, confirmations + 3)(rng);
+      const std::uint64_t lag =
+          std::uniform_int_distribution<std::uint64_t>(0, confirmations + 3)(rng);
       rpc.set_lag(lag);
       chaos.note(t0, "rpc proxy: lag " + std::to_string(lag));
     }
@@ -217,8 +219,8 @@ TEST_CASE("guarantee under production faults: lagging endpoint, lost commits, de
   config.confirmations = confirmations;
   config.reorg_window = kReorgWindow;
   config.data_dir = dir.file("data");
-  config.sink_url = "postgres://postgres@127.0.0.1:" + std::to_string(db_path.port()) + "/" +
-                    pg.database();
+  config.sink_url =
+      "postgres://postgres@127.0.0.1:" + std::to_string(db_path.port()) + "/" + pg.database();
   config.product_defaults = params.node_defaults;
   config.log_level = params.debug_log ? "debug" : "info";
   const std::string config_path = dir.file("claimsync.toml");
@@ -276,10 +278,10 @@ TEST_CASE("guarantee under production faults: lagging endpoint, lost commits, de
   auto replicated_in_last = [&](std::uint64_t depth) {
     const std::uint64_t head = chain.block_number();
     try {
-      return std::stoull(pg.scalar(
-                 "SELECT count(*) FROM claim_sync_queue WHERE status = 'done' AND "
-                 "block_number > $1::bigint",
-                 {std::to_string(head > depth ? head - depth : 0)})) > 0;
+      return std::stoull(
+                 pg.scalar("SELECT count(*) FROM claim_sync_queue WHERE status = 'done' AND "
+                           "block_number > $1::bigint",
+                           {std::to_string(head > depth ? head - depth : 0)})) > 0;
     } catch (const std::exception&) {
       return false;  // the database is down (chaos): the reorg goes ahead anyway
     }
@@ -302,10 +304,10 @@ TEST_CASE("guarantee under production faults: lagging endpoint, lost commits, de
                      cp.get<std::uint64_t>() >= head;
             },
             kSettleDeadline, milliseconds(500));
-        settle_note = std::string(settled ? "settled" : "NOT settled") + " after phase A at " +
-                      std::to_string(std::chrono::duration<double>(SteadyClock::now() - t_load)
-                                         .count()) +
-                      " s: " + status.dump();
+        settle_note =
+            std::string(settled ? "settled" : "NOT settled") + " after phase A at " +
+            std::to_string(std::chrono::duration<double>(SteadyClock::now() - t_load).count()) +
+            " s: " + status.dump();
         std::cout << "  " << settle_note << std::endl;
         if (!settled) {
           throw std::runtime_error("the node did not settle phase A's reorgs within " +
@@ -353,10 +355,8 @@ TEST_CASE("guarantee under production faults: lagging endpoint, lost commits, de
   }
   stop_chaos();
   lagging.set_lag(0);
-  const double load_seconds =
-      std::chrono::duration<double>(SteadyClock::now() - t_load).count();
-  std::cout << ct::load_summary(load.stats()) << "\nload phase " << load_seconds
-            << " s\nchaos:\n"
+  const double load_seconds = std::chrono::duration<double>(SteadyClock::now() - t_load).count();
+  std::cout << ct::load_summary(load.stats()) << "\nload phase " << load_seconds << " s\nchaos:\n"
             << chaos.timeline << "proxy chaos:\n"
             << proxy_chaos.timeline << "db proxy: " << db_path.commit_replies_lost()
             << " commit replies lost; rpc proxy: " << lagging.requests() << " requests"
@@ -432,12 +432,12 @@ TEST_CASE("guarantee under production faults: lagging endpoint, lost commits, de
 
   CHECK(node.stop(milliseconds(20'000)) == 0);
   std::cout << "guarantee-faults: seed " << seed << ", confirmations " << confirmations << ", "
-            << truth.claims.size() << " claims from " << truth.member_level.size()
-            << " wallets, " << chaos.kills << " kills, " << deep_reorgs << " deep reorgs ("
-            << deep_reorgs_of_replicated << " of replicated blocks), max lag " << max_lag
-            << ", " << db_path.commit_replies_lost() << " commit replies lost, "
-            << proxy_chaos.stalls << " stalls, " << revoked_rows << " revoked rows; load "
-            << load_seconds << " s, catch-up " << catch_up_seconds << " s, total "
+            << truth.claims.size() << " claims from " << truth.member_level.size() << " wallets, "
+            << chaos.kills << " kills, " << deep_reorgs << " deep reorgs ("
+            << deep_reorgs_of_replicated << " of replicated blocks), max lag " << max_lag << ", "
+            << db_path.commit_replies_lost() << " commit replies lost, " << proxy_chaos.stalls
+            << " stalls, " << revoked_rows << " revoked rows; load " << load_seconds
+            << " s, catch-up " << catch_up_seconds << " s, total "
             << std::chrono::duration<double>(SteadyClock::now() - t_begin).count() << " s"
             << std::endl;
 }
@@ -446,8 +446,9 @@ TEST_CASE("guarantee under production faults: lagging endpoint, lost commits, de
 
 TEST_CASE("guarantee under production faults: lagging endpoint, lost commits, deep reorgs",
           "[guarantee]") {
-  FAIL("needs tests/support/lagging_rpc_proxy.hpp and tests/support/tcp_fault_proxy.hpp "
-       "(issue 10 fault tools): merge main");
+  FAIL(
+      "needs tests/support/lagging_rpc_proxy.hpp and tests/support/tcp_fault_proxy.hpp "
+      "(issue 10 fault tools): merge main");
 }
 
 #endif

@@ -42,9 +42,9 @@ void MembershipWatcher::stop() {
 std::optional<std::int64_t> MembershipWatcher::sample_rows() const {
   try {
     // PgCluster::query connects with connect_timeout=5; the statement is bounded too.
-    const auto rows =
-        pg_.query("SELECT count(*) FROM membership WHERE pg_catalog.set_config("
-                  "'statement_timeout', '3000', true) IS NOT NULL");
+    const auto rows = pg_.query(
+        "SELECT count(*) FROM membership WHERE pg_catalog.set_config("
+        "'statement_timeout', '3000', true) IS NOT NULL");
     if (rows.size() != 1 || !rows[0].at(0)) return std::nullopt;
     return std::stoll(*rows[0][0]);
   } catch (const std::exception&) {
@@ -58,8 +58,7 @@ void MembershipWatcher::loop() {
     const std::string window_before = window_;
     lock.unlock();
     const std::optional<std::int64_t> rows = sample_rows();
-    const double at =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    const double at = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
     lock.lock();
     if (!rows) {
       ++failed_;

@@ -64,12 +64,12 @@ class MembershipWatcher {
   const std::chrono::steady_clock::time_point t0_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;                 // GUARDED_BY(mu_)
-  std::string window_;                    // GUARDED_BY(mu_)
-  std::optional<std::int64_t> high_;      // GUARDED_BY(mu_): highest count in the window
-  std::vector<WatcherSample> samples_;    // GUARDED_BY(mu_)
-  std::vector<std::string> violations_;   // GUARDED_BY(mu_)
-  std::size_t failed_ = 0;                // GUARDED_BY(mu_)
+  bool stopping_ = false;                // GUARDED_BY(mu_)
+  std::string window_;                   // GUARDED_BY(mu_)
+  std::optional<std::int64_t> high_;     // GUARDED_BY(mu_): highest count in the window
+  std::vector<WatcherSample> samples_;   // GUARDED_BY(mu_)
+  std::vector<std::string> violations_;  // GUARDED_BY(mu_)
+  std::size_t failed_ = 0;               // GUARDED_BY(mu_)
   std::thread thread_;
 };
 

@@ -114,8 +114,9 @@ Plan make_plan(std::mt19937_64& rng, const ct::GuaranteeParams& p, std::uint64_t
   }
   // Lag periods of 2..5 waves, back to back: behind the finality target, behind the
   // reorg window, or caught up.
-  for (std::size_t w = plan.lag_begin; w < plan.lag_end;) {
-    const std::uint64_t r = pick(0, 9);
+  for (std::size_t w = plan.lag_begin, period = 0; w < plan.lag_end; ++period) {
+    // The first period lags past the finality target, the second past the reorg window.
+    const std::uint64_t r = period == 0 ? 0 : period == 1 ? 5 : pick(0, 9);
     const std::uint64_t lag = r < 5   ? confirmations + 2 + pick(0, 6)
                               : r < 8 ? kReorgWindow + 2 + pick(0, 8)
                                       : 0;
@@ -286,9 +287,10 @@ TEST_CASE("guarantee under production faults: lagging endpoint, lost commits, de
       return false;  // the database is down (chaos): the reorg goes ahead anyway
     }
   };
+  auto t_waves = t_load;  // wave i is due at t_waves + load_phase * i / waves
   try {
     for (std::size_t wave = 0; wave < params.waves; ++wave) {
-      std::this_thread::sleep_until(t_load + params.load_phase * wave / params.waves);
+      std::this_thread::sleep_until(t_waves + params.load_phase * wave / params.waves);
       if (wave == plan.lag_begin) {
         // The reorgs of phase A are settled before the watch begins: every revoke done.
         proxy_chaos.lag_phase = true;
@@ -313,6 +315,8 @@ TEST_CASE("guarantee under production faults: lagging endpoint, lost commits, de
           throw std::runtime_error("the node did not settle phase A's reorgs within " +
                                    std::to_string(kSettleDeadline.count()) + " ms");
         }
+        // Phase L keeps its length whatever the settling took.
+        t_waves = SteadyClock::now() - params.load_phase * wave / params.waves;
         watcher.begin_monotonic("lagging endpoint, no reorg");
       }
       if (wave == plan.lag_end) {
@@ -373,6 +377,12 @@ TEST_CASE("guarantee under production faults: lagging endpoint, lost commits, de
   for (const auto& p : chaos.problems) {
     ct::print_context(node, seed, p);
     FAIL_CHECK("node problem during chaos: " << p);
+  }
+  // A life that ended by itself (the chaos only sees it if the node is still down at the
+  // next kill): the follower stopped the line, or shutdown was forced.
+  for (const auto& line : ct::log_lines_with(
+           node.log_path(), {"event=follower_stopped", "event=shutdown_forced"}, 3)) {
+    FAIL_CHECK("the node stopped by itself: " << line);
   }
 
   // --- wait until the node reports caught up past the last load block --------------------

@@ -350,6 +350,12 @@ TEST_CASE("guarantee: every final mint lands exactly once through kills, outages
     ct::print_context(node, seed, p);
     FAIL_CHECK("node problem during chaos: " << p);
   }
+  // A life that ended by itself (the chaos only sees it if the node is still down at the
+  // next kill): the follower stopped the line, or shutdown was forced.
+  for (const auto& line : ct::log_lines_with(
+           node.log_path(), {"event=follower_stopped", "event=shutdown_forced"}, 3)) {
+    FAIL_CHECK("the node stopped by itself: " << line);
+  }
 
   // --- wait until the node reports caught up past the last load block --------------------
   const std::uint64_t last_load_block = chain.block_number();

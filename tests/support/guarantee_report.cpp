@@ -54,6 +54,22 @@ void print_context(const NodeUnderTest& node, std::uint64_t seed, const std::str
             << node.log_tail(80) << "---- end ----" << std::endl;
 }
 
+std::vector<std::string> log_lines_with(const std::string& path,
+                                        const std::vector<std::string>& needles, std::size_t max) {
+  std::vector<std::string> out;
+  std::istringstream in(read_file(path));
+  std::string line;
+  while (out.size() < max && std::getline(in, line)) {
+    for (const auto& n : needles) {
+      if (line.find(n) != std::string::npos) {
+        out.push_back(line.substr(0, 400));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 std::uint64_t json_u64(const nlohmann::json& j, const char* section, const char* key) {
   if (!j.contains(section) || !j.at(section).contains(key)) return 0;
   const nlohmann::json& v = j.at(section).at(key);

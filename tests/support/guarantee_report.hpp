@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,10 @@ std::string truth_summary(const ChainTruth& t);
 
 // Prints what a failure needs (node log tail, last status) before Catch reports it.
 void print_context(const NodeUnderTest& node, std::uint64_t seed, const std::string& extra);
+
+// The lines of the file at `path` that contain any of `needles`, at most `max` of them.
+std::vector<std::string> log_lines_with(const std::string& path,
+                                        const std::vector<std::string>& needles, std::size_t max);
 
 // status JSON: j[section][key] as a number, 0 when absent or null.
 std::uint64_t json_u64(const nlohmann::json& j, const char* section, const char* key);

@@ -239,6 +239,7 @@ TEST_CASE("guarantee under production faults: lagging endpoint, lost commits, de
   ct::LoadOptions load_options;
   load_options.seed = seed;
   load_options.claims_per_wave = params.claims_per_wave;
+  load_options.wallets = params.wallets;
   ct::LoadGenerator load(chain, nft, load_options);
   load.prepare();
   const Plan plan = make_plan(rng, params, confirmations);

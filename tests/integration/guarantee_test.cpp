@@ -296,6 +296,7 @@ TEST_CASE("guarantee: every final mint lands exactly once through kills, outages
   ct::LoadOptions load_options;
   load_options.seed = seed;
   load_options.claims_per_wave = params.claims_per_wave;
+  load_options.wallets = params.wallets;
   ct::LoadGenerator load(chain, nft, load_options);
   load.prepare();
   const auto reorgs = reorg_plan(chaos_rng, params);

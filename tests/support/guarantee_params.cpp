@@ -40,7 +40,7 @@ std::string GuaranteeParams::describe() const {
     << " reorg_depth=" << reorg_min_depth << ".." << reorg_max_depth << " kills=" << kills
     << " outages=" << outages << " outage_ms=" << min_outage.count()
     << " catch_up_ms=" << catch_up.count() << " claims_per_wave=" << claims_per_wave
-    << " node_defaults=" << node_defaults << " debug_log=" << debug_log;
+    << " wallets=" << wallets << " node_defaults=" << node_defaults << " debug_log=" << debug_log;
   return s.str();
 }
 
@@ -57,9 +57,11 @@ GuaranteeParams guarantee_params_from_env(GuaranteeParams p) {
   apply_ms("OUTAGE_MS", p.min_outage);
   apply_ms("CATCH_UP_MS", p.catch_up);
   apply("CLAIMS_PER_WAVE", p.claims_per_wave);
+  apply("WALLETS", p.wallets);
   apply("NODE_DEFAULTS", p.node_defaults);
   apply("DEBUG_LOG", p.debug_log);
   if (p.block_ms == 0) throw std::invalid_argument("guarantee: BLOCK_MS must be > 0");
+  if (p.wallets < 60) throw std::invalid_argument("guarantee: WALLETS must be >= 60");
   if (p.waves < 8) throw std::invalid_argument("guarantee: WAVES must be >= 8");
   if (p.reorg_min_depth == 0 || p.reorg_min_depth > p.reorg_max_depth) {
     throw std::invalid_argument("guarantee: need 1 <= REORG_MIN_DEPTH <= REORG_MAX_DEPTH");

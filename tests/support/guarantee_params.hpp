@@ -8,7 +8,7 @@
 //
 // Variables (each optional, a non-negative integer; anything else throws at startup):
 // _BLOCK_MS, _CONFIRMATIONS, _WAVES, _LOAD_MS, _REORGS, _REORG_MIN_DEPTH, _REORG_MAX_DEPTH,
-// _KILLS, _OUTAGES, _OUTAGE_MS, _CATCH_UP_MS, _CLAIMS_PER_WAVE, _NODE_DEFAULTS (0/1),
+// _KILLS, _OUTAGES, _OUTAGE_MS, _CATCH_UP_MS, _CLAIMS_PER_WAVE, _WALLETS, _NODE_DEFAULTS (0/1),
 // _DEBUG_LOG (0/1) (prefix CLAIMSYNC_GUARANTEE).
 // describe() prints them all on one line, for the test output and replays.
 #pragma once
@@ -31,6 +31,7 @@ struct GuaranteeParams {
   std::chrono::milliseconds min_outage{10'000};
   std::chrono::milliseconds catch_up{240'000};
   std::size_t claims_per_wave = 56;
+  std::size_t wallets = 240;   // wallets that receive mints (LoadOptions::wallets)
   bool node_defaults = false;  // _NODE_DEFAULTS=1: the node runs with the product's backoffs
   bool debug_log = false;      // _DEBUG_LOG=1: log.level = "debug"
 

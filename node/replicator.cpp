@@ -70,9 +70,6 @@ StepResult Replicator::step() {
     }
   }
 
-  if (!in_flight_checked_) {
-    if (Status st = recover_in_flight(); !st.ok()) return pause(PauseCause::kStore, st);
-  }
   auto due = store_.due(now, config_.batch_size);
   if (!due.ok()) return pause(PauseCause::kStore, due.status());
   if (due->empty()) {
@@ -101,15 +98,17 @@ StepResult Replicator::step() {
 }
 
 bool Replicator::replicate_group(Op op, const std::vector<Claim>& group, StepResult& out) {
-  // Recorded first, so that a process killed after the sink commit but before the store
-  // settles it finds these claims again (recover_in_flight).
-  if (Status st = store_.set_in_flight(keys_of(group)); !st.ok()) {
-    pause(PauseCause::kStore, st.with_context("set_in_flight"));
+  // Marked before the call, durably: once the sink may hold a claim's rows (whatever the
+  // call's outcome: a lost reply looks like an outage), a reorg revokes it instead of
+  // orphaning it, so the sink converges to the chain without a record of the call.
+  if (Status st = store_.mark_sent(keys_of(group)); !st.ok()) {
+    pause(PauseCause::kStore, st.with_context("mark_sent"));
     return false;
   }
-  store::SinkResult result = op == Op::kApply ? sink_.apply(group) : sink_.revoke(group);
+  const bool apply = op == Op::kApply;
+  store::SinkResult result = apply ? sink_.apply(group) : sink_.revoke(group);
   if (!result.status.ok()) {
-    pause(PauseCause::kSink, result.status.with_context(op == Op::kApply ? "apply" : "revoke"));
+    pause(PauseCause::kSink, result.status.with_context(apply ? "apply" : "revoke"));
     return false;
   }
   resume();
@@ -122,11 +121,7 @@ bool Replicator::replicate_group(Op op, const std::vector<Claim>& group, StepRes
     if (!rejected.contains(c.key)) committed.push_back(c);
   }
   if (!settle_committed(op, committed, out)) return false;
-  if (!result.rejected.empty() && !settle_rejected(group, result.rejected, out)) return false;
-  if (Status st = store_.set_in_flight({}); !st.ok()) {
-    pause(PauseCause::kStore, st.with_context("set_in_flight"));
-    return false;
-  }
+  if (!result.rejected.empty() && !settle_rejected(op, group, result.rejected, out)) return false;
 
   std::lock_guard<std::mutex> lock(status_mu_);
   ++status_.batches;
@@ -136,89 +131,28 @@ bool Replicator::replicate_group(Op op, const std::vector<Claim>& group, StepRes
 
 bool Replicator::settle_committed(Op op, const std::vector<Claim>& committed, StepResult& out) {
   if (committed.empty()) return true;
-  Status st = store_.mark_replicated(keys_of(committed), clock_.now_ms());
-  if (st.code() == ErrorCode::kFailedPrecondition) return settle_one_by_one(op, committed, out);
-  if (!st.ok()) {
-    pause(PauseCause::kStore, st.with_context("mark_replicated"));
+  auto settled = store_.settle(op, committed, clock_.now_ms());
+  if (!settled.ok()) {
+    pause(PauseCause::kStore, settled.status().with_context("settle"));
     return false;
   }
-  (op == Op::kApply ? out.replicated : out.revoked) += committed.size();
+  if (settled->skipped > 0) {
+    // A reorg moved these claims while the sink committed them. Their new state is due
+    // work (a revoke, or the apply again) that brings the sink back in line by itself.
+    log_info("replicator_reorg_race",
+             {{"op", op == Op::kApply ? "apply" : "revoke"},
+              {"claims", committed.size()},
+              {"left_to_repair", settled->skipped},
+              {"next", "none: the reorg's repair is due now and retried like any claim"}});
+  }
+  const std::uint64_t n = settled->settled;
+  (op == Op::kApply ? out.replicated : out.revoked) += n;
   std::lock_guard<std::mutex> lock(status_mu_);
-  (op == Op::kApply ? status_.replicated : status_.revoked) += committed.size();
+  (op == Op::kApply ? status_.replicated : status_.revoked) += n;
   return true;
 }
 
-// Reached only when the follower rolled some claim of the batch back (or forward) while
-// the sink was committing it. Each claim is settled alone; where the store no longer
-// wants what the sink now holds, the store is told so (resync_claim: orphaned -> revoking,
-// done -> pending), durably, and the next steps repair the sink like any other due work,
-// with retries, outage pauses and restarts.
-bool Replicator::settle_one_by_one(Op op, const std::vector<Claim>& committed, StepResult& out) {
-  for (const Claim& sent : committed) {
-    std::optional<Claim> now_claim = store_.get(sent.key);
-    if (!now_claim) continue;
-    const ClaimState state = now_claim->state;
-    const bool still_wanted =
-        op == Op::kApply ? store::is_awaiting_sink(state) : state == ClaimState::kRevoking;
-    if (still_wanted) {
-      if (Status st = store_.mark_replicated({sent.key}, clock_.now_ms()); !st.ok()) {
-        pause(PauseCause::kStore, st.with_context("mark_replicated"));
-        return false;
-      }
-      ++(op == Op::kApply ? out.replicated : out.revoked);
-      std::lock_guard<std::mutex> lock(status_mu_);
-      ++(op == Op::kApply ? status_.replicated : status_.revoked);
-      continue;
-    }
-    // Due states (pending/retrying/revoking) come back by themselves and fix the sink.
-    const bool sink_holds_offchain = op == Op::kApply && state == ClaimState::kOrphaned;
-    const bool sink_lacks_canonical = op == Op::kRevoke && state == ClaimState::kDone;
-    const char* repair = sink_holds_offchain ? "revoke" : sink_lacks_canonical ? "apply" : "none";
-    Status queued;
-    if (sink_holds_offchain || sink_lacks_canonical) {
-      queued = store_.resync_claim(sent.key, clock_.now_ms());
-      if (!queued.ok() && queued.code() != ErrorCode::kFailedPrecondition) {
-        pause(PauseCause::kStore, queued.with_context("resync_claim"));
-        return false;
-      }
-    }
-    log_warn("replicator_reorg_race",
-             {{"claim", sent.key.to_string()},
-              {"state", store::claim_state_name(state)},
-              {"repair", repair},
-              {"queued", queued.ok() ? "yes" : queued.to_string()},
-              {"next", "none: the repair is due now and retried like any claim"}});
-  }
-  return true;
-}
-
-Status Replicator::recover_in_flight() {
-  auto keys = store_.in_flight();
-  if (!keys.ok()) return keys.status().with_context("in_flight");
-  // orphaned: the sink may hold rows of a claim whose block left the chain; done: a revoke
-  // may have removed the rows of a claim that is canonical again. Either repair is
-  // harmless when the sink did not commit (revoke of absent rows, idempotent apply).
-  std::size_t repaired = 0;
-  for (const ClaimKey& key : *keys) {
-    const std::optional<Claim> c = store_.get(key);
-    if (!c || (c->state != ClaimState::kOrphaned && c->state != ClaimState::kDone)) continue;
-    CLAIMSYNC_RETURN_IF_ERROR(store_.resync_claim(key, clock_.now_ms()));
-    ++repaired;
-  }
-  if (repaired > 0) {
-    log_warn("replicator_in_flight_repaired",
-             {{"in_flight", keys->size()},
-              {"requeued", repaired},
-              {"next",
-               "none: the previous process stopped during a sink commit that a reorg "
-               "raced; these claims are re-sent to the sink"}});
-  }
-  CLAIMSYNC_RETURN_IF_ERROR(store_.set_in_flight({}));
-  in_flight_checked_ = true;
-  return {};
-}
-
-bool Replicator::settle_rejected(const std::vector<Claim>& group,
+bool Replicator::settle_rejected(Op op, const std::vector<Claim>& group,
                                  const std::vector<store::SinkRejection>& rejected,
                                  StepResult& out) {
   std::map<ClaimKey, const Claim*> by_key;
@@ -230,7 +164,7 @@ bool Replicator::settle_rejected(const std::vector<Claim>& group,
     const Claim& claim = *it->second;
     const std::int64_t now = clock_.now_ms();
     const std::int64_t retry_at = now + backoff_ms(claim.attempts + 1);
-    auto state = store_.mark_failed(claim.key, rej.error, retry_at, config_.max_attempts, now);
+    auto state = store_.mark_failed(claim.key, rej.error, retry_at, config_.max_attempts, now, op);
     if (!state.ok() && state.status().code() == ErrorCode::kFailedPrecondition)
       continue;  // reorged
     if (!state.ok()) {
@@ -275,6 +209,12 @@ bool Replicator::settle_rejected(const std::vector<Claim>& group,
 
 StepResult Replicator::pause(PauseCause cause, const Status& st) {
   const std::int64_t now = clock_.now_ms();
+  if (st.code() == ErrorCode::kCancelled) {  // shutdown: the claims wait in the outbox
+    StepResult out;
+    out.kind = StepKind::kPaused;
+    out.wake_at_ms = now;
+    return out;
+  }
   const bool entering = !paused_ || pause_cause_ != cause;
   ++consecutive_failures_;
   const std::int64_t delay = backoff_ms(consecutive_failures_);

@@ -4,12 +4,16 @@
 // Contract:
 //   * One step() takes at most replicator.batch_size due claims (the only claims it ever
 //     holds in memory), applies the pending/retrying ones and revokes the revoking ones.
-//   * The sink commits first, the store records done/revoked second. A crash in between
-//     replays the claims on restart; the sink's idempotence makes that harmless.
-//   * Whole-call sink failures (kUnavailable / kTimeout / any non-OK SinkResult::status)
-//     pause the whole replicator with exponential backoff and full jitter between
-//     backoff_initial_ms and backoff_max_ms, and cost no claim an attempt. While paused it
-//     loads nothing; when the pause ends it pings the sink and resumes on success. Pauses
+//   * Before a sink call the claims are marked sent (NodeStore::mark_sent, synced); the
+//     sink commits next, the store records done/revoked last (NodeStore::settle). A crash
+//     or a lost reply in between replays the claims; the sink's idempotence makes that
+//     harmless. A reorg in between leaves the moved claims to the due work of their new
+//     state (a sent claim whose block left the chain is revoked, never just forgotten),
+//     so the sink converges to the chain whatever it actually committed.
+//   * Whole-call sink failures (kUnavailable / kTimeout / any non-OK SinkResult::status;
+//     the call's outcome is unknown) pause the whole replicator with exponential backoff and full
+//     jitter between backoff_initial_ms and backoff_max_ms, and cost no claim an attempt. While
+//     paused it loads nothing; when the pause ends it pings the sink and resumes on success. Pauses
 //     are logged once per state change (paused / resumed), not once per retry.
 //   * A claim the sink rejects (SinkResult::rejected) spends one attempt and gets its own
 //     jittered backoff; after max_attempts it goes dead. The others of its batch go on.
@@ -97,23 +101,16 @@ class Replicator {
 
  private:
   enum class PauseCause { kSink, kStore };
-  enum class Op { kApply, kRevoke };
+  using Op = store::SinkOp;
 
   // Sends one group (all apply or all revoke) to the sink and settles the outcome in the
   // store. False if the sink or store failed and the replicator is now paused.
   bool replicate_group(Op op, const std::vector<store::Claim>& group, StepResult& out);
-  // Records done/revoked for the committed claims of a group.
+  // Settles the committed claims of a group (NodeStore::settle): those a reorg moved
+  // meanwhile are left to the due work their new state holds.
   bool settle_committed(Op op, const std::vector<store::Claim>& committed, StepResult& out);
-  // After mark_replicated refused a batch (a concurrent reorg moved some claim): settles
-  // claim by claim and, where the store moved on, queues the repair of the sink in the
-  // store (resync_claim).
-  bool settle_one_by_one(Op op, const std::vector<store::Claim>& committed, StepResult& out);
-  // Once per process, before the first batch: claims of the batch in flight when the last
-  // process stopped that a reorg moved meanwhile are queued for repair (resync_claim).
-  // Errors: the store's.
-  Status recover_in_flight();
   // Spends an attempt on each rejected claim and mirrors the new states into the ledger.
-  bool settle_rejected(const std::vector<store::Claim>& group,
+  bool settle_rejected(Op op, const std::vector<store::Claim>& group,
                        const std::vector<store::SinkRejection>& rejected, StepResult& out);
 
   StepResult pause(PauseCause cause, const Status& st);
@@ -128,7 +125,6 @@ class Replicator {
   std::mt19937_64 rng_;
 
   // Pause state, touched only by the stepping thread (mirrored into status_).
-  bool in_flight_checked_ = false;
   bool paused_ = false;
   PauseCause pause_cause_ = PauseCause::kSink;
   std::int64_t paused_since_ms_ = 0;

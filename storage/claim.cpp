@@ -11,6 +11,11 @@ namespace {
 
 constexpr std::uint8_t kClaimValueVersion = 1;
 constexpr std::uint8_t kHasReferrer = 1;
+// Set when the claim was never handed to the sink (inverted, so that records written
+// before the flag existed read as "maybe in the sink").
+constexpr std::uint8_t kNeverSent = 2;
+constexpr std::uint8_t kReapplyAfterRevoke = 4;
+constexpr std::uint8_t kKnownFlags = kHasReferrer | kNeverSent | kReapplyAfterRevoke;
 
 constexpr std::array<const char*, kClaimStateCount> kStateNames = {
     "pending", "retrying", "done", "dead", "orphaned", "revoking", "revoked"};
@@ -126,7 +131,8 @@ std::string claim_sources_string(std::uint32_t sources) {
 
 // Layout (version 1): version u8 | wallet 20 | level u32 | amount 32 | block_number u64 |
 // block_hash 32 | block_time u64 | sources u32 | state u8 | attempts u32 |
-// next_attempt_at i64 | created_at i64 | updated_at i64 | flags u8 | [referrer 20] |
+// next_attempt_at i64 | created_at i64 | updated_at i64 | flags u8 (1 referrer, 2 never sent,
+// 4 reapply after revoke) | [referrer 20] |
 // last_error length u32 + bytes.
 std::string Claim::encode_value() const {
   std::string out;
@@ -144,7 +150,9 @@ std::string Claim::encode_value() const {
   put_i64_ordered(out, next_attempt_at_ms);
   put_i64_ordered(out, created_at_ms);
   put_i64_ordered(out, updated_at_ms);
-  put_u8(out, referrer ? kHasReferrer : 0);
+  put_u8(out,
+         static_cast<std::uint8_t>((referrer ? kHasReferrer : 0) | (sent_to_sink ? 0 : kNeverSent) |
+                                   (reapply_after_revoke ? kReapplyAfterRevoke : 0)));
   if (referrer) put_bytes(out, referrer->bytes());
   put_u32(out, static_cast<std::uint32_t>(last_error.size()));
   out += last_error;
@@ -184,7 +192,9 @@ Result<Claim> Claim::decode(const ClaimKey& key, std::string_view value) {
   if (!amount) return corrupt("amount: " + amount.status().message());
   c.amount = *amount;
   if (state >= kClaimStateCount) return corrupt("state " + std::to_string(state) + " out of range");
-  if (flags & ~kHasReferrer) return corrupt("unknown flags");
+  if (flags & ~kKnownFlags) return corrupt("unknown flags");
+  c.sent_to_sink = (flags & kNeverSent) == 0;
+  c.reapply_after_revoke = (flags & kReapplyAfterRevoke) != 0;
   c.state = static_cast<ClaimState>(state);
   return c;
 }

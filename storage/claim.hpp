@@ -74,6 +74,16 @@ struct Claim {
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
   std::optional<eth::Address> referrer;  // from a wallet-signed attestation; first wins
+  // True once the replicator has handed the claim to the sink at least once: from then on
+  // the sink may hold its rows even while the claim is pending (a call whose outcome is
+  // unknown, e.g. a COMMIT whose reply was lost). A claim that leaves the chain is then
+  // revoked (idempotently) rather than merely orphaned. Records written before this flag
+  // existed read as true: the safe side.
+  bool sent_to_sink = false;
+  // revoking only: the claim is canonical again, in another block (block_* hold the new
+  // one). The revoke of what the sink may hold runs first; when it commits the claim goes
+  // to pending and is applied with the new block, instead of becoming revoked.
+  bool reapply_after_revoke = false;
 
   std::string encode_value() const;  // everything but the key, versioned binary
   static Result<Claim> decode(const ClaimKey& key, std::string_view value);

@@ -12,15 +12,16 @@ constexpr std::uint8_t bit(ClaimState s) {
 using S = ClaimState;
 // kAllowed[from] = set of states reachable in one move.
 constexpr std::array<std::uint8_t, kClaimStateCount> kAllowed = {
-    /* pending  */ bit(S::kDone) | bit(S::kRetrying) | bit(S::kDead) | bit(S::kOrphaned),
-    /* retrying */ bit(S::kDone) | bit(S::kRetrying) | bit(S::kDead) | bit(S::kOrphaned),
-    /* done     */ bit(S::kRevoking) | bit(S::kPending),
-    /* dead     */ bit(S::kPending) | bit(S::kOrphaned),
-    /* orphaned */ bit(S::kPending) | bit(S::kRevoking),
-    /* revoking */ bit(S::kRevoked) | bit(S::kRevoking) | bit(S::kDone),
+    /* pending  */ bit(S::kDone) | bit(S::kRetrying) | bit(S::kDead) | bit(S::kOrphaned) |
+        bit(S::kRevoking),
+    /* retrying */ bit(S::kDone) | bit(S::kRetrying) | bit(S::kDead) | bit(S::kOrphaned) |
+        bit(S::kRevoking),
+    /* done     */ bit(S::kRevoking),
+    /* dead     */ bit(S::kPending) | bit(S::kOrphaned) | bit(S::kRevoking),
+    /* orphaned */ bit(S::kPending),
+    /* revoking */ bit(S::kRevoked) | bit(S::kRevoking) | bit(S::kPending),
     /* revoked  */ bit(S::kPending),
 };
-
 }  // namespace
 
 bool transition_allowed(ClaimState from, ClaimState to) {

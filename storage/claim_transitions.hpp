@@ -2,15 +2,19 @@
 // the indexes track. NodeStore consults this before every state change, so an illegal
 // move is rejected in one place.
 //
-//   pending  -> done | retrying | dead | orphaned
-//   retrying -> done | retrying | dead | orphaned   (a due retry is taken as is)
-//   dead     -> pending (operator retry) | orphaned
+//   pending  -> done | retrying | dead
+//             | orphaned (its block left the chain; never handed to the sink)
+//             | revoking (its block left the chain; handed to the sink, which may hold
+//                         its rows whatever the call's outcome)
+//   retrying -> as pending (a due retry is taken as is)
+//   dead     -> pending (operator retry) | orphaned | revoking (as pending)
 //   orphaned -> pending  (its block is canonical again)
-//             | revoking (a reorg raced the replicator: the sink committed it anyway)
 //   done     -> revoking (its block left the chain after replication)
-//             | pending  (a reorg raced a revoke: the sink removed a canonical claim)
-//   revoking -> revoked (compensation committed) | revoking (failed, retried)
-//             | done (canonical again)
+//   revoking -> revoked  (compensation committed) | revoking (failed, retried)
+//             | pending  (canonical again: the apply is repeated, which is idempotent,
+//                         because the revoke may have committed with its reply lost; or
+//                         the revoke committed and the claim is to be applied again in
+//                         its new block, reapply_after_revoke)
 //   revoked  -> pending  (canonical again after compensation)
 #pragma once
 

@@ -64,9 +64,17 @@ struct CommitOutcome {
 };
 
 struct RollbackOutcome {
-  std::uint64_t orphaned = 0;  // pending/retrying/dead claims above the fork -> orphaned
-  std::uint64_t revoking = 0;  // done claims above the fork -> revoking
+  std::uint64_t orphaned = 0;  // never-sent pending claims above the fork -> orphaned
+  std::uint64_t revoking = 0;  // done or sent claims above the fork -> revoking
   std::uint64_t blocks_dropped = 0;
+};
+
+// What the replicator asked of the sink.
+enum class SinkOp { kApply, kRevoke };
+
+struct SettleOutcome {
+  std::uint64_t settled = 0;  // moved to done / revoked / pending (reapply)
+  std::uint64_t skipped = 0;  // moved by a reorg meanwhile: left as they are
 };
 
 class NodeStore {
@@ -93,7 +101,9 @@ class NodeStore {
   // Last block of the contiguous scanned prefix starting at start_block; nullopt if none.
   virtual std::optional<std::uint64_t> checkpoint() const = 0;
   // Records that [range.from, range.to] was scanned: ingests `claims` (source bits as set
-  // in each claim, idempotent, revives orphaned ones), stores `blocks` in the hash window,
+  // in each claim, idempotent; a claim off the chain is revived: orphaned / revoked ->
+  // pending; revoking -> pending when seen in the block it was sent in, else it stays
+  // revoking with reapply_after_revoke and the new block), stores `blocks` in the hash window,
   // merges the range mark, advances the checkpoint contiguously. One synced batch.
   // REQUIRES: every claim's block_number within the range; kInvalidArgument otherwise.
   virtual Result<CommitOutcome> commit_range(const BlockRange& range,
@@ -107,7 +117,8 @@ class NodeStore {
                                                      std::size_t limit) const = 0;
   // Rolls back everything above `fork_point` (the highest block still canonical): drops
   // stored blocks and range marks above it, moves claims in blocks above it to orphaned
-  // (pending/retrying/dead) or revoking (done; due now). Checkpoint becomes <= fork_point.
+  // (pending/retrying/dead never sent to the sink) or revoking (done, or sent: the sink may
+  // hold their rows; due now; a pending reapply is dropped). Checkpoint <= fork_point.
   virtual Result<RollbackOutcome> rollback_to(std::uint64_t fork_point, std::int64_t now_ms) = 0;
   // Drops stored blocks below `number` (they are final; keeps the window bounded).
   virtual Status prune_blocks_below(std::uint64_t number) = 0;
@@ -128,31 +139,33 @@ class NodeStore {
   virtual Result<std::vector<Claim>> due(std::int64_t now_ms, std::size_t limit) const = 0;
   // Earliest next_attempt_at_ms among due-indexed claims, if any (for sleeping).
   virtual std::optional<std::int64_t> next_due_at() const = 0;
-  // pending/retrying -> done; revoking -> revoked. Keys in other states: kFailedPrecondition,
-  // and nothing in the call is applied.
+  // pending/retrying -> done; revoking -> revoked (or -> pending when
+  // reapply_after_revoke). Keys in other states: kFailedPrecondition, and nothing in the
+  // call is applied. (Tools and tests; the replicator uses settle().)
   virtual Status mark_replicated(const std::vector<ClaimKey>& keys, std::int64_t now_ms) = 0;
-  // A claim-specific failure: attempts+1, last_error set; -> retrying due at
+  // Before the replicator hands claims to the sink: sets sent_to_sink on those not yet
+  // marked (one synced batch; nothing written when all are marked). From then on a reorg
+  // revokes them rather than orphaning them, since the sink may hold their rows whatever
+  // the call's outcome. Unknown keys and claims not in a due state are skipped.
+  virtual Status mark_sent(const std::vector<ClaimKey>& keys) = 0;
+  // After the sink committed `op` for `sent` (the claims as handed to it): settles each
+  // claim the store still wants exactly that for, and leaves the others alone, because a
+  // reorg moved them meanwhile and their new state is already due work that converges:
+  //   kApply:  pending/retrying with the block hash sent -> done
+  //   kRevoke: revoking -> revoked, or -> pending (due now) when reapply_after_revoke
+  // One synced batch. Errors: the store's.
+  virtual Result<SettleOutcome> settle(SinkOp op, const std::vector<Claim>& sent,
+                                       std::int64_t now_ms) = 0;
+  // A claim-specific failure of `op`: attempts+1, last_error set; -> retrying due at
   // `retry_at_ms`, or -> dead when attempts reaches `max_attempts` (revoking stays
-  // revoking, due at retry_at_ms).
+  // revoking, due at retry_at_ms). A claim not awaiting `op` (pending/retrying for kApply,
+  // revoking for kRevoke; a reorg moved it meanwhile) is kFailedPrecondition, unchanged.
   virtual Result<ClaimState> mark_failed(const ClaimKey& key, const std::string& error,
                                          std::int64_t retry_at_ms, std::uint32_t max_attempts,
-                                         std::int64_t now_ms) = 0;
+                                         std::int64_t now_ms,
+                                         std::optional<SinkOp> op = std::nullopt) = 0;
   // Operator retry: dead -> pending, attempts reset, due now.
   virtual Status retry_dead(const ClaimKey& key, std::int64_t now_ms) = 0;
-  // A reorg raced the replicator: the sink committed the opposite of what the store now
-  // wants for this claim. orphaned -> revoking (the sink holds rows of a claim whose block
-  // left the chain) and done -> pending (the sink removed rows of a claim that is canonical
-  // again), attempts reset, due now, so the normal replication path repairs the sink with
-  // its retries and backoff, across restarts. Other states: kFailedPrecondition, nothing
-  // changed.
-  virtual Status resync_claim(const ClaimKey& key, std::int64_t now_ms) = 0;
-  // Records the keys of the batch the replicator is about to hand to the sink, replacing
-  // the previous record (empty: nothing in flight). Not synced by itself: it reaches the
-  // disk with the next synced write (RocksDB's log is ordered), so it survives a kill -9
-  // at once and a machine crash whenever a later rollback did. A restarted replicator
-  // reads it to find claims a reorg moved while the sink was committing them.
-  virtual Status set_in_flight(const std::vector<ClaimKey>& keys) = 0;
-  virtual Result<std::vector<ClaimKey>> in_flight() const = 0;
 
   // ---- queries -----------------------------------------------------------------------
   virtual std::optional<Claim> get(const ClaimKey& key) const = 0;

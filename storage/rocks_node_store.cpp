@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 #include <unordered_map>
 
 #include "rpc/logging.hpp"
@@ -163,6 +164,20 @@ void restart_work(Claim& c, ClaimState to, std::int64_t now_ms) {
   c.next_attempt_at_ms = now_ms;
 }
 
+// `c` after the sink committed what its state asked for: pending/retrying -> done;
+// revoking -> revoked, or -> pending (due now) when it is to be applied again.
+Claim settled(const Claim& c, std::int64_t now_ms) {
+  Claim after = c;
+  if (c.state == ClaimState::kRevoking && c.reapply_after_revoke) {
+    restart_work(after, ClaimState::kPending, now_ms);
+    after.reapply_after_revoke = false;
+    return after;
+  }
+  move(after, c.state == ClaimState::kRevoking ? ClaimState::kRevoked : ClaimState::kDone, now_ms);
+  after.last_error.clear();
+  return after;
+}
+
 void take_block(Claim& c, const Claim& seen) {
   c.block_number = seen.block_number;
   c.block_hash = seen.block_hash;
@@ -201,13 +216,23 @@ Sighting apply_sighting(std::optional<Claim>& current, const Claim& seen, std::i
     case ClaimState::kRevoked:  // canonical again: replicate again
       take_block(c, seen);
       restart_work(c, ClaimState::kPending, now_ms);
+      c.reapply_after_revoke = false;
       s.revived = s.changed = true;
       break;
-    case ClaimState::kRevoking:  // canonical again before compensation ran: keep the rows
-      take_block(c, seen);
-      move(c, ClaimState::kDone, now_ms);
-      c.last_error.clear();
-      s.revived = s.changed = true;
+    case ClaimState::kRevoking:
+      // The revoke may or may not have reached the sink (a lost reply looks like an
+      // outage), so the claim cannot simply become done again: it is applied again,
+      // which is idempotent. When it came back in another block, the sink may hold rows
+      // of the old one: the revoke runs first, then the apply (reapply_after_revoke).
+      if (c.reapply_after_revoke || seen.block_hash != c.block_hash) {
+        if (!c.reapply_after_revoke || seen.block_hash != c.block_hash) s.changed = true;
+        take_block(c, seen);
+        c.reapply_after_revoke = true;
+        s.revived = s.changed;
+      } else {
+        restart_work(c, ClaimState::kPending, now_ms);
+        s.revived = s.changed = true;
+      }
       break;
     default: break;
   }
@@ -350,9 +375,22 @@ Status RocksNodeStore::load_mirrors() {
 
 Status RocksNodeStore::check_writable(const char* op) const {
   if (!poisoned_.load()) return {};
-  return error(
-      ErrorCode::kFailedPrecondition,
-      std::string(op) + ": the store refuses writes after a failed write; restart the node");
+  return error(ErrorCode::kFailedPrecondition,
+               std::string(op) +
+                   ": the store refuses writes after a failed write or read; restart the node");
+}
+
+bool RocksNodeStore::read_ok(const rocksdb::Status& st, const char* op) const {
+  if (st.ok()) return true;
+  poisoned_.store(true);
+  log_error("store_read_failed",
+            {{"op", op},
+             {"error", st.ToString()},
+             {"path", db_->path()},
+             {"next",
+              "the data dir cannot be read reliably: check the disk (dmesg), then restart the "
+              "node; it refuses writes until then"}});
+  return false;
 }
 
 std::optional<std::uint64_t> RocksNodeStore::checkpoint_locked() const {
@@ -470,6 +508,7 @@ std::vector<Claim> RocksNodeStore::claims_from_index(Cf cf, const std::string& p
     keys.push_back(*key);
   }
   std::vector<Claim> out;
+  if (!read_ok(it->status(), "claims_from_index")) return out;
   auto claims = read_claims(keys, /*use_recent=*/false, ro);
   if (!claims) {
     log_error("store_read_failed",
@@ -562,7 +601,11 @@ Result<CommitOutcome> RocksNodeStore::commit_range(const BlockRange& range,
 std::optional<BlockRecord> RocksNodeStore::block(std::uint64_t number) const {
   auto key = encode_u64(number);
   auto raw = db_->get(Cf::kBlocks, key);
-  if (!raw || !*raw) return std::nullopt;
+  if (!raw) {
+    (void)read_ok(rocksdb::Status::IOError(raw.status().message()), "block");
+    return std::nullopt;
+  }
+  if (!*raw) return std::nullopt;
   auto b = layout::decode_block(key, **raw);
   if (!b) return std::nullopt;
   return *b;
@@ -580,6 +623,7 @@ std::vector<BlockRecord> RocksNodeStore::blocks_descending(std::uint64_t at_or_b
     }
     out.push_back(*b);
   }
+  if (!read_ok(it->status(), "blocks_descending")) out.clear();
   return out;
 }
 
@@ -620,8 +664,17 @@ Result<RollbackOutcome> RocksNodeStore::rollback_to(std::uint64_t fork_point, st
                    "block index names unknown claim " + keys[i].to_string());
     const Claim& before = *(*claims)[i];
     Claim after = before;
-    if (before.state == ClaimState::kDone) {
+    if (before.state == ClaimState::kDone ||
+        (before.sent_to_sink && transition_allowed(before.state, ClaimState::kRevoking) &&
+         before.state != ClaimState::kRevoking)) {
+      // The sink holds its rows (done), or may (handed to it with an outcome unknown, or
+      // rejected after an earlier unknown outcome): an idempotent revoke makes sure.
       restart_work(after, ClaimState::kRevoking, now_ms);
+      after.reapply_after_revoke = false;
+      ++out.revoking;
+    } else if (before.state == ClaimState::kRevoking && before.reapply_after_revoke) {
+      after.reapply_after_revoke = false;  // its new block left the chain too
+      move(after, ClaimState::kRevoking, now_ms);
       ++out.revoking;
     } else if (transition_allowed(before.state, ClaimState::kOrphaned)) {
       move(after, ClaimState::kOrphaned, now_ms);
@@ -744,7 +797,10 @@ std::optional<std::int64_t> RocksNodeStore::head_time(Cf cf, ScanFloor& floor) c
   ScanFloor::Snapshot seen = floor.snapshot();
   auto it = db_->iterate(cf);
   it->Seek(seen.floor);
-  if (!it->Valid()) return std::nullopt;
+  if (!it->Valid()) {
+    (void)read_ok(it->status(), "head_time");
+    return std::nullopt;
+  }
   floor.raise_to(seen, it->key().ToString());
   return layout::leading_time(it->key().ToStringView());
 }
@@ -770,23 +826,69 @@ Status RocksNodeStore::mark_replicated(const std::vector<ClaimKey>& keys_in, std
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const auto& before = (*claims)[i];
     if (!before) return not_found(keys[i]);
-    ClaimState to =
-        before->state == ClaimState::kRevoking ? ClaimState::kRevoked : ClaimState::kDone;
-    if (!is_due_state(before->state) || !transition_allowed(before->state, to)) {
+    if (!is_due_state(before->state)) {
       return failed_precondition(keys[i], before->state, "mark_replicated");
     }
-    Claim after = *before;
-    move(after, to, now_ms);
-    after.last_error.clear();
-    m.record(before, after);
+    m.record(before, settled(*before, now_ms));
   }
   if (keys.empty()) return {};
   return commit(m, "mark_replicated");
 }
 
+Status RocksNodeStore::mark_sent(const std::vector<ClaimKey>& keys_in) {
+  std::vector<ClaimKey> keys = keys_in;
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::lock_guard write_lock(write_mu_);
+  CLAIMSYNC_RETURN_IF_ERROR(check_writable("mark_sent"));
+  auto claims = read_claims(keys, /*use_recent=*/true);
+  if (!claims) return claims.status();
+  Mutation m(*db_);
+  bool any = false;
+  for (const auto& before : *claims) {
+    if (!before || before->sent_to_sink || !is_due_state(before->state)) continue;
+    Claim after = *before;
+    after.sent_to_sink = true;
+    m.record(before, after);
+    any = true;
+  }
+  if (!any) return {};
+  return commit(m, "mark_sent");
+}
+
+Result<SettleOutcome> RocksNodeStore::settle(SinkOp op, const std::vector<Claim>& sent,
+                                             std::int64_t now_ms) {
+  std::vector<ClaimKey> keys;
+  keys.reserve(sent.size());
+  for (const Claim& c : sent) keys.push_back(c.key);
+  std::lock_guard write_lock(write_mu_);
+  CLAIMSYNC_RETURN_IF_ERROR(check_writable("settle"));
+  auto claims = read_claims(keys, /*use_recent=*/true);
+  if (!claims) return claims.status();
+  SettleOutcome out;
+  Mutation m(*db_);
+  std::set<ClaimKey> done_keys;
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    const auto& before = (*claims)[i];
+    if (!done_keys.insert(sent[i].key).second) continue;
+    const bool wanted =
+        before && (op == SinkOp::kApply
+                       ? is_awaiting_sink(before->state) && before->block_hash == sent[i].block_hash
+                       : before->state == ClaimState::kRevoking);
+    if (!wanted) {
+      ++out.skipped;
+      continue;
+    }
+    m.record(before, settled(*before, now_ms));
+    ++out.settled;
+  }
+  if (out.settled > 0) CLAIMSYNC_RETURN_IF_ERROR(commit(m, "settle"));
+  return out;
+}
+
 Result<ClaimState> RocksNodeStore::mark_failed(const ClaimKey& key, const std::string& error_text,
                                                std::int64_t retry_at_ms, std::uint32_t max_attempts,
-                                               std::int64_t now_ms) {
+                                               std::int64_t now_ms, std::optional<SinkOp> op) {
   if (max_attempts == 0)
     return error(ErrorCode::kInvalidArgument, "mark_failed: max_attempts must be >= 1");
   std::lock_guard write_lock(write_mu_);
@@ -796,6 +898,9 @@ Result<ClaimState> RocksNodeStore::mark_failed(const ClaimKey& key, const std::s
   const std::optional<Claim>& before = (*found)[0];
   if (!before) return not_found(key);
   if (!is_due_state(before->state)) return failed_precondition(key, before->state, "mark_failed");
+  if (op && (*op == SinkOp::kRevoke) != (before->state == ClaimState::kRevoking)) {
+    return failed_precondition(key, before->state, "mark_failed");  // a reorg moved it
+  }
 
   Claim after = *before;
   after.attempts += 1;
@@ -825,23 +930,6 @@ Status RocksNodeStore::retry_dead(const ClaimKey& key, std::int64_t now_ms) {
   Mutation m(*db_);
   m.record(*before, after);
   return commit(m, "retry_dead");
-}
-
-Status RocksNodeStore::resync_claim(const ClaimKey& key, std::int64_t now_ms) {
-  std::lock_guard write_lock(write_mu_);
-  CLAIMSYNC_RETURN_IF_ERROR(check_writable("resync_claim"));
-  auto before = read_claim(key);
-  if (!before) return before.status();
-  if (!*before) return not_found(key);
-  const ClaimState from = (*before)->state;
-  if (from != ClaimState::kOrphaned && from != ClaimState::kDone)
-    return failed_precondition(key, from, "resync_claim");
-  Claim after = **before;
-  restart_work(after, from == ClaimState::kOrphaned ? ClaimState::kRevoking : ClaimState::kPending,
-               now_ms);
-  Mutation m(*db_);
-  m.record(*before, after);
-  return commit(m, "resync_claim");
 }
 
 // ---- queries -----------------------------------------------------------------------------
@@ -878,6 +966,7 @@ std::vector<Claim> RocksNodeStore::list_by_state(ClaimState state, std::size_t l
     }
     if (c->state == state) out.push_back(std::move(*c));
   }
+  if (!read_ok(it->status(), "list_by_state")) out.clear();
   return out;
 }
 
@@ -894,6 +983,7 @@ std::vector<Claim> RocksNodeStore::list_by_tx(std::uint64_t chain_id, const eth:
     }
     out.push_back(std::move(*c));
   }
+  if (!read_ok(it->status(), "list_by_tx")) out.clear();
   return out;
 }
 
@@ -929,32 +1019,6 @@ Status RocksNodeStore::put_note(const std::string& name, const std::string& valu
   std::lock_guard write_lock(write_mu_);
   // A note is advisory; not worth an fsync.
   return put_meta_unsynced(std::string(layout::meta::kNotePrefix) + name, value, "put_note");
-}
-
-Status RocksNodeStore::set_in_flight(const std::vector<ClaimKey>& keys) {
-  std::string value;
-  value.reserve(keys.size() * ClaimKey::kEncodedSize);
-  for (const ClaimKey& k : keys) value += k.encode();
-  std::lock_guard write_lock(write_mu_);
-  return put_meta_unsynced(std::string(layout::meta::kInFlight), value, "set_in_flight");
-}
-
-Result<std::vector<ClaimKey>> RocksNodeStore::in_flight() const {
-  auto raw = db_->get(Cf::kMeta, std::string(layout::meta::kInFlight));
-  if (!raw) return raw.status();
-  std::vector<ClaimKey> keys;
-  if (!*raw) return keys;
-  const std::string_view value = **raw;
-  if (value.size() % ClaimKey::kEncodedSize != 0) {
-    return error(ErrorCode::kCorruption, "in-flight record of " + std::to_string(value.size()) +
-                                             " bytes is not a list of claim keys");
-  }
-  for (std::size_t at = 0; at < value.size(); at += ClaimKey::kEncodedSize) {
-    auto key = ClaimKey::decode(value.substr(at, ClaimKey::kEncodedSize));
-    if (!key) return key.status();
-    keys.push_back(*key);
-  }
-  return keys;
 }
 
 std::optional<std::string> RocksNodeStore::note(const std::string& name) const {

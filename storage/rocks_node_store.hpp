@@ -75,13 +75,14 @@ class RocksNodeStore final : public NodeStore {
   Result<std::vector<Claim>> due(std::int64_t now_ms, std::size_t limit) const override;
   std::optional<std::int64_t> next_due_at() const override;
   Status mark_replicated(const std::vector<ClaimKey>& keys, std::int64_t now_ms) override;
+  Status mark_sent(const std::vector<ClaimKey>& keys) override;
+  Result<SettleOutcome> settle(SinkOp op, const std::vector<Claim>& sent,
+                               std::int64_t now_ms) override;
   Result<ClaimState> mark_failed(const ClaimKey& key, const std::string& error,
                                  std::int64_t retry_at_ms, std::uint32_t max_attempts,
-                                 std::int64_t now_ms) override;
+                                 std::int64_t now_ms,
+                                 std::optional<SinkOp> op = std::nullopt) override;
   Status retry_dead(const ClaimKey& key, std::int64_t now_ms) override;
-  Status resync_claim(const ClaimKey& key, std::int64_t now_ms) override;
-  Status set_in_flight(const std::vector<ClaimKey>& keys) override;
-  Result<std::vector<ClaimKey>> in_flight() const override;
 
   std::optional<Claim> get(const ClaimKey& key) const override;
   std::vector<Claim> list_by_state(ClaimState state, std::size_t limit,
@@ -120,10 +121,15 @@ class RocksNodeStore final : public NodeStore {
   std::optional<std::int64_t> head_time(layout::Cf cf, ScanFloor& floor) const;
 
   Status check_writable(const char* op) const;
+  // A list/query read that failed part-way (the iterator's status): logged, and the store
+  // refuses writes from now on, since the caller cannot tell "nothing there" from "could
+  // not read" (e.g. the follower's continuity check would be skipped). False if `st` is
+  // an error.
+  bool read_ok(const rocksdb::Status& st, const char* op) const;
   // Adds counters and the checkpoint to the batch, writes it synced, then applies the
   // mirrors. Poisons the store on failure.
   Status commit(Mutation& m, const char* op);
-  // One unsynced meta put (notes, the in-flight record). Poisons the store on failure.
+  // One unsynced meta put (notes). Poisons the store on failure.
   // REQUIRES: write_mu_ held.
   Status put_meta_unsynced(const std::string& key, const std::string& value, const char* op);
   std::optional<std::uint64_t> checkpoint_locked() const;
@@ -131,11 +137,11 @@ class RocksNodeStore final : public NodeStore {
   std::unique_ptr<RocksDb> db_;
   StoreIdentity identity_;
 
-  std::mutex write_mu_;                  // one mutation at a time
-  mutable std::shared_mutex mirror_mu_;  // writers also hold write_mu_
-  StateCounters counters_;               // GUARDED_BY(mirror_mu_)
-  RangeSet ranges_;                      // GUARDED_BY(mirror_mu_)
-  std::atomic<bool> poisoned_{false};
+  std::mutex write_mu_;                        // one mutation at a time
+  mutable std::shared_mutex mirror_mu_;        // writers also hold write_mu_
+  StateCounters counters_;                     // GUARDED_BY(mirror_mu_)
+  RangeSet ranges_;                            // GUARDED_BY(mirror_mu_)
+  mutable std::atomic<bool> poisoned_{false};  // set by a failed write or read
 
   mutable ScanFloor due_floor_;
   mutable ScanFloor age_floor_;

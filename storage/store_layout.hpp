@@ -2,8 +2,8 @@
 //
 //   meta      "schema_version" -> u32 | "chain_id" -> u64 | "contract" -> 20 bytes |
 //             "start_block" -> u64 | "checkpoint" -> u64 (absent: nothing scanned) |
-//             "note:<name>" -> text | "in_flight" -> claim keys (ClaimKey::kEncodedSize
-//             each, concatenated: the batch the replicator last handed to the sink)
+//             "note:<name>" -> text   (earlier builds also wrote "in_flight": ignored;
+//             claims now carry Claim::sent_to_sink)
 //   blocks    number u64 -> hash 32 | parent_hash 32
 //   ranges    from u64 -> to u64            (merged: disjoint, never adjacent)
 //   claims    ClaimKey::encode() -> Claim::encode_value()
@@ -52,7 +52,6 @@ inline constexpr std::string_view kContract = "contract";
 inline constexpr std::string_view kStartBlock = "start_block";
 inline constexpr std::string_view kCheckpoint = "checkpoint";
 inline constexpr std::string_view kNotePrefix = "note:";
-inline constexpr std::string_view kInFlight = "in_flight";
 }  // namespace meta
 
 std::string due_key(std::int64_t next_attempt_at_ms, const ClaimKey& key);

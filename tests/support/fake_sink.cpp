@@ -20,6 +20,16 @@ void FakeSink::fail_next_calls(int n, ErrorCode code) {
   fail_code_ = code;
 }
 
+void FakeSink::lose_next_replies(int n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  lose_replies_ = n;
+}
+
+std::size_t FakeSink::replies_lost() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return replies_lost_;
+}
+
 void FakeSink::reject_when(RejectFn reject) {
   std::lock_guard<std::mutex> lock(mu_);
   reject_ = std::move(reject);
@@ -73,6 +83,12 @@ SinkResult FakeSink::per_claim(std::size_t& counter, const std::vector<Claim>& c
       commit_one(c);
     }
     hook = on_commit_;
+    if (lose_replies_ > 0) {
+      --lose_replies_;
+      ++replies_lost_;
+      ++failed_calls_;
+      result = {error(ErrorCode::kUnavailable, "fake sink: connection lost before the reply"), {}};
+    }
   }
   if (hook) hook();
   return result;
@@ -83,6 +99,7 @@ SinkResult FakeSink::apply(const std::vector<Claim>& claims) {
     ++apply_commits_[c.key];
     claims_[c.key] = c;
     LedgerRow& row = ledger_[c.key];
+    if (row.status != "done") row.block_hash = c.block_hash.hex();
     row.status = "done";
     row.last_error.clear();
     memberships_.insert({c.wallet.lower_hex(), c.level});
@@ -92,7 +109,9 @@ SinkResult FakeSink::apply(const std::vector<Claim>& claims) {
 SinkResult FakeSink::revoke(const std::vector<Claim>& claims) {
   return per_claim(revoke_calls_, claims, [this](const Claim& c) {
     claims_[c.key] = c;
-    ledger_[c.key].status = "revoked";
+    LedgerRow& row = ledger_[c.key];
+    if (row.status.empty()) row.block_hash = c.block_hash.hex();
+    row.status = "revoked";
     drop_membership_if_unheld(c);
   });
 }
@@ -112,7 +131,12 @@ Status FakeSink::record(const std::vector<store::LedgerUpdate>& updates) {
   for (const store::LedgerUpdate& u : updates) {
     claims_.emplace(u.claim.key, u.claim);
     LedgerRow& row = ledger_[u.claim.key];
-    row.status = store::claim_state_name(u.claim.state);
+    const std::string status = store::claim_state_name(u.claim.state);
+    // As the real sinks: the mirror never overwrites what apply()/revoke() wrote, except
+    // done -> revoking.
+    if (row.status == "revoked" || (row.status == "done" && status != "revoking")) continue;
+    if (row.status.empty()) row.block_hash = u.claim.block_hash.hex();
+    row.status = status;
     row.attempts = u.claim.attempts;
     row.last_error = u.claim.last_error;
   }

@@ -5,8 +5,8 @@
 // whole-call failures, per-claim rejections leave the other claims committed, and both
 // are idempotent (a membership row per (wallet, level), a ledger row per claim key).
 // Scripts: an outage (every call fails with kUnavailable until lifted), a number of
-// failing calls, and a predicate that rejects particular claims. Everything it was asked
-// to do is recorded for assertions.
+// failing calls, calls that commit but lose their reply, and a predicate that rejects particular
+// claims. Everything it was asked to do is recorded for assertions.
 //
 // Thread-safe (a mutex), so a test may script it while a replicator thread runs.
 #pragma once
@@ -34,6 +34,7 @@ class FakeSink final : public store::MembershipSink {
     std::string status;  // "done", "revoked", or a mirrored state name ("retrying", "dead")
     std::uint32_t attempts = 0;
     std::string last_error;
+    std::string block_hash;  // as the real sinks keep it: not overwritten while 'done'
   };
 
   // ---- script ---------------------------------------------------------------------------
@@ -44,6 +45,9 @@ class FakeSink final : public store::MembershipSink {
   // Claims for which `reject` returns a message are rejected by apply and revoke. Empty
   // function: accept everything.
   void reject_when(RejectFn reject);
+  // The next `n` apply/revoke calls commit, then fail with kUnavailable as if the reply
+  // to the COMMIT was lost: the caller cannot tell them from a call that did nothing.
+  void lose_next_replies(int n);
   // Called after every successful apply/revoke commit (e.g. to simulate a crash).
   void on_commit(std::function<void()> hook);
 
@@ -52,7 +56,8 @@ class FakeSink final : public store::MembershipSink {
   std::size_t apply_calls() const;  // including failed ones
   std::size_t revoke_calls() const;
   std::size_t record_calls() const;
-  std::size_t failed_calls() const;  // whole-call failures returned
+  std::size_t failed_calls() const;  // whole-call failures returned (incl. lost replies)
+  std::size_t replies_lost() const;
   std::size_t largest_call() const;  // most claims in one apply/revoke call
   // How often each claim was committed by apply (a replay shows as > 1).
   std::map<store::ClaimKey, int> apply_commits() const;
@@ -83,6 +88,8 @@ class FakeSink final : public store::MembershipSink {
   bool down_ = false;
   ErrorCode down_code_ = ErrorCode::kUnavailable;
   int fail_next_ = 0;
+  int lose_replies_ = 0;
+  std::size_t replies_lost_ = 0;
   ErrorCode fail_code_ = ErrorCode::kUnavailable;
   RejectFn reject_;
   std::function<void()> on_commit_;

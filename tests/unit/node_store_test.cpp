@@ -533,15 +533,34 @@ TEST_CASE("ingest revives claims whose block became canonical again", "[node_sto
     REQUIRE(f.store->rollback_to(395, kT0 + 200).ok());  // the block index followed the move
     CHECK(f.state(again.key) == ClaimState::kOrphaned);
   }
-  SECTION("revoking -> done (compensation not needed any more)") {
+  SECTION("revoking -> pending in the same block (the revoke may have committed)") {
     drive_to(f, 1, ClaimState::kRevoking);
     auto out = f.store->ingest(make_claim(1, block_for(1)), kT0 + 100);
     REQUIRE(out.ok());
     CHECK(out->revived);
-    CHECK(out->state == ClaimState::kDone);
-    auto due = f.store->due(kT0 + 1'000'000, 10);
+    CHECK(out->state == ClaimState::kPending);
+    auto due = f.store->due(kT0 + 100, 10);
     REQUIRE(due.ok());
-    CHECK(due->empty());
+    CHECK(due->size() == 1);  // applied again: idempotent
+  }
+  SECTION("revoking in another block: revoke first, then apply the new block") {
+    drive_to(f, 1, ClaimState::kRevoking);
+    Claim again = make_claim(1, 400);
+    again.block_hash = hash_of(400, 0xee);
+    auto out = f.store->ingest(again, kT0 + 100);
+    REQUIRE(out.ok());
+    CHECK(out->revived);
+    CHECK(out->state == ClaimState::kRevoking);
+    Claim c = f.get(key_of(1));
+    CHECK(c.reapply_after_revoke);
+    CHECK(c.block_number == 400);
+    out = f.store->ingest(again, kT0 + 101);  // seen again: nothing more to do
+    REQUIRE(out.ok());
+    CHECK_FALSE(out->revived);
+    REQUIRE(f.store->rollback_to(395, kT0 + 200).ok());  // the new block left too
+    c = f.get(key_of(1));
+    CHECK(c.state == ClaimState::kRevoking);
+    CHECK_FALSE(c.reapply_after_revoke);
   }
   SECTION("revoked -> pending (replicate again)") {
     drive_to(f, 1, ClaimState::kRevoked);
@@ -729,16 +748,136 @@ TEST_CASE("retry_dead gives a dead claim a fresh start", "[node_store][retry]") 
   f.check_invariants();
 }
 
-TEST_CASE("in-flight record: replaced, cleared, kept across a reopen", "[node_store]") {
+TEST_CASE("mark_sent flags due claims once, durably; old records read as sent",
+          "[node_store][sent]") {
   Fixture f;
-  CHECK(f.store->in_flight().value().empty());
-  REQUIRE(f.store->set_in_flight({key_of(1), key_of(2), key_of(3)}).ok());
-  CHECK(f.store->in_flight().value() == std::vector<ClaimKey>{key_of(1), key_of(2), key_of(3)});
-  REQUIRE(f.store->set_in_flight({key_of(7)}).ok());
+  f.commit({100, 110}, {make_claim(1, 101), make_claim(2, 102), make_claim(3, 103)});
+  REQUIRE(f.store->mark_replicated({key_of(3)}, kT0).ok());  // done: not a due state
+  CHECK_FALSE(f.get(key_of(1)).sent_to_sink);                // a new claim was never sent
+  REQUIRE(f.store->mark_sent({key_of(1), key_of(3), key_of(1), key_of(404)}).ok());
   f.reopen();
-  CHECK(f.store->in_flight().value() == std::vector<ClaimKey>{key_of(7)});
-  REQUIRE(f.store->set_in_flight({}).ok());
-  CHECK(f.store->in_flight().value().empty());
+  CHECK(f.get(key_of(1)).sent_to_sink);
+  CHECK_FALSE(f.get(key_of(2)).sent_to_sink);
+  CHECK_FALSE(f.get(key_of(3)).sent_to_sink);
+  CHECK(f.state(key_of(1)) == ClaimState::kPending);  // the state does not move
+  const std::string before = snapshot(*f.store);
+  REQUIRE(f.store->mark_sent({key_of(1)}).ok());  // already sent: nothing written
+  CHECK(snapshot(*f.store) == before);
+
+  // A record written before the flag existed (flags byte 0) is taken as maybe sent.
+  Claim c = make_claim(9, 109);
+  c.sent_to_sink = true;
+  std::string value = c.encode_value();
+  auto decoded = Claim::decode(c.key, value);
+  REQUIRE(decoded.ok());
+  CHECK(decoded->sent_to_sink);
+  c.sent_to_sink = false;
+  c.reapply_after_revoke = true;
+  decoded = Claim::decode(c.key, c.encode_value());
+  REQUIRE(decoded.ok());
+  CHECK_FALSE(decoded->sent_to_sink);
+  CHECK(decoded->reapply_after_revoke);
+  f.check_invariants();
+}
+
+TEST_CASE("rollback revokes sent claims whatever their state; never-sent ones are orphaned",
+          "[node_store][rollback][sent]") {
+  Fixture f;
+  f.commit({100, 120},
+           {make_claim(1, 111), make_claim(2, 112), make_claim(3, 113), make_claim(4, 114)});
+  REQUIRE(f.store->mark_sent({key_of(1), key_of(2), key_of(3)}).ok());
+  // 1: sent, outcome unknown (still pending); 2: sent, then rejected; 3: sent, dead.
+  REQUIRE(f.store->mark_failed(key_of(2), "x", kT0 + 100, 5, kT0, SinkOp::kApply).ok());
+  REQUIRE(f.store->mark_failed(key_of(3), "x", kT0 + 100, 1, kT0, SinkOp::kApply).ok());
+  auto out = f.store->rollback_to(110, kT0 + 50);
+  REQUIRE(out.ok());
+  CHECK(out->revoking == 3);
+  CHECK(out->orphaned == 1);
+  for (std::uint64_t tx : {1, 2, 3}) {
+    INFO("claim " << tx);
+    const Claim c = f.get(key_of(tx));
+    CHECK(c.state == ClaimState::kRevoking);
+    CHECK(c.attempts == 0);
+    CHECK(c.next_attempt_at_ms == kT0 + 50);
+  }
+  CHECK(f.state(key_of(4)) == ClaimState::kOrphaned);
+  f.check_invariants();
+}
+
+TEST_CASE("settle moves only the claims that still want what the sink committed",
+          "[node_store][settle]") {
+  Fixture f;
+  f.commit({100, 120}, {make_claim(1, 111), make_claim(2, 112), make_claim(3, 113),
+                        make_claim(4, 114), make_claim(5, 115)});
+  auto due = f.store->due(kT0, 10);
+  REQUIRE(due.ok());
+  REQUIRE(due->size() == 5);
+  REQUIRE(f.store->mark_sent({key_of(1), key_of(2), key_of(3), key_of(4), key_of(5)}).ok());
+  // While the sink commits the apply, 2..5 leave the chain; 3, 4, 5 come back in the
+  // same blocks, 2 in another one.
+  REQUIRE(f.store->rollback_to(111, kT0 + 1).ok());
+  REQUIRE(f.store->ingest(make_claim(3, 113), kT0 + 2).ok());
+  Claim moved = make_claim(2, 117);
+  moved.block_hash = hash_of(117, 0xee);
+  REQUIRE(f.store->ingest(moved, kT0 + 2).ok());
+  CHECK(f.state(key_of(2)) == ClaimState::kRevoking);  // the sink may hold block 112's rows
+  CHECK(f.get(key_of(2)).reapply_after_revoke);
+  CHECK(f.state(key_of(3)) == ClaimState::kPending);
+  CHECK(f.state(key_of(4)) == ClaimState::kRevoking);
+  REQUIRE(f.store->ingest(make_claim(4, 114), kT0 + 3).ok());
+  REQUIRE(f.store->ingest(make_claim(5, 115), kT0 + 3).ok());
+
+  auto settled = f.store->settle(SinkOp::kApply, *due, kT0 + 5);
+  REQUIRE(settled.ok());
+  CHECK(settled->settled == 4);  // 1; 3, 4, 5 (re-seen in their blocks)
+  CHECK(settled->skipped == 1);  // 2: revoking, the revoke is due
+  CHECK(f.state(key_of(1)) == ClaimState::kDone);
+  CHECK(f.state(key_of(2)) == ClaimState::kRevoking);
+  CHECK(f.state(key_of(3)) == ClaimState::kDone);
+
+  // The revoke of 2 commits: it goes back to pending with its new block, due now.
+  auto revoke = f.store->due(kT0 + 10, 10);
+  REQUIRE(revoke.ok());
+  REQUIRE(revoke->size() == 1);
+  settled = f.store->settle(SinkOp::kRevoke, *revoke, kT0 + 10);
+  REQUIRE(settled.ok());
+  CHECK(settled->settled == 1);
+  Claim c = f.get(key_of(2));
+  CHECK(c.state == ClaimState::kPending);
+  CHECK_FALSE(c.reapply_after_revoke);
+  CHECK(c.block_number == 117);
+  CHECK(c.next_attempt_at_ms == kT0 + 10);
+  // An apply that was sent with the old block hash does not settle the new version.
+  Claim stale = c;
+  stale.block_hash = hash_of(112, 0);
+  settled = f.store->settle(SinkOp::kApply, {stale}, kT0 + 11);
+  REQUIRE(settled.ok());
+  CHECK(settled->skipped == 1);
+  CHECK(f.state(key_of(2)) == ClaimState::kPending);
+  settled = f.store->settle(SinkOp::kApply, {c, c}, kT0 + 12);  // repeated keys: once
+  REQUIRE(settled.ok());
+  CHECK(settled->settled == 1);
+  CHECK(f.state(key_of(2)) == ClaimState::kDone);
+  // A revoke that finds the claim done (revived meanwhile and re-applied) leaves it.
+  settled = f.store->settle(SinkOp::kRevoke, {c}, kT0 + 13);
+  REQUIRE(settled.ok());
+  CHECK(settled->skipped == 1);
+  CHECK(f.state(key_of(2)) == ClaimState::kDone);
+  f.check_invariants();
+}
+
+TEST_CASE("mark_failed of an operation the claim no longer awaits changes nothing",
+          "[node_store][replicated]") {
+  Fixture f;
+  f.commit({100, 120}, {make_claim(1, 111)});
+  REQUIRE(f.store->mark_sent({key_of(1)}).ok());
+  REQUIRE(f.store->rollback_to(110, kT0 + 1).ok());  // revoking now
+  const std::string before = snapshot(*f.store);
+  CHECK(f.store->mark_failed(key_of(1), "x", kT0 + 9, 5, kT0 + 2, SinkOp::kApply).status().code() ==
+        ErrorCode::kFailedPrecondition);
+  CHECK(snapshot(*f.store) == before);
+  CHECK(*f.store->mark_failed(key_of(1), "x", kT0 + 9, 5, kT0 + 2, SinkOp::kRevoke) ==
+        ClaimState::kRevoking);
   f.check_invariants();
 }
 
@@ -746,12 +885,12 @@ TEST_CASE("in-flight record: replaced, cleared, kept across a reopen", "[node_st
 
 TEST_CASE("every operation from every state: legal moves happen, illegal ones change nothing",
           "[node_store][transitions]") {
-  enum class Op { kReplicated, kFailed, kFailedLast, kRetryDead, kResync, kRollback, kIngest };
+  enum class Op { kReplicated, kFailed, kFailedLast, kRetryDead, kSent, kRollback, kIngest };
   const std::vector<std::pair<Op, const char*>> ops = {{Op::kReplicated, "mark_replicated"},
                                                        {Op::kFailed, "mark_failed"},
                                                        {Op::kFailedLast, "mark_failed(last)"},
                                                        {Op::kRetryDead, "retry_dead"},
-                                                       {Op::kResync, "resync_claim"},
+                                                       {Op::kSent, "mark_sent"},
                                                        {Op::kRollback, "rollback_to"},
                                                        {Op::kIngest, "ingest"}};
   for (auto from : kAllStates) {
@@ -771,7 +910,7 @@ TEST_CASE("every operation from every state: legal moves happen, illegal ones ch
           st = f.store->mark_failed(k, "e", kT0 + 900, 1, kT0 + 100).status();
           break;
         case Op::kRetryDead: st = f.store->retry_dead(k, kT0 + 100); break;
-        case Op::kResync: st = f.store->resync_claim(k, kT0 + 100); break;
+        case Op::kSent: st = f.store->mark_sent({k}); break;
         case Op::kRollback: st = f.store->rollback_to(120, kT0 + 100).status(); break;
         case Op::kIngest:
           st = f.store->ingest(make_claim(1, block_for(1)), kT0 + 100).status();
@@ -808,15 +947,10 @@ TEST_CASE("every operation from every state: legal moves happen, illegal ones ch
           CHECK(st.ok() == (from == ClaimState::kDead));
           if (st.ok()) CHECK(to == ClaimState::kPending);
           break;
-        case Op::kResync:
-          CHECK(st.ok() == (from == ClaimState::kOrphaned || from == ClaimState::kDone));
-          if (st.ok()) {
-            CHECK(to ==
-                  (from == ClaimState::kOrphaned ? ClaimState::kRevoking : ClaimState::kPending));
-            const Claim c = f.store->get(k).value();
-            CHECK(c.attempts == 0);
-            CHECK(c.next_attempt_at_ms == kT0 + 100);  // due now
-          }
+        case Op::kSent:
+          REQUIRE(st.ok());
+          CHECK(to == from);
+          CHECK(f.store->get(k).value().sent_to_sink == due_state);
           break;
         case Op::kRollback: {
           REQUIRE(st.ok());
@@ -834,7 +968,7 @@ TEST_CASE("every operation from every state: legal moves happen, illegal ones ch
           REQUIRE(st.ok());
           std::map<ClaimState, ClaimState> expect = {{ClaimState::kOrphaned, ClaimState::kPending},
                                                      {ClaimState::kRevoked, ClaimState::kPending},
-                                                     {ClaimState::kRevoking, ClaimState::kDone}};
+                                                     {ClaimState::kRevoking, ClaimState::kPending}};
           CHECK(to == (expect.count(from) ? expect[from] : from));
           break;
         }
@@ -862,11 +996,13 @@ TEST_CASE("the transition table matches DESIGN §5 and the store contract",
       {S::kDone, S::kRevoking},
       {S::kRevoking, S::kRevoked},
       {S::kRevoking, S::kRevoking},
-      {S::kRevoking, S::kDone},
       {S::kRevoked, S::kPending},
-      // resync_claim: a reorg raced the replicator (the sink holds the opposite)
-      {S::kOrphaned, S::kRevoking},
-      {S::kDone, S::kPending}};
+      // sent to the sink (which may hold their rows whatever the outcome), block gone
+      {S::kPending, S::kRevoking},
+      {S::kRetrying, S::kRevoking},
+      {S::kDead, S::kRevoking},
+      // canonical again after a revoke whose outcome may be unknown: apply again
+      {S::kRevoking, S::kPending}};
   for (auto a : kAllStates) {
     for (auto b : kAllStates) {
       bool want = std::find(legal.begin(), legal.end(), std::make_pair(a, b)) != legal.end();
@@ -1129,4 +1265,79 @@ TEST_CASE(
   CHECK_FALSE((*reopened)->get(key_of(2)));
   CHECK(verify_store_invariants(**reopened).ok());
   CHECK((*reopened)->mark_replicated({key_of(1)}, kT0).ok());
+}
+
+namespace {
+
+// A file system whose files opened for reading fail every read while `failing` is set.
+class UnreadableFs : public rocksdb::FileSystemWrapper {
+ public:
+  explicit UnreadableFs(const std::shared_ptr<rocksdb::FileSystem>& target)
+      : FileSystemWrapper(target) {}
+  const char* Name() const override { return "UnreadableFs"; }
+
+  std::atomic<bool> failing{false};
+
+  rocksdb::IOStatus NewRandomAccessFile(const std::string& name,
+                                        const rocksdb::FileOptions& options,
+                                        std::unique_ptr<rocksdb::FSRandomAccessFile>* result,
+                                        rocksdb::IODebugContext* dbg) override {
+    auto s = target()->NewRandomAccessFile(name, options, result, dbg);
+    if (s.ok()) *result = std::make_unique<File>(std::move(*result), this);
+    return s;
+  }
+
+ private:
+  class File : public rocksdb::FSRandomAccessFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSRandomAccessFile>&& f, UnreadableFs* fs)
+        : FSRandomAccessFileOwnerWrapper(std::move(f)), fs_(fs) {}
+    rocksdb::IOStatus Read(std::uint64_t offset, std::size_t n, const rocksdb::IOOptions& o,
+                           rocksdb::Slice* result, char* scratch,
+                           rocksdb::IODebugContext* d) const override {
+      if (fs_->failing) return rocksdb::IOStatus::IOError("injected: unreadable sector");
+      return FSRandomAccessFileOwnerWrapper::Read(offset, n, o, result, scratch, d);
+    }
+    rocksdb::IOStatus MultiRead(rocksdb::FSReadRequest* reqs, std::size_t num,
+                                const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+      if (fs_->failing) {
+        for (std::size_t i = 0; i < num; ++i) {
+          reqs[i].status = rocksdb::IOStatus::IOError("injected: unreadable sector");
+        }
+        return rocksdb::IOStatus::IOError("injected: unreadable sector");
+      }
+      return FSRandomAccessFileOwnerWrapper::MultiRead(reqs, num, o, d);
+    }
+
+   private:
+    UnreadableFs* fs_;
+  };
+};
+
+}  // namespace
+
+// Issue 10, defect 8: an iterator's I/O error used to read as "nothing stored", so the
+// follower found no anchor below a range and committed it without the continuity check.
+TEST_CASE("a list read that fails part-way makes the store refuse writes", "[node_store][poison]") {
+  TempDir dir("node-store-unreadable");
+  auto fs = std::make_shared<UnreadableFs>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  {
+    auto opened = RocksNodeStore::open(dir.path(), &kIdentity, env.get());
+    REQUIRE(opened.ok());
+    std::vector<BlockRecord> blocks;
+    for (std::uint64_t n = 100; n <= 140; ++n) blocks.push_back({n, hash_of(n, 1), hash_of(n, 2)});
+    REQUIRE((*opened)->commit_range({100, 140}, blocks, {make_claim(1, 120)}, kT0).ok());
+  }
+  // Reopened: recovery flushed the log into table files, so reads go to the files.
+  auto opened = RocksNodeStore::open(dir.path(), &kIdentity, env.get());
+  REQUIRE(opened.ok());
+  auto& store = **opened;
+  fs->failing = true;
+  const auto below = store.blocks_descending(140, 1);
+  fs->failing = false;
+  REQUIRE(below.empty());  // the data block is not cached after a reopen: the read failed
+  const auto refused = store.commit_range({141, 141}, {}, {make_claim(2, 141)}, kT0);
+  CHECK(refused.status().code() == ErrorCode::kFailedPrecondition);
+  CHECK(store.checkpoint() == 140u);  // nothing committed on the strength of the failed read
 }

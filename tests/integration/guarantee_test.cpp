@@ -369,6 +369,13 @@ TEST_CASE("guarantee: every final mint lands exactly once through kills, outages
   if (!node.running() || !caught_up) {
     ct::print_context(node, seed,
                       "last status: " + status.dump(2) + "\nlast status problem: " + diagnostics);
+    // A node that stalls (or died) must say why (issue 10): offline status too.
+    if (!node.running()) {
+      if (auto offline = node.status(&diagnostics)) status = *offline;
+    }
+    const std::string why = ct::stall_reason(status);
+    std::cout << "status says about the stall: " << (why.empty() ? "NOTHING" : why) << std::endl;
+    CHECK_FALSE(why.empty());
     REQUIRE(node.running());
     FAIL("the node did not report caught_up with checkpoint >= "
          << last_load_block << " within " << params.catch_up.count() << " ms");

@@ -76,6 +76,30 @@ std::uint64_t json_u64(const nlohmann::json& j, const char* section, const char*
   return v.is_number_unsigned() || v.is_number_integer() ? v.get<std::uint64_t>() : 0;
 }
 
+std::string stall_reason(const nlohmann::json& status) {
+  auto text = [&](const nlohmann::json& j, const char* key) {
+    return j.is_object() && j.contains(key) && j.at(key).is_string() ? j.at(key).get<std::string>()
+                                                                     : std::string();
+  };
+  auto flag = [&](const nlohmann::json& j, const char* key, bool value) {
+    return j.is_object() && j.contains(key) && j.at(key).is_boolean() &&
+           j.at(key).get<bool>() == value;
+  };
+  std::string out;
+  auto add = [&](const std::string& what) {
+    if (!what.empty()) out += (out.empty() ? "" : "; ") + what;
+  };
+  const nlohmann::json none = nlohmann::json::object();
+  const nlohmann::json& chain = status.is_object() ? status.value("chain", none) : none;
+  const nlohmann::json& db = status.is_object() ? status.value("db", none) : none;
+  if (const std::string e = text(status, "last_error"); !e.empty()) add("last_error: " + e);
+  if (const std::string e = text(chain, "follower_error"); !e.empty()) add("follower: " + e);
+  if (flag(chain, "rpc_reachable", false)) add("rpc unreachable");
+  if (flag(db, "paused", true)) add("replicator paused: " + text(db, "error"));
+  if (flag(db, "reachable", false)) add("db unreachable: " + text(db, "error"));
+  return out;
+}
+
 bool wait_caught_up(NodeUnderTest& node, std::uint64_t block, std::chrono::milliseconds deadline,
                     nlohmann::json& status, std::string& diagnostics) {
   const bool done = wait_until(

@@ -31,6 +31,11 @@ std::vector<std::string> log_lines_with(const std::string& path,
 // status JSON: j[section][key] as a number, 0 when absent or null.
 std::uint64_t json_u64(const nlohmann::json& j, const char* section, const char* key);
 
+// What a `claimsync status --json` answer says about why the node is not caught up: the
+// last error, the follower's error, a paused replicator with its error, an unreachable
+// endpoint or database. "" when it says nothing (a silent stall: itself a failure).
+std::string stall_reason(const nlohmann::json& status);
+
 // Polls `claimsync status --json` (1 s period) until it reports caught_up with a checkpoint
 // >= `block`, the node exits, or `deadline` passes. True when caught up; `status` holds the
 // last answer and `diagnostics` the last status problem.

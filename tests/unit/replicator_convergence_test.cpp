@@ -76,9 +76,9 @@ struct World {
       canonical.push_back(world_claim(n));
       on_chain.push_back(true);
     }
-    REQUIRE(store->commit_range({kFirstBlock, kFirstBlock + kClaims - 1}, {}, canonical,
-                                clock.now_ms())
-                .ok());
+    REQUIRE(
+        store->commit_range({kFirstBlock, kFirstBlock + kClaims - 1}, {}, canonical, clock.now_ms())
+            .ok());
   }
 
   void reopen() {

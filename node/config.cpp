@@ -20,9 +20,11 @@ namespace claimsync::node {
 namespace {
 
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
-constexpr std::int64_t kUint32Max = std::numeric_limits<std::uint32_t>::max();
 constexpr std::size_t kMaxConfigBytes = 4u << 20;  // a config is a few KB; refuse garbage
 constexpr std::uint32_t kDefaultLevelCount = 19;
+// Levels land in the sink's integer (int4) columns membership.nft_level and
+// members.current_level: a level above 2^31-1 would fail every claim at run time.
+constexpr std::int64_t kMaxLevel = std::numeric_limits<std::int32_t>::max();
 
 // Collects every problem of a file, so one `config check` shows them all.
 class Problems {
@@ -319,10 +321,11 @@ void read_levels(Section& s, ChainConfig& c) {
       continue;
     }
     const std::int64_t v = el.as_integer()->get();
-    if (v < 1 || v > kUint32Max) {
-      s.problem(
-          el, key,
-          "must be between 1 and " + std::to_string(kUint32Max) + ", got " + std::to_string(v));
+    if (v < 1 || v > kMaxLevel) {
+      s.problem(el, key,
+                "must be between 1 and " + std::to_string(kMaxLevel) + ", got " +
+                    std::to_string(v) +
+                    " (levels are stored in integer columns: nft_level, current_level)");
     } else if (!seen.insert(v).second) {
       s.problem(el, key, "duplicate level " + std::to_string(v));
     } else {
@@ -406,6 +409,7 @@ void read_sink(Section& s, SinkConfig& k, Problems& problems) {
   const toml::node* env_node = s.checked_string("url_env", k.url_env, check_env_name);
   s.checked_string("url", k.url, check_sink_url);
   s.boolean("migrate_on_start", k.migrate_on_start);
+  s.integer("call_timeout_ms", k.call_timeout_ms, 100, 3'600'000);
   if (const auto from_env = env_value(k.url_env)) {
     // Never echo the value: it usually carries a password.
     if (const std::string what = check_sink_url(*from_env); !what.empty()) {
@@ -613,7 +617,8 @@ std::string render_config(const Config& c) {
   o << "\n[sink]\n"
     << "url = " << quote(mask_url(c.sink.url)) << "\n"
     << "url_env = " << quote(c.sink.url_env) << "\n"
-    << "migrate_on_start = " << yes(c.sink.migrate_on_start) << "\n";
+    << "migrate_on_start = " << yes(c.sink.migrate_on_start) << "\n"
+    << "call_timeout_ms = " << c.sink.call_timeout_ms << "\n";
   o << "\n[replicator]\n"
     << "batch_size = " << c.replicator.batch_size << "\n"
     << "max_attempts = " << c.replicator.max_attempts << "\n"

@@ -51,6 +51,7 @@ struct SinkConfig {
   std::string url = "sqlite:./claimsync.sqlite";  // sink.url: postgres://... or sqlite:PATH
   std::string url_env;                            // sink.url_env (optional)
   bool migrate_on_start = true;                   // sink.migrate_on_start
+  std::int64_t call_timeout_ms = 30'000;          // sink.call_timeout_ms, per connect/statement
 };
 
 struct ReplicatorConfig {

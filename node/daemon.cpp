@@ -2,7 +2,8 @@
 
 #include <unistd.h>
 
-#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -29,24 +30,27 @@ class Worker {
   explicit Worker(Fn fn)
       : thread_([this, fn]() mutable {
           fn();
-          done_.store(true);
+          std::lock_guard<std::mutex> lock(mu_);
+          done_ = true;
+          cv_.notify_all();
         }) {}
   ~Worker() {
     if (thread_.joinable()) thread_.join();
   }
-  bool done() const { return done_.load(); }
-  // Joins if the body returned within `ms`; false (still running) otherwise.
-  bool join_within(std::int64_t ms, const StopFlag& stop) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    while (!done() && std::chrono::steady_clock::now() < end) stop.wait_for_ms(50);
-    if (!done()) return false;
+  // Joins if the body returns within `ms` (waits on the body's end, not on the stop flag,
+  // which is already set during shutdown); false (still running) otherwise.
+  bool join_within(std::int64_t ms) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return done_; })) return false;
+    lock.unlock();
     thread_.join();
     return true;
   }
-  void detach() { thread_.detach(); }
 
  private:
-  std::atomic<bool> done_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;  // GUARDED_BY(mu_)
   std::thread thread_;
 };
 
@@ -123,7 +127,9 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
                                        {"next", "fix chain.rpc_urls in the config"}});
     return 2;
   }
-  LazySink sink(config.sink.url, options.migrate);
+  // Every sink call is bounded and interrupted by the stop, so shutdown never waits on a
+  // silently dead database connection.
+  LazySink sink(config.sink.url, options.migrate, {config.sink.call_timeout_ms, &stop});
   Follower follower(**chain, **store, clock, follower_options(config));
   Replicator replicator(**store, sink, clock, config.replicator);
   log_info(
@@ -160,8 +166,8 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   }
   log_info("node_stopping",
            {{"reason", "stop requested"}, {"next", "finishing the work in flight"}});
-  const bool joined = follower_thread.join_within(options.shutdown_timeout_ms, stop) &&
-                      replicator_thread.join_within(options.shutdown_timeout_ms, stop);
+  const bool joined = follower_thread.join_within(options.shutdown_timeout_ms) &&
+                      replicator_thread.join_within(options.shutdown_timeout_ms);
   if (!joined) {
     log_error("shutdown_forced", {{"timeout_ms", options.shutdown_timeout_ms},
                                   {"next",

@@ -6,7 +6,9 @@
 //     the RPC down (the follower waits and says so). Refuses to start, exit 1, when the
 //     data dir belongs to another chain/contract or is locked by another process.
 //   * On stop (SIGINT/SIGTERM → StopFlag) each thread finishes its unit of work in flight
-//     (a range commit, a replication batch); every store write is already synced. Returns
+//     (a range commit, a replication batch); every store write is already synced. A sink
+//     call in flight is abandoned at once (kCancelled; the outbox keeps the batch), so a
+//     stalled database connection does not hold up the stop. Returns
 //     within `shutdown_timeout_ms` or logs and returns anyway (nothing is lost: state on
 //     disk is always a committed state).
 //   * A stop-the-line follower error (deep reorg, undecodable log, wrong chain) stops the

@@ -4,11 +4,12 @@
 
 namespace claimsync::node {
 
-LazySink::LazySink(std::string url, bool migrate) : url_(std::move(url)), migrate_(migrate) {}
+LazySink::LazySink(std::string url, bool migrate, store::SinkOptions options)
+    : url_(std::move(url)), migrate_(migrate), options_(options) {}
 
 Status LazySink::ensure_open() {
   if (sink_) return {};
-  auto opened = store::open_sink(url_, migrate_);
+  auto opened = store::open_sink(url_, migrate_, options_);
   if (!opened.ok()) return opened.status();
   sink_ = std::move(opened.value());
   log_info("sink_connected", {{"migrated", migrate_}});
@@ -16,7 +17,8 @@ Status LazySink::ensure_open() {
 }
 
 void LazySink::forget_if_unavailable(const Status& st) {
-  if (!st.ok() && st.is_transient() && sink_) {
+  const bool unknown = st.is_transient() || st.code() == ErrorCode::kCancelled;
+  if (!st.ok() && unknown && sink_) {
     sink_.reset();
     log_warn(
         "sink_connection_dropped",

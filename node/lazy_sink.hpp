@@ -1,6 +1,9 @@
 // LazySink: a MembershipSink that opens the real one on first use and reopens it after an
-// availability failure. It lets `claimsync run` start while the database is down and ride
-// out restarts of the database without the replicator knowing about connections.
+// availability failure (kUnavailable, kTimeout, kCancelled: "outcome unknown"). It lets
+// `claimsync run` start while the database is down, ride out restarts, failovers to a
+// read-only standby and silently dead connections without the replicator knowing about
+// connections. Every call, (re)connecting and migrating included, is bounded by
+// `options` (call_timeout_ms per connect/statement; options.stop interrupts it).
 //
 // Thread-safety: like every sink, owned by one thread.
 #pragma once
@@ -15,7 +18,7 @@ namespace claimsync::node {
 class LazySink final : public store::MembershipSink {
  public:
   // `url` as for store::open_sink; `migrate` applies pending migrations at each (re)open.
-  LazySink(std::string url, bool migrate);
+  LazySink(std::string url, bool migrate, store::SinkOptions options = {});
 
   Status ping() override;
   store::SinkResult apply(const std::vector<store::Claim>& claims) override;
@@ -32,6 +35,7 @@ class LazySink final : public store::MembershipSink {
 
   std::string url_;
   bool migrate_;
+  store::SinkOptions options_;
   std::unique_ptr<store::MembershipSink> sink_;
 };
 

@@ -4,11 +4,18 @@
 // Contract:
 //   * apply() and revoke() run one transaction per call; operations are idempotent and
 //     commute (applying the same claims again, or in another order, changes nothing).
-//   * Failures are classified. kUnavailable / kTimeout: the database could not be reached
-//     or went away; NOTHING of the call was committed and no claim is to blame (the
-//     replicator pauses and retries without spending attempts). A claim-specific failure
-//     (constraint violation, bad data) is reported per claim in `rejected`; the other
-//     claims of the call ARE committed (the sink isolates the culprit, e.g. savepoints).
+//   * Failures are classified. kUnavailable / kTimeout / kCancelled mean "outcome
+//     unknown": the database could not be reached, went away, did not answer within the
+//     call deadline, or the node is stopping; the call MAY OR MAY NOT have committed
+//     (e.g. a COMMIT whose reply was lost) and nothing is to blame on a claim. The
+//     replicator pauses and retries without spending attempts; idempotence makes the
+//     replay harmless. Anything the sink cannot classify counts as unavailable.
+//     kFailedPrecondition: the schema is broken; nothing committed, no claim to blame.
+//     A claim-specific failure (constraint violation, bad data) is reported per claim in
+//     `rejected`; the other claims of the call ARE committed (the sink isolates the
+//     culprit, e.g. savepoints).
+//   * Every call is bounded: it returns within SinkOptions::call_timeout_ms (per
+//     connect / statement) and soon after SinkOptions::stop is requested.
 //   * Every value is bound as a parameter; no SQL is built from data.
 //   * Not thread-safe: one replicator thread owns a sink.
 #pragma once
@@ -18,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "rpc/clock.hpp"
 #include "rpc/status.hpp"
 #include "storage/claim.hpp"
 
@@ -53,7 +61,10 @@ class MembershipSink {
 
   // Compensates revoking claims: marks their ledger rows 'revoked', deletes the membership
   // row of (wallet, level) unless another live (done) ledger row still holds that level,
-  // and recomputes members.current_level from the remaining membership rows.
+  // and, for the wallets whose membership rows changed, recomputes members from the
+  // remaining rows (current_level = max, activated_at = min) or, with none left, deletes
+  // the members row (users stays). A claim that never reached the sink changes only its
+  // ledger row. A revoked claim may be applied again later (with new block data).
   virtual SinkResult revoke(const std::vector<Claim>& claims) = 0;
 
   // Mirrors non-terminal or dead states into claim_sync_queue (status, attempts, error).
@@ -61,9 +72,21 @@ class MembershipSink {
   virtual Status record(const std::vector<LedgerUpdate>& updates) = 0;
 };
 
+// Bounds of every call of a sink (config `sink.call_timeout_ms`).
+struct SinkOptions {
+  // Deadline of one connect or one statement. Postgres: client-side, on the socket; on
+  // expiry the connection is abandoned and the call returns kTimeout. SQLite calls are
+  // local and bounded by its busy timeout (storage/sqlite_database.hpp) instead.
+  std::int64_t call_timeout_ms = 30'000;
+  // When requested, a Postgres call in flight is abandoned and returns kCancelled.
+  // Optional; must outlive the sink.
+  const StopFlag* stop = nullptr;
+};
+
 // Opens a sink from a URL: "postgres://..." / "postgresql://..." (libpq conninfo URI) or
 // "sqlite:PATH" (file created if absent). Applies pending migrations first when
 // `migrate` is true. kInvalidArgument for an unknown scheme.
-Result<std::unique_ptr<MembershipSink>> open_sink(const std::string& url, bool migrate);
+Result<std::unique_ptr<MembershipSink>> open_sink(const std::string& url, bool migrate,
+                                                  const SinkOptions& options = {});
 
 }  // namespace claimsync::store

@@ -52,12 +52,187 @@ Status sort_and_check(std::vector<Migration>& migrations) {
   return {};
 }
 
+std::string ascii_upper(std::string s) {
+  for (char& ch : s) {
+    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+  }
+  return s;
+}
+
+// SQLite's type affinity of a declared column type (https://sqlite.org/datatype3.html 3.1).
+enum class SqliteAffinity { kInteger, kText, kBlob, kReal, kNumeric };
+SqliteAffinity sqlite_affinity(const std::string& declared) {
+  const std::string t = ascii_upper(declared);
+  const auto has = [&t](const char* part) { return t.find(part) != std::string::npos; };
+  if (has("INT")) return SqliteAffinity::kInteger;
+  if (has("CHAR") || has("CLOB") || has("TEXT")) return SqliteAffinity::kText;
+  if (t.empty() || has("BLOB")) return SqliteAffinity::kBlob;
+  if (has("REAL") || has("FLOA") || has("DOUB")) return SqliteAffinity::kReal;
+  return SqliteAffinity::kNumeric;
+}
+
+// ---------------------------------------------------------------------------------------
+// What the sink writes into tables that may exist before the first migrate.
+
+enum class ColumnKind { kAny, kWallet, kLevel, kTime };
+
+struct WrittenColumn {
+  const char* name;
+  ColumnKind kind;
+  bool added_by_001;  // Postgres 001 adds it (nullable) when the table lacks it
+};
+
+struct TableRule {
+  const char* table;
+  std::vector<WrittenColumn> written;  // every column the sink's INSERTs name
+};
+
+const std::vector<TableRule>& table_rules() {
+  static const std::vector<TableRule> rules = {
+      {"users",
+       {{"wallet_address", ColumnKind::kWallet, false},
+        {"referrer_wallet", ColumnKind::kAny, true}}},
+      {"members",
+       {{"wallet_address", ColumnKind::kWallet, false},
+        {"current_level", ColumnKind::kLevel, true},
+        {"activated_at", ColumnKind::kTime, true},
+        {"referrer_wallet", ColumnKind::kAny, true}}},
+      {"membership",
+       {{"wallet_address", ColumnKind::kWallet, false},
+        {"nft_level", ColumnKind::kLevel, false},
+        {"activated_at", ColumnKind::kTime, true},
+        {"claim_key", ColumnKind::kAny, true},
+        {"tx_hash", ColumnKind::kAny, true}}},
+      {"claim_sync_queue",
+       {{"claim_key", ColumnKind::kAny, false},
+        {"chain_id", ColumnKind::kAny, false},
+        {"tx_hash", ColumnKind::kAny, false},
+        {"log_index", ColumnKind::kAny, false},
+        {"batch_index", ColumnKind::kAny, false},
+        {"wallet_address", ColumnKind::kWallet, false},
+        {"level", ColumnKind::kLevel, false},
+        {"amount", ColumnKind::kAny, false},
+        {"block_number", ColumnKind::kAny, false},
+        {"block_hash", ColumnKind::kAny, false},
+        {"block_time", ColumnKind::kTime, false},
+        {"referrer_wallet", ColumnKind::kAny, false},
+        {"status", ColumnKind::kAny, false},
+        {"attempts", ColumnKind::kAny, false},
+        {"error_message", ColumnKind::kAny, false},
+        {"source", ColumnKind::kAny, false},
+        {"completed_at", ColumnKind::kAny, false},
+        {"revoked_at", ColumnKind::kAny, false}}},
+  };
+  return rules;
+}
+
+std::string written_list(const TableRule& rule) {
+  std::string out;
+  for (const WrittenColumn& w : rule.written) {
+    if (!out.empty()) out += '/';
+    out += w.name;
+  }
+  return out;
+}
+
+const char* kind_phrase(ColumnKind k) {
+  switch (k) {
+    case ColumnKind::kWallet: return "text-like (text, varchar)";
+    case ColumnKind::kLevel: return "integer or bigint";
+    case ColumnKind::kTime: return "a timestamp";
+    case ColumnKind::kAny: break;
+  }
+  return "any";
+}
+
+bool kind_ok(ColumnKind k, const ColumnInfo& c) {
+  switch (k) {
+    case ColumnKind::kWallet: return c.text_like;
+    case ColumnKind::kLevel: return c.integer;
+    case ColumnKind::kTime: return c.timestamp;
+    case ColumnKind::kAny: break;
+  }
+  return true;
+}
+
+// The problems of one existing table, each naming the column and the fix.
+void check_table(const TableRule& rule, const std::vector<ColumnInfo>& cols, bool tables_completed,
+                 SqlDialect dialect, std::vector<std::string>& problems) {
+  const std::string t = rule.table;
+  const auto find = [&cols](const std::string& name) -> const ColumnInfo* {
+    for (const ColumnInfo& c : cols) {
+      if (c.name == name) return &c;
+    }
+    return nullptr;
+  };
+  if (t == "claim_sync_queue" && find("claim_key") == nullptr) {
+    problems.push_back(
+        "claim_sync_queue exists without column claim_key (the origin design's queue?): rename "
+        "it (ALTER TABLE claim_sync_queue RENAME TO claim_sync_queue_old; views on it such as "
+        "v_claim_sync_health and v_failed_claims must be renamed or dropped too) and migrate "
+        "again");
+    return;
+  }
+  for (const WrittenColumn& w : rule.written) {
+    const ColumnInfo* c = find(w.name);
+    if (c == nullptr) {
+      if (tables_completed && w.added_by_001) continue;
+      problems.push_back(t + " has no column " + w.name + ": the node writes it; add it (" +
+                         "ALTER TABLE " + t + " ADD COLUMN " + w.name + " " +
+                         (dialect == SqlDialect::kSqlite ? "TEXT" : "...") +
+                         ", see migrations/README.md) and migrate again");
+    } else if (!kind_ok(w.kind, *c)) {
+      problems.push_back(t + "." + w.name + " is " + c->type + ": the node needs " +
+                         kind_phrase(w.kind) + "; change its type (ALTER TABLE " + t +
+                         " ALTER COLUMN " + w.name + " TYPE ...) and migrate again");
+    }
+  }
+  for (const ColumnInfo& c : cols) {
+    const bool written = std::any_of(rule.written.begin(), rule.written.end(),
+                                     [&c](const WrittenColumn& w) { return c.name == w.name; });
+    if (written || !c.not_null || c.has_default) continue;
+    problems.push_back(t + "." + c.name + " is NOT NULL without a default: the node inserts only " +
+                       written_list(rule) + "; add a DEFAULT or drop NOT NULL");
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Postgres: a session advisory lock around the run, one transaction per file.
 
 class PgMigrationTarget final : public MigrationTarget {
  public:
   explicit PgMigrationTarget(PgConnection& conn) : conn_(conn) {}
+
+  SqlDialect dialect() const override { return SqlDialect::kPostgres; }
+
+  Result<std::vector<ColumnInfo>> columns(const std::string& table) override {
+    // Resolved through the search_path like the sink's unqualified names; domains are
+    // judged by their base type.
+    auto r = conn_.exec_params(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory,"
+        "       COALESCE(bt.typname, t.typname), a.attnotnull,"
+        "       a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''"
+        " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+        " LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype"
+        " WHERE a.attrelid = to_regclass($1::text) AND a.attnum > 0 AND NOT a.attisdropped"
+        " ORDER BY a.attnum",
+        {table});
+    if (!r.ok()) return r.status();
+    std::vector<ColumnInfo> out;
+    for (int i = 0; i < r->rows(); ++i) {
+      ColumnInfo c;
+      c.name = std::string(r->value(i, 0));
+      c.type = std::string(r->value(i, 1));
+      const std::string_view base = r->value(i, 3);
+      c.text_like = r->value(i, 2) == "S";
+      c.integer = base == "int4" || base == "int8";
+      c.timestamp = base == "timestamptz" || base == "timestamp";
+      c.not_null = r->value(i, 4) == "t";
+      c.has_default = r->value(i, 5) == "t";
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
 
   Status lock() override {
     CLAIMSYNC_RETURN_IF_ERROR(
@@ -137,6 +312,38 @@ class PgMigrationTarget final : public MigrationTarget {
 class SqliteMigrationTarget final : public MigrationTarget {
  public:
   explicit SqliteMigrationTarget(SQLite::Database& db) : db_(db) {}
+
+  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
+
+  Result<std::vector<ColumnInfo>> columns(const std::string& table) override {
+    std::vector<ColumnInfo> out;
+    std::vector<std::size_t> key_columns;
+    Status st = sqlite_call("read columns of " + table, [&] {
+      SQLite::Statement q(db_,
+                          "SELECT name, type, \"notnull\", dflt_value IS NOT NULL, pk"
+                          " FROM pragma_table_info(?1)");
+      q.bind(1, table);
+      while (q.executeStep()) {
+        ColumnInfo c;
+        c.name = q.getColumn(0).getString();
+        c.type = q.getColumn(1).getString();
+        const SqliteAffinity a = sqlite_affinity(c.type);
+        c.text_like = a == SqliteAffinity::kText || c.type.empty();
+        c.integer = a == SqliteAffinity::kInteger;
+        c.timestamp = true;  // SQLite timestamps are text in any column
+        c.not_null = q.getColumn(2).getInt() != 0;
+        c.has_default = q.getColumn(3).getInt() != 0;
+        if (q.getColumn(4).getInt() > 0) key_columns.push_back(out.size());
+        out.push_back(std::move(c));
+      }
+    });
+    if (!st.ok()) return st;
+    // A single-column INTEGER PRIMARY KEY is the rowid: SQLite fills it.
+    if (key_columns.size() == 1 && ascii_upper(out[key_columns[0]].type) == "INTEGER") {
+      out[key_columns[0]].has_default = true;
+    }
+    return out;
+  }
 
   Status lock() override { return {}; }  // BEGIN IMMEDIATE in apply() is the lock
   void unlock() override {}
@@ -303,6 +510,24 @@ std::unique_ptr<MigrationTarget> sqlite_migration_target(SQLite::Database& db) {
   return std::make_unique<SqliteMigrationTarget>(db);
 }
 
+Status check_existing_schema(MigrationTarget& target, bool tables_completed) {
+  std::vector<std::string> problems;
+  for (const TableRule& rule : table_rules()) {
+    auto cols = target.columns(rule.table);
+    if (!cols.ok()) return cols.status();
+    if (cols->empty()) continue;  // absent: a migration creates it
+    check_table(rule, *cols, tables_completed && target.dialect() == SqlDialect::kPostgres,
+                target.dialect(), problems);
+  }
+  if (problems.empty()) return {};
+  std::string message = "the existing tables do not fit claimsync (nothing was changed): ";
+  for (std::size_t i = 0; i < problems.size(); ++i) {
+    if (i) message += "; ";
+    message += problems[i];
+  }
+  return error(ErrorCode::kFailedPrecondition, message);
+}
+
 Result<MigrationReport> run_migrations(MigrationTarget& target,
                                        const std::vector<Migration>& migrations) {
   std::map<int, const Migration*> by_version;
@@ -310,10 +535,17 @@ Result<MigrationReport> run_migrations(MigrationTarget& target,
 
   RunnerLock lock(target);
   CLAIMSYNC_RETURN_IF_ERROR(lock.acquire());
-  CLAIMSYNC_RETURN_IF_ERROR(target.ensure_table());
-  auto applied = target.applied();
+  // Everything is checked before anything is written, schema_migrations included.
+  auto bookkeeping = target.columns("schema_migrations");
+  if (!bookkeeping.ok()) return bookkeeping.status();
+  Result<std::vector<AppliedMigration>> applied = std::vector<AppliedMigration>{};
+  if (!bookkeeping->empty()) applied = target.applied();
   if (!applied.ok()) return applied.status();
   CLAIMSYNC_RETURN_IF_ERROR(verify_applied(*applied, by_version));
+  const bool first_pending = std::none_of(applied->begin(), applied->end(),
+                                          [](const AppliedMigration& a) { return a.version == 1; });
+  CLAIMSYNC_RETURN_IF_ERROR(check_existing_schema(target, first_pending));
+  CLAIMSYNC_RETURN_IF_ERROR(target.ensure_table());
 
   MigrationReport report;
   for (const auto& a : *applied) report.schema_version = std::max(report.schema_version, a.version);

@@ -60,11 +60,26 @@ struct AppliedMigration {
   std::string checksum;
 };
 
+// One column of an existing table, as the database describes it.
+struct ColumnInfo {
+  std::string name;
+  std::string type;        // as declared ("character varying(42)", "INTEGER", ...)
+  bool text_like = false;  // holds '0x...' strings as text (Postgres: a string type)
+  bool integer = false;    // integer or bigint (SQLite: INTEGER affinity)
+  bool timestamp = false;  // a timestamp type (SQLite: any, timestamps are text there)
+  bool not_null = false;
+  bool has_default = false;  // DEFAULT, identity, generated, serial, SQLite rowid alias
+};
+
 // What the runner needs of a database; postgres_migration_target() and
 // sqlite_migration_target() provide it.
 class MigrationTarget {
  public:
   virtual ~MigrationTarget() = default;
+  virtual SqlDialect dialect() const = 0;
+  // The columns of `table` (unqualified, as the sink names it), in order; empty when the
+  // table does not exist.
+  virtual Result<std::vector<ColumnInfo>> columns(const std::string& table) = 0;
   // Excludes other runners until unlock(). Bounded wait (kTimeout).
   virtual Status lock() = 0;
   virtual void unlock() = 0;
@@ -89,7 +104,18 @@ struct MigrationReport {
   int schema_version = 0;            // highest applied version afterwards
 };
 
-// Applies the pending `migrations` (see the contract above).
+// Checks tables that exist already (an application's users / members / membership, an
+// older claim_sync_queue) against what the sink writes: every column the node writes
+// exists (or the pending 001 adds it, Postgres), every other NOT NULL column has a
+// default, wallet_address is text-like, nft_level / current_level integer, activated_at a
+// timestamp, and claim_sync_queue has claim_key (else it is the origin design's queue).
+// kFailedPrecondition naming each table, column and fix; reads only. `tables_completed`:
+// 001 has not run yet and will add the missing nullable columns (Postgres only).
+Status check_existing_schema(MigrationTarget& target, bool tables_completed);
+
+// Applies the pending `migrations` (see the contract above). Before anything is written
+// (schema_migrations included), check_existing_schema() must pass: a schema the node
+// would fail on at run time is refused at migrate time, changing nothing.
 Result<MigrationReport> run_migrations(MigrationTarget& target,
                                        const std::vector<Migration>& migrations);
 

@@ -7,11 +7,13 @@
 
 namespace claimsync::store {
 
-Result<std::unique_ptr<MembershipSink>> open_sink(const std::string& url, bool migrate) {
+Result<std::unique_ptr<MembershipSink>> open_sink(const std::string& url, bool migrate,
+                                                  const SinkOptions& options) {
   auto parsed = parse_sink_url(url);
   if (!parsed.ok()) return parsed.status();
   if (parsed->dialect == SqlDialect::kPostgres) {
-    auto sink = PostgresSink::open(parsed->target);
+    auto sink =
+        PostgresSink::open(parsed->target, PgCallOptions{options.call_timeout_ms, options.stop});
     if (!sink.ok()) return sink.status();
     if (migrate) {
       auto target = postgres_migration_target((*sink)->connection());

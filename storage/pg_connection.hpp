@@ -1,16 +1,30 @@
 // PgConnection / PgResult: RAII owners of libpq's PGconn and PGresult, with every value
-// bound as a text parameter and every failure classified for the replicator (DESIGN §5):
+// bound as a text parameter, every call bounded by a deadline and every failure classified
+// for the replicator (DESIGN §5):
 //
-//   kUnavailable        connection-level failure (refused, lost, no SQLSTATE), SQLSTATE
-//                       class 08 (connection exception), 57P01..57P03 (shutdown, cannot
-//                       connect now), class 53 (insufficient resources), 40001 / 40P01
-//                       (serialization failure, deadlock: retry the whole call)
-//   kTimeout            57014 (statement timeout / cancel), 55P03 (lock not available)
-//   kInvalidArgument    the data of a claim: class 22 (data exception), 23 (integrity
-//                       constraint violation), P0 (raised by a trigger), and anything else
-//                       not listed here
-//   kFailedPrecondition the schema is broken: class 42 (undefined table/column, syntax),
-//                       0A (feature not supported), 3F (invalid schema), 25 (transaction state)
+//   kUnavailable        the default: connection-level failure (refused, lost, no SQLSTATE),
+//                       class 08 (connection exception), 25 (e.g. 25006 read-only: a hot
+//                       standby after failover), 40 (rollback: serialization, deadlock,
+//                       40003 completion unknown), 53 (resources), 57 except 57014
+//                       (shutdown, cannot connect now, database dropped), 58 (system
+//                       error: 58030 I/O), XX (internal error, corruption), and every
+//                       SQLSTATE not listed below. The connection is closed, so the next
+//                       call (PostgresSink::ensure_ready) reconnects.
+//   kTimeout            57014 (statement timeout / cancel), 55P03 (lock not available);
+//                       and a call that passed its client-side deadline (see below)
+//   kCancelled          the StopFlag was set during a call (see below)
+//   kInvalidArgument    the data of ONE claim, an explicit short list: class 22 (data
+//                       exception), class 23 (integrity constraint violation), P0001
+//                       (RAISE EXCEPTION in a trigger), P0004 (ASSERT in a trigger)
+//   kFailedPrecondition the schema is broken: class 42 (undefined table/column, syntax,
+//                       privilege), 0A (feature not supported), 3F (invalid schema)
+//
+// Deadlines: every call (connect, reset, each statement) runs on libpq's asynchronous API
+// and waits on the socket in short slices, so it returns within `call_timeout_ms` even
+// when the path to the server silently stopped moving bytes (TCP keepalives do not help
+// when a middlebox keeps the client's TCP session alive), and within a slice (<= 50 ms) of
+// `stop->request_stop()`. On a deadline or a stop the connection is abandoned (closed) and
+// the call returns kTimeout / kCancelled: the outcome is unknown (a COMMIT may have landed).
 //
 // Messages read "SQLSTATE <code>: <primary message> (<detail>)"; they never contain the
 // connection URL. Not thread-safe; one owner.
@@ -18,18 +32,27 @@
 
 #include <libpq-fe.h>
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "rpc/clock.hpp"
 #include "rpc/status.hpp"
 
 namespace claimsync::store {
 
 // A text parameter; std::nullopt binds SQL NULL.
 using PgParam = std::optional<std::string>;
+
+// Bounds of every call on a connection.
+struct PgCallOptions {
+  std::int64_t call_timeout_ms = 30'000;  // per call (connect, statement); >= 1
+  const StopFlag* stop = nullptr;         // optional; must outlive the connection
+};
 
 class PgResult {
  public:
@@ -51,21 +74,24 @@ class PgResult {
 
 class PgConnection {
  public:
-  // Connects with `url` (a libpq URI or conninfo). Defaults, overridable in the URL:
-  // connect_timeout=10, TCP keepalives (idle 10 s, interval 5 s, count 3),
+  // Connects with `url` (a libpq URI or conninfo) within options.call_timeout_ms.
+  // Defaults, overridable in the URL: TCP keepalives (idle 10 s, interval 5 s, count 3),
   // tcp_user_timeout=30 s, application_name=claimsync. Server notices are discarded.
-  static Result<PgConnection> connect(const std::string& url);
+  static Result<PgConnection> connect(const std::string& url, PgCallOptions options = {});
 
-  PgConnection(PgConnection&& o) noexcept : conn_(std::move(o.conn_)) {}
+  PgConnection(PgConnection&& o) noexcept = default;
   PgConnection& operator=(PgConnection&& o) noexcept = default;
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
   ~PgConnection() = default;
 
-  // False once the connection is lost; reset() reconnects.
+  // False once the connection is lost or abandoned; reset() reconnects.
   bool healthy() const;
-  // Re-establishes a lost connection (same parameters). Prepared statements are gone.
+  // Opens a new connection with the same parameters (the old one, if any, is closed).
+  // Prepared statements and session settings are gone.
   Status reset();
+  // Closes the connection now (healthy() turns false); the server rolls back what was open.
+  void close() { conn_.reset(); }
 
   // Simple-query protocol: `sql` may hold several statements; no parameters.
   Result<PgResult> exec(const std::string& sql);
@@ -78,13 +104,21 @@ class PgConnection {
   PGconn* raw() { return conn_.get(); }
 
  private:
-  explicit PgConnection(PGconn* c) : conn_(c) {}
-  Result<PgResult> check(PGresult* r);
-
   struct Finish {
     void operator()(PGconn* c) const { PQfinish(c); }
   };
-  std::unique_ptr<PGconn, Finish> conn_;
+  using Handle = std::unique_ptr<PGconn, Finish>;
+
+  PgConnection(Handle c, std::string url, PgCallOptions options)
+      : conn_(std::move(c)), url_(std::move(url)), options_(options) {}
+  static Result<Handle> open(const std::string& url, const PgCallOptions& options);
+  // Sends one command with `send` (a PQsend* call) and waits for all of its results.
+  Result<PgResult> run(const std::function<int(PGconn*)>& send);
+  Result<PgResult> check(PGresult* r);
+
+  Handle conn_;
+  std::string url_;  // kept for reset(); never logged
+  PgCallOptions options_;
 };
 
 // The classification above, for a SQLSTATE ("" = connection-level failure, no code).

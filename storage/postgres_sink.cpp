@@ -1,5 +1,7 @@
 #include "storage/postgres_sink.hpp"
 
+#include <algorithm>
+#include <set>
 #include <string>
 
 #include "rpc/logging.hpp"
@@ -22,9 +24,9 @@ WITH input AS (
   FROM input ORDER BY claim_key
 ))SQL";
 
-// INSERT of the ledger rows with status `status_sql` (a column or a literal); the caller
-// appends its ON CONFLICT action.
-std::string ledger_insert(const std::string& status_sql) {
+// INSERT of the ledger rows with status `status_sql` (a column or a literal) from the CTE
+// `source`; the caller appends its ON CONFLICT action.
+std::string ledger_insert(const std::string& status_sql, const std::string& source = "claims") {
   return R"SQL(
 INSERT INTO claim_sync_queue AS q
   (claim_key, chain_id, tx_hash, log_index, batch_index, wallet_address, level, amount,
@@ -37,12 +39,24 @@ SELECT claim_key, chain_id, tx_hash, log_index, batch_index, wallet_address, lev
          status_sql + R"SQL( = 'done' THEN now() END,
        CASE WHEN )SQL" +
          status_sql + R"SQL( = 'revoked' THEN now() END
-FROM claims
+FROM )SQL" +
+         source + R"SQL(
 ON CONFLICT (claim_key) DO UPDATE SET )SQL";
 }
 
-const std::string kApplySql =
-    std::string(kInput) + ", ledger AS (" + ledger_insert("'done'") + R"SQL(
+// Claims the ledger has in another block and not revoked (the same claim mined again
+// elsewhere after a reorg, before its revoke reached the sink; the ledger may mirror it as
+// 'revoking' or 'pending' meanwhile) are left out and returned: the caller revokes the old
+// block's rows and applies them again (apply_step).
+const std::string kApplySql = std::string(kInput) + R"SQL(, moved AS (
+  SELECT c.claim_key FROM claims c JOIN claim_sync_queue q ON q.claim_key = c.claim_key
+  WHERE q.status <> 'revoked'
+    AND (q.block_hash, q.block_number, q.block_time) IS DISTINCT FROM
+        (c.block_hash, c.block_number, c.block_time)
+), live AS (
+  SELECT * FROM claims c WHERE NOT EXISTS (SELECT 1 FROM moved WHERE moved.claim_key = c.claim_key)
+), ledger AS ()SQL" + ledger_insert("'done'", "live") +
+                              R"SQL(
     block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
     block_time = EXCLUDED.block_time,
     referrer_wallet = COALESCE(q.referrer_wallet, EXCLUDED.referrer_wallet),
@@ -53,7 +67,7 @@ const std::string kApplySql =
   SELECT wallet_address, max(level) AS level, min(block_time) AS activated_at,
          (array_agg(referrer_wallet ORDER BY block_time, claim_key)
             FILTER (WHERE referrer_wallet IS NOT NULL))[1] AS referrer_wallet
-  FROM claims GROUP BY wallet_address
+  FROM live GROUP BY wallet_address
 ), new_users AS (
   INSERT INTO users AS u (wallet_address, referrer_wallet)
   SELECT wallet_address, referrer_wallet FROM wallets
@@ -74,13 +88,13 @@ const std::string kApplySql =
 ), new_membership AS (
   INSERT INTO membership AS ms (wallet_address, nft_level, activated_at, claim_key, tx_hash)
   SELECT DISTINCT ON (wallet_address, level) wallet_address, level, block_time, claim_key, tx_hash
-  FROM claims ORDER BY wallet_address, level, block_time, claim_key
+  FROM live ORDER BY wallet_address, level, block_time, claim_key
   ON CONFLICT (wallet_address, nft_level) DO UPDATE SET
     activated_at = EXCLUDED.activated_at, claim_key = EXCLUDED.claim_key, tx_hash = EXCLUDED.tx_hash
   WHERE ms.claim_key IS NOT NULL
     AND (EXCLUDED.activated_at, EXCLUDED.claim_key) < (ms.activated_at, ms.claim_key)
 )
-SELECT count(*) FROM claims)SQL";
+SELECT claim_key FROM moved)SQL";
 
 const std::string kRevokeLedgerSql = std::string(kInput) + ledger_insert("'revoked'") + R"SQL(
     status = 'revoked', updated_at = now(), revoked_at = now()
@@ -98,21 +112,35 @@ FROM (SELECT DISTINCT ON (q.wallet_address, q.level)
       WHERE q.status = 'done' AND m2.claim_key = ANY ($1::text[])
       ORDER BY q.wallet_address, q.level, q.block_time, q.claim_key) s
 WHERE ms.wallet_address = s.wallet_address AND ms.nft_level = s.level
-  AND ms.claim_key = ANY ($1::text[]))SQL";
+  AND ms.claim_key = ANY ($1::text[])
+RETURNING ms.wallet_address)SQL";
 
 // ... and the rows still pointing at a revoked claim had no other claim: deleted.
 constexpr const char* kRevokeDeleteSql =
-    "DELETE FROM membership WHERE claim_key = ANY ($1::text[])";
+    "DELETE FROM membership WHERE claim_key = ANY ($1::text[]) RETURNING wallet_address";
 
-// members of the touched wallets ($1) follow their remaining membership rows.
+// members of the wallets whose membership rows changed ($1) follow their remaining rows:
+// current_level = max(nft_level), activated_at = min(activated_at) (kept if every remaining
+// row lacks one); a wallet left without membership rows loses its members row (it is no
+// longer a member: the origin's views read "a members row exists" as one). users stays.
+// Wallets whose membership rows did not change are not touched (a revoke of a claim that
+// never reached the sink changes nothing but its ledger row).
 constexpr const char* kRevokeMembersSql = R"SQL(
+WITH w AS (SELECT DISTINCT unnest($1::text[]) AS wallet_address
+), r AS (
+  SELECT ms.wallet_address, max(ms.nft_level) AS current_level,
+         min(ms.activated_at) AS activated_at
+  FROM membership ms JOIN w ON ms.wallet_address = w.wallet_address
+  GROUP BY ms.wallet_address
+), gone AS (
+  DELETE FROM members m USING w
+  WHERE m.wallet_address = w.wallet_address
+    AND NOT EXISTS (SELECT 1 FROM r WHERE r.wallet_address = w.wallet_address)
+)
 UPDATE members m
-SET current_level = r.current_level, activated_at = r.activated_at, updated_at = now()
-FROM (SELECT w.wallet_address, COALESCE(max(ms.nft_level), 0) AS current_level,
-             min(ms.activated_at) AS activated_at
-      FROM (SELECT DISTINCT unnest($1::text[]) AS wallet_address) w
-      LEFT JOIN membership ms ON ms.wallet_address = w.wallet_address
-      GROUP BY w.wallet_address) r
+SET current_level = r.current_level, activated_at = COALESCE(r.activated_at, m.activated_at),
+    updated_at = now()
+FROM r
 WHERE m.wallet_address = r.wallet_address
   AND (m.current_level, m.activated_at) IS DISTINCT FROM
       (r.current_level, COALESCE(r.activated_at, m.activated_at)))SQL";
@@ -165,18 +193,39 @@ std::vector<PgParam> claim_params(const Range& claims) {
 
 }  // namespace
 
-Result<std::unique_ptr<PostgresSink>> PostgresSink::open(const std::string& url) {
-  auto conn = PgConnection::connect(url);
+Result<std::unique_ptr<PostgresSink>> PostgresSink::open(const std::string& url,
+                                                         PgCallOptions options) {
+  auto conn = PgConnection::connect(url, options);
   if (!conn.ok()) return conn.status();
-  return std::make_unique<PostgresSink>(std::move(conn).value());
+  return std::make_unique<PostgresSink>(std::move(conn).value(), options);
+}
+
+// Our defaults apply unless the session (URL options), the role or the database chose.
+constexpr const char* kSessionTimeoutsSql = R"SQL(
+SELECT set_config(name, CASE name WHEN 'statement_timeout' THEN $1
+                                  WHEN 'lock_timeout' THEN $2 ELSE $3 END, false)
+FROM pg_settings
+WHERE name IN ('statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout')
+  AND source NOT IN ('client', 'user', 'database', 'database user'))SQL";
+
+Status PostgresSink::set_session_timeouts() {
+  const std::int64_t call = std::max<std::int64_t>(options_.call_timeout_ms, 3);
+  const std::int64_t statement = call * 2 / 3;
+  const std::int64_t lock = std::min<std::int64_t>(5'000, statement);
+  const std::int64_t idle = std::max<std::int64_t>(10'000, 2 * call);
+  return conn_
+      .exec_params(kSessionTimeoutsSql,
+                   {std::to_string(statement), std::to_string(lock), std::to_string(idle)})
+      .status();
 }
 
 Status PostgresSink::ensure_ready() {
   if (!conn_.healthy()) {
-    CLAIMSYNC_RETURN_IF_ERROR(conn_.reset());
     prepared_ = false;
+    CLAIMSYNC_RETURN_IF_ERROR(conn_.reset());
   }
   if (prepared_) return {};
+  CLAIMSYNC_RETURN_IF_ERROR(set_session_timeouts());
   CLAIMSYNC_RETURN_IF_ERROR(conn_.prepare(kApply, kApplySql));
   CLAIMSYNC_RETURN_IF_ERROR(conn_.prepare(kRevokeLedger, kRevokeLedgerSql));
   CLAIMSYNC_RETURN_IF_ERROR(conn_.prepare(kRecord, kRecordSql));
@@ -191,7 +240,9 @@ Status PostgresSink::ping() {
 
 Status PostgresSink::in_transaction(const std::function<Status()>& body) {
   CLAIMSYNC_RETURN_IF_ERROR(conn_.exec("BEGIN").status());
+  in_transaction_ = true;
   Status st = body();
+  in_transaction_ = false;
   if (!st.ok()) {
     (void)conn_.exec("ROLLBACK");
     return st;
@@ -231,19 +282,42 @@ SinkResult PostgresSink::run_isolated(const std::vector<Claim>& claims, const St
 }
 
 Status PostgresSink::apply_step(std::span<const Claim> claims) {
-  return conn_.exec_prepared(kApply, claim_params(claims)).status();
+  auto moved_keys = conn_.exec_prepared(kApply, claim_params(claims));
+  if (!moved_keys.ok()) return moved_keys.status();
+  if (moved_keys->rows() == 0) return {};
+  // Claims in another block than the sink has them: revoke what the old block created,
+  // then apply them afresh (the ledger row is 'revoked' in between, so they are not
+  // "moved" again). Inside the caller's transaction if there is one, else in our own: the
+  // rest of the call is committed already, which a replay of the call makes whole.
+  std::set<std::string> keys;
+  for (int i = 0; i < moved_keys->rows(); ++i) keys.emplace(moved_keys->value(i, 0));
+  std::vector<Claim> moved;
+  for (const Claim& c : claims) {
+    if (keys.erase(c.key.to_string()) > 0) moved.push_back(c);
+  }
+  log_info("sink_claims_moved", {{"claims", moved.size()}});
+  const auto again = [&]() -> Status {
+    CLAIMSYNC_RETURN_IF_ERROR(revoke_step(moved));
+    return conn_.exec_prepared(kApply, claim_params(moved)).status();
+  };
+  return in_transaction_ ? again() : in_transaction(again);
 }
 
 Status PostgresSink::revoke_step(std::span<const Claim> claims) {
-  PgArrayBuilder keys, wallets;
-  for (const Claim& c : claims) {
-    keys.add(c.key.to_string());
-    wallets.add(c.wallet.lower_hex());
-  }
+  PgArrayBuilder keys;
+  for (const Claim& c : claims) keys.add(c.key.to_string());
   const std::vector<PgParam> key_param{keys.finish()};
   CLAIMSYNC_RETURN_IF_ERROR(conn_.exec_prepared(kRevokeLedger, claim_params(claims)).status());
-  CLAIMSYNC_RETURN_IF_ERROR(conn_.exec_params(kRevokeReassignSql, key_param).status());
-  CLAIMSYNC_RETURN_IF_ERROR(conn_.exec_params(kRevokeDeleteSql, key_param).status());
+  // The wallets whose membership rows changed (returned by both statements).
+  std::set<std::string> touched;
+  for (const char* sql : {kRevokeReassignSql, kRevokeDeleteSql}) {
+    auto changed = conn_.exec_params(sql, key_param);
+    if (!changed.ok()) return changed.status();
+    for (int i = 0; i < changed->rows(); ++i) touched.emplace(changed->value(i, 0));
+  }
+  if (touched.empty()) return {};
+  PgArrayBuilder wallets;
+  for (const std::string& w : touched) wallets.add(w);
   return conn_.exec_params(kRevokeMembersSql, {wallets.finish()}).status();
 }
 

@@ -15,16 +15,30 @@
 //                   claim_key were not created by claimsync and are never taken over)
 //     A level > 1 claim for a wallet without level 1 still creates the users and members
 //     rows (otherwise the result would depend on the order claims arrive in).
+//     A claim whose ledger row (not 'revoked') has another block (hash, number or time) moved
+//     in a reorg before its revoke reached the sink: the statement leaves it out and
+//     returns it, and apply() revokes it and applies it again in one transaction, so the
+//     tables are as if it had only ever been in its new block.
 //   * revoke(): one transaction: ledger rows 'revoked'; each membership row created by a
 //     revoked claim is handed to the earliest other 'done' claim of the same wallet and
-//     level, or deleted when there is none; then members.current_level = max(remaining
-//     nft_level) (0 when none) and activated_at = min(remaining) for the wallets touched.
-//     users / members rows are kept (the application may hang its own data on them).
+//     level, or deleted when there is none; then, for the wallets whose membership rows
+//     changed: members.current_level = max(remaining nft_level), activated_at =
+//     min(remaining), and a wallet left with no membership row loses its members row
+//     (users rows are kept). A revoke of a claim that never reached the sink changes only
+//     its ledger row; a later apply of a revoked claim makes it 'done' again with the
+//     claim's (possibly new) block data and recreates its rows.
 //   * A claim-specific error (SQLSTATE classes 22, 23, P0, ...) makes the call redo the
 //     batch in one transaction claim by claim under SAVEPOINTs: failing claims are
 //     reported in `rejected`, the others committed. An availability error returns
-//     kUnavailable with nothing committed (a lost COMMIT may still have landed; replaying
-//     it is harmless). The connection is re-established on the next call.
+//     kUnavailable / kTimeout / kCancelled: the outcome is unknown (a lost COMMIT may
+//     have landed; replaying it is harmless). The connection is re-established on the
+//     next call.
+//   * Every call is bounded by PgCallOptions (deadline, StopFlag; storage/pg_connection.hpp).
+//     Each (re)connected session sets statement_timeout = 2/3 of the call timeout (so the
+//     server cancels cleanly, 57014, before the client gives up), lock_timeout = min(5 s,
+//     statement_timeout) and idle_in_transaction_session_timeout = max(10 s, 2 x call
+//     timeout) (a backend whose client vanished mid-transaction frees its locks). A value
+//     given in the URL (options=-c name=value) or set for the role/database wins.
 #pragma once
 
 #include <functional>
@@ -41,8 +55,10 @@ namespace claimsync::store {
 class PostgresSink final : public MembershipSink {
  public:
   // Connects (kUnavailable when the server cannot be reached). Does not migrate.
-  static Result<std::unique_ptr<PostgresSink>> open(const std::string& url);
-  explicit PostgresSink(PgConnection conn) : conn_(std::move(conn)) {}
+  static Result<std::unique_ptr<PostgresSink>> open(const std::string& url,
+                                                    PgCallOptions options = {});
+  explicit PostgresSink(PgConnection conn, PgCallOptions options = {})
+      : conn_(std::move(conn)), options_(options) {}
 
   Status ping() override;
   SinkResult apply(const std::vector<Claim>& claims) override;
@@ -54,8 +70,10 @@ class PostgresSink final : public MembershipSink {
  private:
   using Step = std::function<Status(std::span<const Claim>)>;
 
-  // Reconnects a lost connection and prepares the statements once per connection.
+  // Reconnects a lost connection; sets the session settings and prepares the statements
+  // once per connection.
   Status ensure_ready();
+  Status set_session_timeouts();
   // Runs `step` over all claims (in a transaction unless `atomic_step`); on a
   // claim-specific failure, redoes it claim by claim under savepoints.
   SinkResult run_isolated(const std::vector<Claim>& claims, const Step& step, bool atomic_step);
@@ -64,7 +82,9 @@ class PostgresSink final : public MembershipSink {
   Status revoke_step(std::span<const Claim> claims);
 
   PgConnection conn_;
+  PgCallOptions options_;
   bool prepared_ = false;
+  bool in_transaction_ = false;  // inside in_transaction()
 };
 
 }  // namespace claimsync::store

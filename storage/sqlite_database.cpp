@@ -8,20 +8,21 @@
 namespace claimsync::store {
 
 ErrorCode classify_sqlite_error(int code) {
+  if (code < 0) return ErrorCode::kUnavailable;  // SQLiteCpp's own failures carry -1
+  // Generic errors that are transient by nature: retry, do not call the schema broken.
+  if (code == SQLITE_ERROR_RETRY || code == SQLITE_ERROR_SNAPSHOT) return ErrorCode::kUnavailable;
   switch (code & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-    case SQLITE_NOMEM:
-    case SQLITE_READONLY:
-    case SQLITE_PROTOCOL: return ErrorCode::kUnavailable;
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_TOOBIG: return ErrorCode::kInvalidArgument;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB: return ErrorCode::kCorruption;
     case SQLITE_ERROR:
-    case SQLITE_SCHEMA: return ErrorCode::kFailedPrecondition;
-    default: return ErrorCode::kInvalidArgument;
+    case SQLITE_SCHEMA:
+    case SQLITE_AUTH:
+    case SQLITE_RANGE:
+    case SQLITE_MISUSE: return ErrorCode::kFailedPrecondition;
+    default: return ErrorCode::kUnavailable;  // busy, I/O, full, read-only, unknown, ...
   }
 }
 

@@ -2,12 +2,18 @@
 // database file with the settings the sink relies on, and turning SQLiteCpp's exceptions
 // into classified Status values (the same classes as storage/pg_connection.hpp):
 //
-//   kUnavailable        SQLITE_BUSY / LOCKED (another writer held the lock past the busy
-//                       timeout), IOERR, FULL, CANTOPEN, NOMEM, READONLY, PROTOCOL
+//   kUnavailable        the default: SQLITE_BUSY / LOCKED (another writer held the lock
+//                       past the busy timeout), IOERR, FULL, CANTOPEN, NOMEM, READONLY,
+//                       PROTOCOL, PERM, ABORT, INTERRUPT, INTERNAL, NOLFS, ERROR_RETRY,
+//                       ERROR_SNAPSHOT, and every code not listed here (incl. SQLiteCpp's -1)
 //   kCorruption         SQLITE_CORRUPT, NOTADB
-//   kFailedPrecondition SQLITE_ERROR (no such table / column: the schema is broken), SCHEMA
-//   kInvalidArgument    SQLITE_CONSTRAINT (incl. RAISE() in triggers), MISMATCH, TOOBIG,
-//                       RANGE and anything else: the data of a claim
+//   kFailedPrecondition SQLITE_ERROR (no such table / column: the schema is broken), SCHEMA,
+//                       AUTH (denied by an authorizer), RANGE (a bind index our SQL does not
+//                       have), MISUSE (our bug: pause, do not blame a claim)
+//   kInvalidArgument    the data of ONE claim, an explicit list: SQLITE_CONSTRAINT (every
+//                       extended code, incl. RAISE() in triggers), MISMATCH (datatype
+//                       mismatch), TOOBIG (string or blob too big)
+// Extended result codes classify as their primary code (code & 0xff).
 #pragma once
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -28,7 +34,7 @@ Result<std::unique_ptr<SQLite::Database>> open_sqlite_database(
     const std::string& path,
     std::chrono::milliseconds busy_timeout = std::chrono::milliseconds(10'000));
 
-// The classification above for a SQLite primary result code.
+// The classification above for a SQLite primary or extended result code.
 ErrorCode classify_sqlite_error(int sqlite_code);
 
 // Runs `fn`, converting a SQLite::Exception into a classified Status prefixed by `what`.

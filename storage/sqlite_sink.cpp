@@ -48,6 +48,13 @@ const std::string kLedgerRecord =
     "   AND (q.status, q.attempts, q.error_message, q.source) IS NOT"
     "       (excluded.status, excluded.attempts, excluded.error_message, excluded.source)";
 
+// ?1 claim key, ?2 block hash, ?3 block number, ?4 block time (unix): 1 when the ledger has
+// the claim in another block, not revoked (mined again elsewhere after a reorg before its
+// revoke reached the sink; 'revoking' / 'pending' mirrors of such a claim included).
+constexpr const char* kMoved =
+    "SELECT count(*) FROM claim_sync_queue WHERE claim_key = ?1 AND status <> 'revoked'"
+    " AND (block_hash, block_number, block_time) IS NOT (?2, ?3, " CLAIMSYNC_UNIX("?4") ")";
+
 // ?1 wallet, ?2 referrer
 constexpr const char* kUsers =
     "INSERT INTO users AS u (wallet_address, referrer_wallet) VALUES (?1, ?2)"
@@ -90,19 +97,27 @@ constexpr const char* kReassign =
 // ... or, with none left, is deleted.
 constexpr const char* kDeleteMembership = "DELETE FROM membership WHERE claim_key = ?1";
 
-// ?1 wallet: members follows its remaining membership rows.
+// ?1 wallet whose membership rows changed: members follows its remaining rows
+// (current_level = max, activated_at = min, kept if no remaining row has one) ...
 constexpr const char* kRecomputeMember =
     "UPDATE members SET"
-    " current_level = coalesce((SELECT max(nft_level) FROM membership ms"
-    "                           WHERE ms.wallet_address = members.wallet_address), 0),"
+    " current_level = (SELECT max(nft_level) FROM membership ms"
+    "                  WHERE ms.wallet_address = members.wallet_address),"
     " activated_at = coalesce((SELECT min(activated_at) FROM membership ms"
     "                          WHERE ms.wallet_address = members.wallet_address), activated_at),"
     " updated_at = " CLAIMSYNC_NOW
-    " WHERE wallet_address = ?1 AND (current_level, activated_at) IS NOT"
-    " (coalesce((SELECT max(nft_level) FROM membership ms"
-    "            WHERE ms.wallet_address = members.wallet_address), 0),"
+    " WHERE wallet_address = ?1"
+    "   AND EXISTS (SELECT 1 FROM membership ms WHERE ms.wallet_address = ?1)"
+    "   AND (current_level, activated_at) IS NOT"
+    " ((SELECT max(nft_level) FROM membership ms"
+    "   WHERE ms.wallet_address = members.wallet_address),"
     "  coalesce((SELECT min(activated_at) FROM membership ms"
     "            WHERE ms.wallet_address = members.wallet_address), activated_at))";
+
+// ... or, left without membership rows, is no longer a member (users stays).
+constexpr const char* kDeleteMember =
+    "DELETE FROM members WHERE wallet_address = ?1"
+    " AND NOT EXISTS (SELECT 1 FROM membership ms WHERE ms.wallet_address = ?1)";
 
 void bind_optional(SQLite::Statement& s, int index, const std::optional<std::string>& v) {
   if (v) {
@@ -145,7 +160,8 @@ SQLite::Statement& fresh(SQLite::Statement& s) {
 
 struct SqliteSink::Statements {
   explicit Statements(SQLite::Database& db)
-      : ledger_apply(db, kLedgerApply),
+      : moved(db, kMoved),
+        ledger_apply(db, kLedgerApply),
         ledger_revoke(db, kLedgerRevoke),
         ledger_record(db, kLedgerRecord),
         users(db, kUsers),
@@ -154,11 +170,12 @@ struct SqliteSink::Statements {
         reassign(db, kReassign),
         delete_membership(db, kDeleteMembership),
         recompute_member(db, kRecomputeMember),
+        delete_member(db, kDeleteMember),
         savepoint(db, "SAVEPOINT claim"),
         rollback_to(db, "ROLLBACK TO SAVEPOINT claim"),
         release(db, "RELEASE SAVEPOINT claim") {}
-  SQLite::Statement ledger_apply, ledger_revoke, ledger_record, users, members, membership,
-      reassign, delete_membership, recompute_member, savepoint, rollback_to, release;
+  SQLite::Statement moved, ledger_apply, ledger_revoke, ledger_record, users, members, membership,
+      reassign, delete_membership, recompute_member, delete_member, savepoint, rollback_to, release;
 };
 
 Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path) {
@@ -176,6 +193,16 @@ Status SqliteSink::ping() {
 
 void SqliteSink::apply_one(const Claim& c) {
   const ClaimRow r = ClaimRow::from(c);
+  SQLite::Statement& moved = fresh(stmts_->moved);
+  moved.bind(1, r.claim_key);
+  moved.bind(2, r.block_hash);
+  moved.bind(3, as_int(r.block_number));
+  moved.bind(4, as_int(r.block_time));
+  // In another block than the sink has it: remove what the old block created first, so
+  // the tables are as if the claim had only ever been in its new block.
+  const bool in_other_block = moved.executeStep() && moved.getColumn(0).getInt() > 0;
+  moved.tryReset();
+  if (in_other_block) revoke_one(c);
   SQLite::Statement& ledger = fresh(stmts_->ledger_apply);
   bind_row(ledger, r);
   ledger.exec();
@@ -203,13 +230,16 @@ void SqliteSink::revoke_one(const Claim& c) {
   SQLite::Statement& ledger = fresh(stmts_->ledger_revoke);
   bind_row(ledger, r);
   ledger.exec();
+  int changed = 0;  // membership rows of the wallet moved or deleted
   for (SQLite::Statement* s : {&stmts_->reassign, &stmts_->delete_membership}) {
     fresh(*s).bind(1, r.claim_key);
+    changed += s->exec();
+  }
+  if (changed == 0) return;  // e.g. a claim that never reached the sink: ledger row only
+  for (SQLite::Statement* s : {&stmts_->recompute_member, &stmts_->delete_member}) {
+    fresh(*s).bind(1, r.wallet);
     s->exec();
   }
-  SQLite::Statement& recompute = fresh(stmts_->recompute_member);
-  recompute.bind(1, r.wallet);
-  recompute.exec();
 }
 
 void SqliteSink::record_one(const Claim& c) {

@@ -215,6 +215,86 @@ TEST_CASE("migrate sqlite: changed, unknown and failing migrations", "[sqlite][m
   check_failing_rolls_back(sqlite_db(dir, "broken"), SqlDialect::kSqlite);
 }
 
+// The origin design's queue (its DDL, less the Supabase RLS policies) and its views: the
+// node cannot use the table (no claim_key, one row per tx_hash). Before, migrate passed and
+// every claim failed at run time; now migrate refuses, changes nothing, and says what to do.
+TEST_CASE("claimsync migrate: the origin design's claim_sync_queue is refused, then renamed",
+          "[pg][migrate][cli]") {
+  PgCluster pg;
+  pg.exec(
+      "CREATE TABLE claim_sync_queue (id UUID PRIMARY KEY DEFAULT gen_random_uuid(),"
+      " wallet_address VARCHAR(42) NOT NULL, level INTEGER NOT NULL,"
+      " tx_hash VARCHAR(66) NOT NULL UNIQUE, status VARCHAR(20) NOT NULL DEFAULT 'pending',"
+      " retry_count INTEGER DEFAULT 0, max_retries INTEGER DEFAULT 5, error_message TEXT,"
+      " last_error_at TIMESTAMP, source VARCHAR(50), created_at TIMESTAMP DEFAULT NOW(),"
+      " updated_at TIMESTAMP DEFAULT NOW(), completed_at TIMESTAMP, failed_at TIMESTAMP,"
+      " metadata JSONB DEFAULT '{}'::jsonb,"
+      " CONSTRAINT valid_status CHECK (status IN ('pending', 'processing', 'completed',"
+      " 'failed', 'retrying')));"
+      "CREATE INDEX idx_claim_sync_queue_status ON claim_sync_queue(status)"
+      " WHERE status IN ('pending', 'retrying', 'failed');"
+      "CREATE INDEX idx_claim_sync_queue_tx_hash ON claim_sync_queue(tx_hash);"
+      "CREATE OR REPLACE VIEW v_claim_sync_health AS SELECT"
+      " COUNT(*) FILTER (WHERE status = 'pending') as pending_count,"
+      " COUNT(*) FILTER (WHERE status = 'failed') as failed_count FROM claim_sync_queue;"
+      "INSERT INTO claim_sync_queue (wallet_address, level, tx_hash) VALUES"
+      " ('0xabcd000000000000000000000000000000000001', 1, '0x01');");
+  TempDir dir("claimsync-migrate-origin");
+  const std::string config = write_config(dir, pg.url());
+  RunResult refused = run_command({CLAIMSYNC_BINARY, "migrate", "--config", config});
+  INFO(refused.output);
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.output.find("claim_sync_queue exists without column claim_key (the origin "
+                            "design's queue?): rename it (ALTER TABLE claim_sync_queue RENAME "
+                            "TO claim_sync_queue_old") != std::string::npos);
+  CHECK(pg.scalar("SELECT count(*) FROM pg_tables WHERE tablename IN ('schema_migrations',"
+                  " 'users', 'members', 'membership')") == "0");  // nothing written
+  // The fix the message names (views included) makes migrate pass; the old rows stay.
+  pg.exec(
+      "ALTER TABLE claim_sync_queue RENAME TO claim_sync_queue_old;"
+      "ALTER VIEW v_claim_sync_health RENAME TO v_claim_sync_health_old;");
+  RunResult fixed = run_command({CLAIMSYNC_BINARY, "migrate", "--config", config});
+  INFO(fixed.output);
+  CHECK(fixed.exit_code == 0);
+  CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue_old") == "1");
+  CHECK(pg.scalar("SELECT count(*) FROM schema_migrations") == "3");
+}
+
+TEST_CASE("migrate: existing tables without a default or a column are refused, unchanged",
+          "[pg][sqlite][migrate]") {
+  PgCluster pg;
+  pg.exec(
+      "CREATE TABLE users (id serial PRIMARY KEY, wallet_address text UNIQUE NOT NULL,"
+      " username text NOT NULL);");
+  auto r = store::migrate_database(pg.url());
+  REQUIRE_FALSE(r.ok());
+  INFO(r.status().message());
+  CHECK(r.status().code() == ErrorCode::kFailedPrecondition);
+  CHECK(r.status().message().find(
+            "users.username is NOT NULL without a default: the node inserts only "
+            "wallet_address/referrer_wallet; add a DEFAULT or drop NOT NULL") != std::string::npos);
+  CHECK(pg.scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users'") ==
+        "3");  // 001 did not add referrer_wallet / created_at
+  pg.exec("ALTER TABLE users ALTER COLUMN username SET DEFAULT ''");
+  auto fixed = store::migrate_database(pg.url());
+  INFO(fixed.status().to_string());
+  CHECK(fixed.ok());
+
+  TempDir dir("claimsync-migrate-existing");
+  const Db lite = sqlite_db(dir, "existing");
+  {
+    SQLite::Database d(dir.file("existing.sqlite"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    d.exec("CREATE TABLE members (wallet_address TEXT PRIMARY KEY, current_level INTEGER)");
+  }
+  auto refused = store::migrate_database(lite.url);
+  REQUIRE_FALSE(refused.ok());
+  INFO(refused.status().message());
+  CHECK(refused.status().message().find("members has no column activated_at") != std::string::npos);
+  CHECK(refused.status().message().find("members has no column referrer_wallet") !=
+        std::string::npos);
+  CHECK(lite.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'") == "0");
+}
+
 TEST_CASE("claimsync migrate: CLI output and exit codes", "[pg][migrate][cli]") {
   PgCluster pg;
   TempDir dir("claimsync-migrate-cli");

@@ -39,6 +39,13 @@ SinkHarness pg_harness(PgCluster& pg) {
            "CREATE TRIGGER reject_wallet BEFORE INSERT OR UPDATE ON membership "
            "FOR EACH ROW EXECUTE FUNCTION reject_wallet();";
   };
+  h.epoch_sql = [](const std::string& column) {
+    return "extract(epoch from " + column + ")::bigint";
+  };
+  h.create_empty = [&pg](const std::string& db) {
+    pg.create_database(db);
+    return pg.url(db);
+  };
   return h;
 }
 
@@ -93,6 +100,26 @@ TEST_CASE("postgres sink: SQL metacharacters are stored literally", "[pg][sink]"
 TEST_CASE("postgres sink: record mirrors states without touching membership", "[pg][sink]") {
   PgCluster pg;
   check_record(pg_harness(pg));
+}
+
+TEST_CASE("postgres sink: model-based apply / revoke / re-apply", "[pg][sink][model]") {
+  PgCluster pg;
+  const SinkHarness h = pg_harness(pg);
+  for (std::uint32_t seed : {1u, 2u, 3u}) check_model(h, seed, 80);
+}
+
+TEST_CASE("postgres sink: existing tables with extra NOT NULL columns that have defaults",
+          "[pg][sink][existing]") {
+  PgCluster pg;
+  const SinkHarness h = pg_harness(pg);
+  check_existing_tables_with_defaults(h);
+}
+
+TEST_CASE("postgres sink: existing tables the node would fail on are refused at migrate",
+          "[pg][sink][existing]") {
+  PgCluster pg;
+  const SinkHarness h = pg_harness(pg);
+  check_existing_tables_refused(h);
 }
 
 TEST_CASE("postgres sink: out-of-range data is a claim-specific rejection", "[pg][sink]") {

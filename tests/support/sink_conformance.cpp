@@ -3,9 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <random>
 #include <set>
+
+#include "storage/claim_row.hpp"
+#include "storage/migration_runner.hpp"
 
 namespace claimsync::testing {
 namespace {
@@ -259,9 +263,10 @@ void check_revocation(const SinkHarness& h) {
       "WHERE current_level > 0 AND wallet_address <> '" +
       kept_wallet + "' ORDER BY 1";
   CHECK(join(h.query("rev_a", live_members)) == join(h.query("rev_b", live_members)));
+  // A wallet left without membership rows is no longer a member; its users row stays.
   CHECK(scalar(h, "rev_a",
-               "SELECT current_level FROM members WHERE wallet_address = '" +
-                   gone_wallet.lower_hex() + "'") == "0");
+               "SELECT count(*) FROM members WHERE wallet_address = '" + gone_wallet.lower_hex() +
+                   "'") == "0");
   CHECK(scalar(h, "rev_a",
                "SELECT count(*) FROM users WHERE wallet_address = '" + gone_wallet.lower_hex() +
                    "'") == "1");
@@ -399,6 +404,363 @@ void check_record(const SinkHarness& h) {
   REQUIRE(sink->record({store::LedgerUpdate{c}}).ok());
   CHECK(h.query("record", status_sql)[0][0] == "revoked");
   CHECK(sink->record({}).ok());
+
+  // A done claim whose block left the chain and that was mined again in a later block
+  // before its revoke reached the sink: the store mirrors 'revoking', then 'pending', then
+  // applies it with the new block. The tables are as if it had only been in that block.
+  Claim moved = make_claim(11);
+  require_ok(sink->apply({moved}));
+  const std::string wallet = "'" + moved.wallet.lower_hex() + "'";
+  for (ClaimState st : {ClaimState::kRevoking, ClaimState::kPending}) {
+    moved.state = st;
+    REQUIRE(sink->record({store::LedgerUpdate{moved}}).ok());
+  }
+  moved.block_number += 5;
+  moved.block_hash = make_claim(500).block_hash;
+  moved.block_time += 3600;
+  require_ok(sink->apply({moved}));
+  const std::string at = h.epoch_sql("activated_at");
+  CHECK(h.query("record", "SELECT status, block_number, " + h.epoch_sql("block_time") +
+                              " FROM claim_sync_queue WHERE claim_key = " + key_literal(moved)) ==
+        SqlRows{{"done", std::to_string(moved.block_number), std::to_string(moved.block_time)}});
+  CHECK(h.query("record",
+                "SELECT claim_key, " + at + " FROM membership WHERE wallet_address = " + wallet) ==
+        SqlRows{{moved.key.to_string(), std::to_string(moved.block_time)}});
+  CHECK(h.query("record", "SELECT " + at + " FROM members WHERE wallet_address = " + wallet) ==
+        SqlRows{{std::to_string(moved.block_time)}});
+}
+
+}  // namespace claimsync::testing
+
+// ---------------------------------------------------------------------------------------
+// Model-based cases.
+
+namespace claimsync::testing {
+namespace {
+
+constexpr std::uint32_t kTopLevel = 2147483647;  // the largest level config allows
+
+SqlRows sorted(SqlRows rows) {
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+std::string rows_text(const SqlRows& rows) { return join(sorted(rows)); }
+
+// A claim in two versions of its block (the same claim key mined again in another block
+// after a reorg): hash, number and time differ.
+struct ModelClaim {
+  std::array<Claim, 2> version;
+};
+
+// The rules of migrations/README.md as plain data: the sink's tables are a function of
+// the ledger (which claims are 'done', with which block) and the wallets ever applied.
+class SinkModel {
+ public:
+  struct LedgerEntry {
+    std::string status;
+    int version = 0;
+  };
+
+  explicit SinkModel(std::vector<ModelClaim> claims)
+      : claims_(std::move(claims)), current_(claims_.size()) {}
+
+  std::size_t size() const { return claims_.size(); }
+  bool is_done(std::size_t i) const {
+    auto it = ledger_.find(i);
+    return it != ledger_.end() && it->second.status == "done";
+  }
+  // The claim as the node would send it, in its other block when `new_block` (a claim not
+  // done in the sink, or one that moved in a reorg before its revoke reached the sink).
+  const Claim& claim_for_call(std::size_t i, bool new_block) {
+    if (new_block) current_[i] = 1 - current_[i];
+    return claims_[i].version[static_cast<std::size_t>(current_[i])];
+  }
+  const Claim& current(std::size_t i) const {
+    return claims_[i].version[static_cast<std::size_t>(current_[i])];
+  }
+
+  void applied(std::size_t i) {
+    ledger_[i] = {"done", current_[i]};
+    users_.insert(current(i).wallet.lower_hex());
+  }
+  void revoked(std::size_t i) {
+    auto it = ledger_.find(i);
+    if (it == ledger_.end()) {
+      ledger_[i] = {"revoked", current_[i]};  // never reached the sink: ledger row only
+    } else {
+      it->second.status = "revoked";  // block columns keep what apply wrote
+    }
+  }
+
+  SqlRows users() const {
+    SqlRows out;
+    for (const auto& w : users_) out.push_back({w});
+    return out;
+  }
+  // Per (wallet, level) the earliest (block_time, claim_key) of the done claims.
+  SqlRows membership() const {
+    std::map<std::pair<std::string, std::uint32_t>, const Claim*> best;
+    for (const auto& [i, e] : ledger_) {
+      if (e.status != "done") continue;
+      const Claim& c = claims_[i].version[static_cast<std::size_t>(e.version)];
+      const auto k = std::make_pair(c.wallet.lower_hex(), c.level);
+      auto it = best.find(k);
+      if (it == best.end() ||
+          std::make_pair(c.block_time, c.key.to_string()) <
+              std::make_pair(it->second->block_time, it->second->key.to_string())) {
+        best[k] = &c;
+      }
+    }
+    SqlRows out;
+    for (const auto& [k, c] : best) {
+      out.push_back({k.first, std::to_string(k.second), c->key.to_string(),
+                     std::to_string(c->block_time), store::ClaimRow::from(*c).tx_hash});
+    }
+    return out;
+  }
+  // A wallet is a member while it has a membership row: highest level, earliest time.
+  SqlRows members() const {
+    std::map<std::string, std::pair<std::uint32_t, std::uint64_t>> m;
+    for (const auto& row : membership()) {
+      const std::uint32_t level = static_cast<std::uint32_t>(std::stoul(row[1]));
+      const std::uint64_t t = std::stoull(row[3]);
+      auto [it, fresh] = m.try_emplace(row[0], level, t);
+      if (!fresh) it->second = {std::max(it->second.first, level), std::min(it->second.second, t)};
+    }
+    SqlRows out;
+    for (const auto& [w, v] : m)
+      out.push_back({w, std::to_string(v.first), std::to_string(v.second)});
+    return out;
+  }
+  SqlRows ledger() const {
+    SqlRows out;
+    for (const auto& [i, e] : ledger_) {
+      const store::ClaimRow r =
+          store::ClaimRow::from(claims_[i].version[static_cast<std::size_t>(e.version)]);
+      out.push_back({r.claim_key, e.status, r.block_hash, std::to_string(r.block_number),
+                     std::to_string(r.block_time)});
+    }
+    return out;
+  }
+
+ private:
+  std::vector<ModelClaim> claims_;
+  std::vector<int> current_;  // the version the node holds now, per claim
+  std::map<std::size_t, LedgerEntry> ledger_;
+  std::set<std::string> users_;
+};
+
+eth::Hash32 model_hash(std::uint8_t tag, std::uint64_t a, std::uint64_t b) {
+  std::array<std::uint8_t, 32> bytes{};
+  bytes[0] = tag;
+  for (int k = 0; k < 8; ++k) {
+    bytes[23 - k] = static_cast<std::uint8_t>(a >> (8 * k));
+    bytes[31 - k] = static_cast<std::uint8_t>(b >> (8 * k));
+  }
+  return eth::Hash32(bytes);
+}
+
+// `n` claims over 4 wallets and levels {1, 2, 2^31-1}: many siblings (same wallet and
+// level), block times with ties, so the earliest-(time, key) rule is exercised.
+std::vector<ModelClaim> model_claims(std::mt19937& rng, std::size_t n) {
+  const std::array<std::uint32_t, 3> levels{1, 2, kTopLevel};
+  std::vector<ModelClaim> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    Claim c = make_claim(5000 + i);
+    c.wallet = fixture_wallet(0x900 + rng() % 4);
+    c.level = levels[rng() % levels.size()];
+    c.referrer.reset();
+    ModelClaim m;
+    for (std::size_t v = 0; v < 2; ++v) {
+      m.version[v] = c;
+      m.version[v].block_number = 7000 + 2 * i + v;
+      m.version[v].block_hash = model_hash(0xb7, i, v);
+      m.version[v].block_time = 1'700'000'000 + (rng() % 5) * 60;
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+void require_model(const SinkHarness& h, const std::string& db, const SinkModel& model,
+                   const std::string& step) {
+  INFO(step);
+  const std::string at = h.epoch_sql("activated_at");
+  CHECK(rows_text(h.query(db, "SELECT wallet_address FROM users")) == rows_text(model.users()));
+  CHECK(rows_text(h.query(db, "SELECT wallet_address, current_level, " + at + " FROM members")) ==
+        rows_text(model.members()));
+  CHECK(rows_text(h.query(db, "SELECT wallet_address, nft_level, claim_key, " + at +
+                                  ", tx_hash FROM membership")) == rows_text(model.membership()));
+  REQUIRE(rows_text(h.query(db, "SELECT claim_key, status, block_hash, block_number, " +
+                                    h.epoch_sql("block_time") + " FROM claim_sync_queue")) ==
+          rows_text(model.ledger()));
+}
+
+// Runs the seeded sequence against `sink` (on an empty `db`).
+void run_model(const SinkHarness& h, const std::string& db, store::MembershipSink& sink,
+               std::uint32_t seed, int steps) {
+  std::mt19937 rng(seed);
+  SinkModel model(model_claims(rng, 18));
+  const auto pick = [&] { return static_cast<std::size_t>(rng() % model.size()); };
+  for (int step = 0; step < steps; ++step) {
+    const unsigned op = rng() % 100;
+    std::vector<std::size_t> chosen;
+    if (op < 80) {
+      const std::size_t n = 1 + rng() % 5;
+      for (std::size_t k = 0; k < n; ++k) chosen.push_back(pick());
+      if (rng() % 4 == 0) chosen.push_back(chosen.front());  // a duplicate in the batch
+    } else {
+      // Every claim of one wallet: it is left without membership (or applied in full).
+      const eth::Address w = model.current(pick()).wallet;
+      for (std::size_t i = 0; i < model.size(); ++i) {
+        if (model.current(i).wallet == w) chosen.push_back(i);
+      }
+    }
+    const bool revoke = (op < 80 ? op % 2 == 1 : op % 4 != 0);
+    std::set<std::size_t> distinct(chosen.begin(), chosen.end());
+    std::map<std::size_t, const Claim*> sent;
+    for (std::size_t i : distinct) {
+      // Revokes carry the block the sink has; applies of claims the sink does not have as
+      // done may come from another block, and now and then a done claim moved.
+      const bool new_block = !revoke && rng() % (model.is_done(i) ? 6 : 2) == 0;
+      sent[i] = &model.claim_for_call(i, new_block);
+    }
+    std::vector<Claim> call;
+    std::string what = std::string(revoke ? "revoke" : "apply") + " step " + std::to_string(step) +
+                       " seed " + std::to_string(seed) + ":";
+    for (std::size_t i : chosen) {
+      call.push_back(*sent[i]);
+      what += " " + std::to_string(i) + (model.is_done(i) ? "(done)" : "") + "@" +
+              sent[i]->block_hash.hex().substr(60);
+    }
+    INFO(what);
+    const store::SinkResult r = revoke ? sink.revoke(call) : sink.apply(call);
+    require_ok(r);
+    for (std::size_t i : distinct) revoke ? model.revoked(i) : model.applied(i);
+    require_model(h, db, model, what);
+  }
+  // The sequence reached every case it is meant to.
+  std::size_t revoked = 0, done = 0;
+  for (const auto& row : model.ledger()) (row[1] == "done" ? done : revoked) += 1;
+  CHECK(done > 0);
+  CHECK(revoked > 0);
+}
+
+// Tables of an application, created before claimsync's first migrate; `extra` are column
+// definitions appended to users / members / membership.
+void create_app_tables(const SinkHarness& h, const std::string& db, const std::string& users_extra,
+                       const std::string& members_extra, const std::string& membership_extra,
+                       const std::string& level_type = "integer") {
+  h.exec(db,
+         "CREATE TABLE users (wallet_address varchar(42) PRIMARY KEY, referrer_wallet text,"
+         " created_at timestamp DEFAULT CURRENT_TIMESTAMP" +
+             users_extra + ")");
+  h.exec(db,
+         "CREATE TABLE members (wallet_address varchar(42) PRIMARY KEY,"
+         " current_level integer NOT NULL DEFAULT 0, activated_at timestamptz NOT NULL,"
+         " referrer_wallet text, updated_at timestamptz DEFAULT CURRENT_TIMESTAMP" +
+             members_extra + ")");
+  h.exec(db, "CREATE TABLE membership (wallet_address varchar(42) NOT NULL, nft_level " +
+                 level_type +
+                 " NOT NULL, activated_at timestamptz NOT NULL, claim_key text, tx_hash text" +
+                 membership_extra + ", UNIQUE (wallet_address, nft_level))");
+}
+
+// REQUIREs that migrating `url` fails, naming every one of `expected`, with nothing written.
+void require_refused(const SinkHarness& h, const std::string& db, const std::string& url,
+                     const std::vector<std::string>& expected) {
+  auto r = store::migrate_database(url);
+  REQUIRE_FALSE(r.ok());
+  const std::string message = r.status().message();
+  INFO(message);
+  CHECK(r.status().code() == ErrorCode::kFailedPrecondition);
+  for (const std::string& e : expected) CHECK(message.find(e) != std::string::npos);
+  CHECK_THROWS(h.query(db, "SELECT count(*) FROM schema_migrations"));  // nothing written
+  auto run = store::open_sink(url, /*migrate=*/true);  // what `claimsync run` does first
+  CHECK_FALSE(run.ok());
+}
+
+}  // namespace
+
+void check_model(const SinkHarness& h, std::uint32_t seed, int steps) {
+  const std::string db = "model" + std::to_string(seed);
+  auto sink = h.open_fresh(db);
+  run_model(h, db, *sink, seed, steps);
+}
+
+void check_existing_tables_with_defaults(const SinkHarness& h) {
+  const std::string db = "existing_ok";
+  const std::string url = h.create_empty(db);
+  create_app_tables(h, db, ", username text NOT NULL DEFAULT 'anon'",
+                    ", total_rewards numeric NOT NULL DEFAULT 0",
+                    ", is_upgrade boolean NOT NULL DEFAULT false");
+  auto sink = store::open_sink(url, /*migrate=*/true);
+  INFO(sink.status().to_string());
+  REQUIRE(sink.ok());
+  run_model(h, db, **sink, 4242, 60);
+  CHECK(scalar(h, db, "SELECT count(*) FROM users WHERE username <> 'anon'") == "0");
+}
+
+void check_existing_tables_refused(const SinkHarness& h) {
+  // Each problem alone, then the fix makes migrate pass.
+  {
+    const std::string db = "refuse_username";
+    const std::string url = h.create_empty(db);
+    create_app_tables(h, db, ", username text NOT NULL", "", "");
+    require_refused(h, db, url,
+                    {"users.username is NOT NULL without a default: the node inserts only "
+                     "wallet_address/referrer_wallet; add a DEFAULT or drop NOT NULL"});
+    h.exec(db, "ALTER TABLE users RENAME COLUMN username TO username_old");
+    h.exec(db, "ALTER TABLE users ADD COLUMN username text NOT NULL DEFAULT 'anon'");
+    h.exec(db, "ALTER TABLE users DROP COLUMN username_old");
+    auto fixed = store::migrate_database(url);
+    INFO(fixed.status().to_string());
+    CHECK(fixed.ok());
+  }
+  {
+    const std::string db = "refuse_origin_queue";
+    const std::string url = h.create_empty(db);
+    create_app_tables(h, db, "", "", "");
+    h.exec(db,
+           "CREATE TABLE claim_sync_queue (id varchar(36) PRIMARY KEY,"
+           " wallet_address varchar(42) NOT NULL, level integer NOT NULL,"
+           " tx_hash varchar(66) NOT NULL UNIQUE, status varchar(20) NOT NULL DEFAULT 'pending',"
+           " retry_count integer DEFAULT 0, created_at timestamp DEFAULT CURRENT_TIMESTAMP)");
+    h.exec(db,
+           "INSERT INTO claim_sync_queue (id, wallet_address, level, tx_hash) VALUES ('q1', "
+           "'0xabcd000000000000000000000000000000000001', 1, '0x01')");
+    require_refused(h, db, url,
+                    {"claim_sync_queue exists without column claim_key (the origin design's "
+                     "queue?): rename it (ALTER TABLE claim_sync_queue RENAME TO "
+                     "claim_sync_queue_old"});
+    h.exec(db, "ALTER TABLE claim_sync_queue RENAME TO claim_sync_queue_old");
+    auto sink = store::open_sink(url, /*migrate=*/true);
+    INFO(sink.status().to_string());
+    REQUIRE(sink.ok());
+    require_ok((*sink)->apply(make_claims(6)));
+    CHECK(scalar(h, db, "SELECT count(*) FROM claim_sync_queue") == "6");
+    CHECK(scalar(h, db, "SELECT count(*) FROM claim_sync_queue_old") == "1");  // kept
+  }
+  {
+    // Everything at once: every problem is named in one error.
+    const std::string db = "refuse_all";
+    const std::string url = h.create_empty(db);
+    create_app_tables(h, db, ", username text NOT NULL", ", tier text NOT NULL",
+                      ", source_id integer NOT NULL", "text");
+    require_refused(h, db, url,
+                    {"users.username is NOT NULL without a default",
+                     "members.tier is NOT NULL without a default: the node inserts only "
+                     "wallet_address/current_level/activated_at/referrer_wallet",
+                     "membership.source_id is NOT NULL without a default",
+                     "membership.nft_level is ", "the node needs integer or bigint"});
+  }
+  {
+    const std::string db = "refuse_wallet_type";
+    const std::string url = h.create_empty(db);
+    h.exec(db, "CREATE TABLE users (wallet_address integer PRIMARY KEY, referrer_wallet text)");
+    require_refused(h, db, url, {"users.wallet_address is ", "text-like"});
+  }
 }
 
 }  // namespace claimsync::testing

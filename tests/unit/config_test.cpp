@@ -117,7 +117,7 @@ TEST_CASE("a minimal config gets defaults, levels 1..19 included", "[config]") {
 TEST_CASE("explicit values are read", "[config]") {
   auto config = parse_config(kMinimal +
                                  "finality = \"finalized\"\n"
-                                 "levels = [7, 3, 4294967295]\n"
+                                 "levels = [7, 3, 2147483647]\n"
                                  "start_block = 123456789\n"
                                  "[rpc]\nmax_batch = 7\n"
                                  "[sink]\nurl = \"postgresql://u@db.internal:5432/members\"\n"
@@ -127,7 +127,7 @@ TEST_CASE("explicit values are read", "[config]") {
                              "x.toml");
   REQUIRE(config.ok());
   CHECK(config->chain.finality == FinalityMode::kFinalized);
-  CHECK(config->chain.levels == std::vector<std::uint32_t>{7, 3, 4294967295u});
+  CHECK(config->chain.levels == std::vector<std::uint32_t>{7, 3, 2147483647u});
   CHECK(config->chain.start_block == 123456789);
   CHECK(config->rpc.max_batch == 7);
   CHECK(config->sink.url == "postgresql://u@db.internal:5432/members");
@@ -175,9 +175,12 @@ TEST_CASE("each kind of mistake is an error naming the file, line and key", "[co
       {"duplicate levels", kMinimal + "levels = [1, 2, 3, 2]\n",
        "test.toml:5: key chain.levels[3]: duplicate level 2"},
       {"level zero", kMinimal + "levels = [0]\n",
-       "test.toml:5: key chain.levels[0]: must be between 1 and 4294967295"},
+       "test.toml:5: key chain.levels[0]: must be between 1 and 2147483647"},
       {"level too big", kMinimal + "levels = [4294967296]\n",
        "test.toml:5: key chain.levels[0]: must be between"},
+      {"level above the int columns", kMinimal + "levels = [1, 2147483648]\n",
+       "test.toml:5: key chain.levels[1]: must be between 1 and 2147483647, got 2147483648 "
+       "(levels are stored in integer columns: nft_level, current_level)"},
       {"level not int", kMinimal + "levels = [\"1\"]\n",
        "test.toml:5: key chain.levels[0]: expected an integer"},
       {"negative", kMinimal + "start_block = -1\n",

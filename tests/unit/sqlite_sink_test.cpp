@@ -49,6 +49,13 @@ class SqliteHarness {
              "'" +
              wallet + "' BEGIN SELECT RAISE(ABORT, 'rejected by test trigger'); END";
     };
+    h.epoch_sql = [](const std::string& column) {
+      return "CAST(strftime('%s', " + column + ") AS INTEGER)";
+    };
+    h.create_empty = [this](const std::string& db) {
+      SQLite::Database d(path(db), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      return "sqlite:" + path(db);
+    };
     return h;
   }
   std::string path(const std::string& db) const { return dir_.file(db + ".sqlite"); }
@@ -92,6 +99,26 @@ TEST_CASE("sqlite sink: SQL metacharacters are stored literally", "[sqlite][sink
 TEST_CASE("sqlite sink: record mirrors states without touching membership", "[sqlite][sink]") {
   SqliteHarness s;
   check_record(s.harness());
+}
+
+TEST_CASE("sqlite sink: model-based apply / revoke / re-apply", "[sqlite][sink][model]") {
+  SqliteHarness s;
+  const SinkHarness h = s.harness();
+  for (std::uint32_t seed : {1u, 2u, 3u}) check_model(h, seed, 80);
+}
+
+TEST_CASE("sqlite sink: existing tables with extra NOT NULL columns that have defaults",
+          "[sqlite][sink][existing]") {
+  SqliteHarness s;
+  const SinkHarness h = s.harness();
+  check_existing_tables_with_defaults(h);
+}
+
+TEST_CASE("sqlite sink: existing tables the node would fail on are refused at migrate",
+          "[sqlite][sink][existing]") {
+  SqliteHarness s;
+  const SinkHarness h = s.harness();
+  check_existing_tables_refused(h);
 }
 
 TEST_CASE("sqlite sink: a locked database is unavailable, nothing committed", "[sqlite][sink]") {

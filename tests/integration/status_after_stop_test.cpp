@@ -39,14 +39,15 @@ TEST_CASE("status after the follower stopped the line names the error", "[status
   nlohmann::json status;
   std::string diagnostics;
   {
-    const bool caught_up = ct::wait_caught_up(node, head, milliseconds(30'000), status, diagnostics);
+    const bool caught_up =
+        ct::wait_caught_up(node, head, milliseconds(30'000), status, diagnostics);
     INFO(status.dump() << diagnostics << node.log_tail(40));
     REQUIRE(caught_up);
   }
   chain.reorg(5);  // deeper than the window of 2 stored blocks: the line stops
   chain.mine(1);
-  const bool exited = ct::wait_until([&] { return !node.running(); }, milliseconds(30'000),
-                                     milliseconds(100));
+  const bool exited =
+      ct::wait_until([&] { return !node.running(); }, milliseconds(30'000), milliseconds(100));
   INFO(node.log_tail(40));
   REQUIRE(exited);
   REQUIRE(ct::log_lines_with(node.log_path(), {"event=follower_stopped"}, 1).size() == 1);
@@ -62,8 +63,8 @@ TEST_CASE("status after the follower stopped the line names the error", "[status
   // The next start that gets past the error clears it: a fresh life is not blamed for an
   // old one. (Here the error stays: the same deep reorg stops the line again.)
   node.start();
-  const bool exited_again = ct::wait_until([&] { return !node.running(); }, milliseconds(30'000),
-                                           milliseconds(100));
+  const bool exited_again =
+      ct::wait_until([&] { return !node.running(); }, milliseconds(30'000), milliseconds(100));
   REQUIRE(exited_again);
   auto again = node.status(&diagnostics);
   REQUIRE(again);

@@ -38,6 +38,23 @@ std::optional<StatusReport> running_snapshot(const Config& config, std::int64_t 
   }
 }
 
+// The final snapshot of a node that stopped the line (follower fatal: its last_error is the
+// follower's error). The offline report is rebuilt from the store and fresh probes, which
+// know nothing of why the last run ended; without this, a node that exited 1 by itself
+// reads as merely stopped.
+std::optional<std::string> last_run_fatal(const Config& config) {
+  std::ifstream in(status_snapshot_path(config));
+  if (!in) return std::nullopt;
+  try {
+    const StatusReport r = StatusReport::from_json(nlohmann::json::parse(in));
+    if (r.running || r.follower_error.empty() || r.last_error != r.follower_error)
+      return std::nullopt;
+    return r.follower_error;
+  } catch (const std::exception&) {
+    return std::nullopt;  // a torn or foreign file says nothing
+  }
+}
+
 // Probes the chain with short timeouts: the operator wants an answer, not retries.
 void probe_chain(const Config& config, StatusReport& r) {
   Config quick = config;
@@ -123,6 +140,10 @@ int cmd_status(const std::vector<std::string>& args) {
   store.value().reset();  // release the lock before the (slower) probes
   probe_chain(*config, report);
   probe_db(*config, report);
+  if (auto fatal = last_run_fatal(*config)) {
+    report.last_error = "the last run stopped the line: " + *fatal;
+    if (report.follower_error.empty()) report.follower_error = *fatal;
+  }
   print(report, common.json);
   return kExitOk;
 }

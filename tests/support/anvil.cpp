@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
@@ -82,7 +83,12 @@ Anvil::Anvil(const AnvilOptions& options) : options_(options) {
                                      std::to_string(options_.accounts),
                                      "--chain-id",
                                      std::to_string(options_.chain_id)};
-    if (options_.block_time_s) {
+    if (options_.block_time_ms) {
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%.3f",
+                    static_cast<double>(*options_.block_time_ms) / 1000.0);
+      argv.insert(argv.end(), {"--block-time", seconds});
+    } else if (options_.block_time_s) {
       argv.insert(argv.end(), {"--block-time", std::to_string(*options_.block_time_s)});
     }
     if (options_.no_mining) argv.push_back("--no-mining");
@@ -179,7 +185,7 @@ std::string Anvil::send_transaction(const json& tx) {
   std::string hash = rpc("eth_sendTransaction", {tx}).get<std::string>();
   // anvil answers before its auto-miner has sealed the block: wait, so that the block
   // number read next includes this transaction.
-  if (!options_.no_mining && !options_.block_time_s) wait_receipt(hash);
+  if (!options_.no_mining && !options_.block_time_s && !options_.block_time_ms) wait_receipt(hash);
   return hash;
 }
 
@@ -199,7 +205,7 @@ std::string Anvil::deploy_claim_nft(std::size_t from) {
   json tx = {{"from", account(from)}, {"data", claim_nft_bytecode()}, {"gas", quantity(5'000'000)}};
   std::string hash = send_transaction(tx);
   json r = receipt(hash);
-  if (r.is_null() && !options_.block_time_s) {
+  if (r.is_null() && !options_.block_time_s && !options_.block_time_ms) {
     mine();
     r = receipt(hash);
   }

@@ -42,10 +42,12 @@ std::string claim_nft_bytecode();
 
 struct AnvilOptions {
   std::optional<std::uint64_t> block_time_s;  // --block-time N (interval mining)
-  bool no_mining = false;                     // --no-mining: blocks only via mine()
-  unsigned accounts = 10;                     // -a N dev accounts
-  std::uint64_t chain_id = 31337;             // --chain-id
-  std::vector<std::string> extra_args;        // appended to the command line
+  // --block-time in milliseconds (e.g. 250 -> "0.25"); wins over block_time_s when set.
+  std::optional<std::uint64_t> block_time_ms;
+  bool no_mining = false;               // --no-mining: blocks only via mine()
+  unsigned accounts = 10;               // -a N dev accounts
+  std::uint64_t chain_id = 31337;       // --chain-id
+  std::vector<std::string> extra_args;  // appended to the command line
   std::chrono::milliseconds start_timeout{30'000};
 };
 

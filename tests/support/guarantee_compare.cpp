@@ -73,15 +73,31 @@ void compare_ledger(const ChainTruth& truth, const SinkSnapshot& sink, Differ& d
     d.expect_equal(where, "block_hash", r.block_hash, c.block_hash);
     d.expect_equal(where, "block_time", r.block_time, c.block_time);
   }
+  // A claim whose block left the chain after it may have reached the sink is revoked: its
+  // ledger row stays, with status 'revoked' and nothing else.
   for (const auto& [key, row] : rows) {
-    if (!truth.claims.count(key)) {
+    if (!truth.claims.count(key) && row->status != "revoked") {
       d.note("claim_sync_queue: UNEXPECTED row " + key + " (status '" + row->status + "', block " +
-             std::to_string(row->block_number) + "): no such mint on the canonical chain");
+             std::to_string(row->block_number) +
+             "): no such mint on the canonical chain, so only status 'revoked' may remain");
     }
   }
 }
 
+// Wallets of revoked off-chain claims (their users row may stay, DESIGN §5/§7).
+std::set<std::string> revoked_wallets(const ChainTruth& truth, const SinkSnapshot& sink) {
+  std::set<std::string> out;
+  for (const auto& row : sink.ledger) {
+    if (row.status == "revoked" && !truth.claims.count(row.key)) out.insert(row.wallet);
+  }
+  return out;
+}
+
 void compare_membership(const ChainTruth& truth, const SinkSnapshot& sink, Differ& d) {
+  std::set<std::string> revoked_keys;
+  for (const auto& row : sink.ledger) {
+    if (!truth.claims.count(row.key)) revoked_keys.insert(row.key);
+  }
   std::set<std::pair<std::string, std::uint64_t>> seen;
   for (const auto& row : sink.membership) {
     const std::string where =
@@ -92,8 +108,12 @@ void compare_membership(const ChainTruth& truth, const SinkSnapshot& sink, Diffe
       continue;
     }
     auto claim = row.claim_key ? truth.claims.find(*row.claim_key) : truth.claims.end();
-    if (claim == truth.claims.end() || claim->second.wallet != row.wallet ||
-        claim->second.level != row.level) {
+    if (claim == truth.claims.end() && row.claim_key && revoked_keys.count(*row.claim_key)) {
+      d.note(where + ": claim_key '" + *row.claim_key +
+             "' is a revoked claim (its block left the chain); the row must name a canonical "
+             "mint of this wallet and level");
+    } else if (claim == truth.claims.end() || claim->second.wallet != row.wallet ||
+               claim->second.level != row.level) {
       d.note(where + ": claim_key '" + row.claim_key.value_or("NULL") +
              "' is not a mint of this wallet and level");
     }
@@ -106,13 +126,17 @@ void compare_membership(const ChainTruth& truth, const SinkSnapshot& sink, Diffe
 }
 
 void compare_members(const ChainTruth& truth, const SinkSnapshot& sink, Differ& d) {
+  const std::set<std::string> revoked = revoked_wallets(truth, sink);
   std::set<std::string> seen;
   for (const auto& row : sink.members) {
     const std::string where = "members row " + row.wallet;
     if (!seen.insert(row.wallet).second) d.note(where + ": DUPLICATE");
     auto level = truth.member_level.find(row.wallet);
     if (level == truth.member_level.end()) {
-      d.note(where + ": UNEXPECTED, the wallet never minted a level");
+      d.note(where + (revoked.count(row.wallet)
+                          ? ": UNEXPECTED, every claim of the wallet was revoked (the rule: no "
+                            "members row when no membership remains)"
+                          : ": UNEXPECTED, the wallet never minted a level"));
       continue;
     }
     d.expect_equal(where, "current_level", row.current_level, level->second);
@@ -130,10 +154,14 @@ void compare_members(const ChainTruth& truth, const SinkSnapshot& sink, Differ& 
 }
 
 void compare_users(const ChainTruth& truth, const SinkSnapshot& sink, Differ& d) {
+  // A wallet whose claims were all revoked may keep its users row (it is never deleted);
+  // it is not required either (a revoke of a claim the sink never committed adds no user).
+  const std::set<std::string> revoked = revoked_wallets(truth, sink);
   std::set<std::string> seen;
   for (const auto& wallet : sink.users) {
     if (!seen.insert(wallet).second) d.note("users row " + wallet + ": DUPLICATE");
-    if (!truth.member_level.count(wallet)) d.note("users row " + wallet + ": UNEXPECTED");
+    if (!truth.member_level.count(wallet) && !revoked.count(wallet))
+      d.note("users row " + wallet + ": UNEXPECTED");
   }
   for (const auto& [wallet, level] : truth.member_level) {
     if (!seen.count(wallet)) d.note("users: MISSING " + wallet);

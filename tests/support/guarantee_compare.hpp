@@ -6,11 +6,15 @@
 //   INFO(c.summary); REQUIRE(c.first_difference.empty());
 //
 // Equal means: one claim_sync_queue row per expected claim key, status 'done', with the
-// claim's tx, log/batch index, wallet, level, amount, block number/hash/time, and no other
-// row (no duplicate, none orphaned/revoked/dead); one membership row per (wallet, level)
-// minted, created by one of that pair's claims; one members row per claiming wallet with
-// current_level = its highest level and activated_at = its earliest mint's block time; one
-// users row per claiming wallet. Rows are kept as read (not keyed), so duplicates show.
+// claim's tx, log/batch index, wallet, level, amount, block number/hash/time; any other row
+// is of a claim whose block left the chain and must have status 'revoked' (never done,
+// pending, orphaned, dead, ...), and no duplicate; one membership row per (wallet, level)
+// minted, created by one of that pair's canonical claims (never by a revoked one); one
+// members row per claiming wallet with current_level = its highest level and activated_at
+// = its earliest mint's block time, and NO members row for a wallet whose every claim was
+// revoked; one users row per claiming wallet, and optionally one for a wallet whose every
+// claim was revoked (users rows are never deleted). Rows are kept as read (not keyed), so
+// duplicates show.
 #pragma once
 
 #include <cstdint>

@@ -11,32 +11,42 @@ using nlohmann::json;
 
 std::string render_node_config(const GuaranteeNodeConfig& c) {
   std::ostringstream s;
+  std::string urls;
+  for (const std::string& url :
+       c.rpc_urls.empty() ? std::vector<std::string>{c.rpc_url} : c.rpc_urls) {
+    urls += (urls.empty() ? "\"" : ", \"") + url + "\"";
+  }
   s << "[chain]\n"
-    << "rpc_urls = [\"" << c.rpc_url << "\"]\n"
+    << "rpc_urls = [" << urls << "]\n"
     << "chain_id = " << c.chain_id << "\n"
     << "contract = \"" << c.contract << "\"\n"
     << "start_block = " << c.start_block << "\n"
     << "finality = \"confirmations\"\n"
-    << "confirmations = " << c.confirmations << "\n"
-    << "poll_interval_ms = " << c.poll_interval_ms << "\n"
-    << "\n[rpc]\n"
-    << "timeout_ms = 5000\n"
-    << "max_retries = 3\n"
-    << "backoff_initial_ms = 100\n"
-    << "backoff_max_ms = 1000\n"
-    << "\n[storage]\n"
+    << "confirmations = " << c.confirmations << "\n";
+  if (!c.product_defaults) s << "poll_interval_ms = " << c.poll_interval_ms << "\n";
+  if (c.reorg_window) s << "reorg_window = " << *c.reorg_window << "\n";
+  if (!c.product_defaults) {
+    s << "\n[rpc]\n"
+      << "timeout_ms = 5000\n"
+      << "max_retries = 3\n"
+      << "backoff_initial_ms = 100\n"
+      << "backoff_max_ms = 1000\n";
+  }
+  s << "\n[storage]\n"
     << "data_dir = \"" << c.data_dir << "\"\n"
     << "\n[sink]\n"
     << "url = \"" << c.sink_url << "\"\n"
-    << "migrate_on_start = true\n"
-    << "\n[replicator]\n"
-    << "batch_size = 200\n"
-    << "max_attempts = 8\n"
-    << "backoff_initial_ms = 200\n"
-    << "backoff_max_ms = 2000\n"
-    << "idle_poll_ms = 100\n"
-    << "\n[log]\n"
-    << "level = \"info\"\n"
+    << "migrate_on_start = true\n";
+  if (!c.product_defaults) {
+    s << "\n[replicator]\n"
+      << "batch_size = 200\n"
+      << "max_attempts = 8\n"
+      << "backoff_initial_ms = 200\n"
+      << "backoff_max_ms = 2000\n"
+      << "idle_poll_ms = 100\n";
+  }
+  s << "\n[log]\n"
+    << "level = \"" << c.log_level << "\"\n"
     << "format = \"text\"\n";
   return s.str();
 }

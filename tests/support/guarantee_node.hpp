@@ -21,6 +21,8 @@ namespace claimsync::testing {
 
 struct GuaranteeNodeConfig {
   std::string rpc_url;
+  std::vector<std::string> rpc_urls;  // when non-empty: chain.rpc_urls, in this order (wins)
+  std::optional<std::uint64_t> reorg_window;  // chain.reorg_window (node default when unset)
   std::uint64_t chain_id = 31337;
   std::string contract;
   std::uint64_t start_block = 0;
@@ -28,6 +30,10 @@ struct GuaranteeNodeConfig {
   std::uint64_t poll_interval_ms = 200;
   std::string data_dir;
   std::string sink_url;
+  // True: leave [rpc] and [replicator] (and poll_interval_ms) at the product's defaults, as a
+  // new user's config would (slow backoffs); false: the short test backoffs.
+  bool product_defaults = false;
+  std::string log_level = "info";
 };
 
 // The TOML text (keys as in config.example.toml; short backoffs so recovery is fast).

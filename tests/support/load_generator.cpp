@@ -17,7 +17,7 @@ using nlohmann::json;
 using Items = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
 
 constexpr std::size_t kMaxBatch = 100;   // calls per JSON-RPC batch
-constexpr std::size_t kRecentWaves = 3;  // waves a reorg of depth <= 3 may reach
+constexpr std::size_t kRecentWaves = 8;  // waves a reorg (depth <= ~8 blocks) may reach
 const std::vector<std::uint64_t> kNonLevelIds = {0, 20, 31, 1000};
 const char* kHolderEth = "0x3635c9adc5dea00000";  // 1000 ETH
 

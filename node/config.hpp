@@ -59,7 +59,7 @@ struct ReplicatorConfig {
   std::size_t batch_size = 500;             // replicator.batch_size
   std::uint32_t max_attempts = 8;           // replicator.max_attempts
   std::int64_t backoff_initial_ms = 1'000;  // replicator.backoff_initial_ms
-  std::int64_t backoff_max_ms = 300'000;    // replicator.backoff_max_ms
+  std::int64_t backoff_max_ms = 60'000;     // replicator.backoff_max_ms
   std::int64_t idle_poll_ms = 500;          // replicator.idle_poll_ms
 };
 

@@ -67,6 +67,8 @@ StatusReport live_report(const store::NodeStore& store, const Follower& follower
   r.follower_error = f.last_error;
   const ReplicatorStatus rep = replicator.status();
   r.db_paused = rep.paused;
+  r.db_failures = rep.consecutive_failures;
+  if (rep.paused) r.db_retry_in_ms = std::max<std::int64_t>(rep.paused_until_ms - now_ms, 0);
   if (rep.paused) {
     r.db_reachable = false;
   } else if (rep.last_success_at_ms > 0) {
@@ -148,10 +150,12 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   }
 
   Status follower_result;
+  std::atomic<bool> line_stopped{false};
   Worker follower_thread([&] {
     Status st = follower.run(stop);
     if (!st.ok()) {
       follower_result = st;
+      line_stopped.store(true);
       log_error("node_stopping",
                 {{"reason", "follower stopped the line"}, {"error", st.to_string()}});
       stop.request_stop();
@@ -164,8 +168,10 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     write_snapshot(snapshot, live_report(**store, follower, replicator, clock.now_ms()));
     stop.wait_for_ms(options.snapshot_interval_ms);
   }
-  log_info("node_stopping",
-           {{"reason", "stop requested"}, {"next", "finishing the work in flight"}});
+  if (!line_stopped.load()) {  // else the follower thread said why, as an error
+    log_info("node_stopping",
+             {{"reason", "stop requested"}, {"next", "finishing the work in flight"}});
+  }
   const bool joined = follower_thread.join_within(options.shutdown_timeout_ms) &&
                       replicator_thread.join_within(options.shutdown_timeout_ms);
   if (!joined) {

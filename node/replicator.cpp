@@ -229,9 +229,14 @@ StepResult Replicator::pause(PauseCause cause, const Status& st) {
                {"retry_in_ms", delay},
                {"next", pause_next_step(store_failed, st)}});
   } else {
-    log_debug(
-        "replicator_still_paused",
-        {{"error", st.to_string()}, {"retry_in_ms", delay}, {"failures", consecutive_failures_}});
+    // A long outage stays visible without a line per probe: one at 2, 4, 8, ... failures.
+    const bool milestone = (consecutive_failures_ & (consecutive_failures_ - 1)) == 0;
+    log_event(milestone ? LogLevel::kWarn : LogLevel::kDebug, "replicator_still_paused",
+              {{"error", st.to_string()},
+               {"retry_in_ms", delay},
+               {"failures", consecutive_failures_},
+               {"paused_ms", now - paused_since_ms_},
+               {"next", pause_next_step(store_failed, st)}});
   }
   note_error(st.to_string());
   {

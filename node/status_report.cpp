@@ -92,7 +92,12 @@ json StatusReport::to_json() const {
         {"follower_error", follower_error}}},
       {"ranges", {{"scanned", ranges_json(scanned)}, {"holes", ranges_json(holes)}}},
       {"claims", claims},
-      {"db", {{"reachable", opt(db_reachable)}, {"error", db_error}, {"paused", db_paused}}},
+      {"db",
+       {{"reachable", opt(db_reachable)},
+        {"error", db_error},
+        {"paused", db_paused},
+        {"retry_in_ms", opt(db_retry_in_ms)},
+        {"failures", db_failures}}},
       {"last_error", last_error},
       {"caught_up", caught_up()},
   };
@@ -123,6 +128,8 @@ StatusReport StatusReport::from_json(const json& j) {
   r.db_reachable = opt_from<bool>(db, "reachable");
   r.db_error = db.value("error", "");
   r.db_paused = db.value("paused", false);
+  r.db_retry_in_ms = opt_from<std::int64_t>(db, "retry_in_ms");
+  r.db_failures = db.value("failures", 0u);
   r.last_error = j.value("last_error", "");
   return r;
 }
@@ -148,7 +155,10 @@ std::string StatusReport::to_text() const {
     << (oldest_pending_age_s ? std::to_string(*oldest_pending_age_s) + " s" : "none");
   o << "\ndatabase:    "
     << (db_reachable ? (*db_reachable ? "reachable" : "UNREACHABLE") : "not probed")
-    << (db_paused ? " (replication paused, retrying with backoff)" : "");
+    << (db_paused ? " (replication paused after " + std::to_string(db_failures) +
+                        " failed calls; next try in " +
+                        (db_retry_in_ms ? std::to_string(*db_retry_in_ms / 1000) + " s" : "?") + ")"
+                  : "");
   if (!db_error.empty()) o << "\ndb error:    " << db_error;
   if (!follower_error.empty()) o << "\nfollower error: " << follower_error;
   if (!last_error.empty()) o << "\nlast error:  " << last_error;

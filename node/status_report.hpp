@@ -12,7 +12,9 @@
 //   "claims": {"pending": n, "retrying": n, "done": n, "dead": n, "orphaned": n,
 //              "revoking": n, "revoked": n, "total": n,
 //              "oldest_pending_age_s": int|null},
-//   "db":     {"reachable": bool|null, "error": str, "paused": bool},
+//   "db":     {"reachable": bool|null, "error": str, "paused": bool,
+//              "retry_in_ms": int|null,    // paused: when the next probe happens
+//              "failures": int},           // consecutive whole-call failures
 //   "last_error": str,
 //   "caught_up": bool   // checkpoint >= target, no hole below it, nothing
 //                       // pending/retrying/revoking
@@ -52,6 +54,8 @@ struct StatusReport {
   std::optional<bool> db_reachable;
   std::string db_error;
   bool db_paused = false;
+  std::optional<std::int64_t> db_retry_in_ms;
+  std::uint32_t db_failures = 0;
 
   std::string last_error;
 

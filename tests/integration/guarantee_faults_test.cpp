@@ -375,15 +375,9 @@ TEST_CASE("guarantee under production faults: lagging endpoint, lost commits, de
   CHECK(max_lag > confirmations);
   CHECK(max_lag > kReorgWindow);
   CHECK(db_path.commit_replies_lost() >= 1);
-  for (const auto& p : chaos.problems) {
+  for (const auto& p : ct::node_life_problems(node, chaos.problems)) {
     ct::print_context(node, seed, p);
-    FAIL_CHECK("node problem during chaos: " << p);
-  }
-  // A life that ended by itself (the chaos only sees it if the node is still down at the
-  // next kill): the follower stopped the line, or shutdown was forced.
-  for (const auto& line : ct::log_lines_with(
-           node.log_path(), {"event=follower_stopped", "event=shutdown_forced"}, 3)) {
-    FAIL_CHECK("the node stopped by itself: " << line);
+    FAIL_CHECK(p);
   }
 
   // --- wait until the node reports caught up past the last load block --------------------

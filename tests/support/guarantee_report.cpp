@@ -70,6 +70,17 @@ std::vector<std::string> log_lines_with(const std::string& path,
   return out;
 }
 
+std::vector<std::string> node_life_problems(const NodeUnderTest& node,
+                                            const std::vector<std::string>& chaos_problems) {
+  std::vector<std::string> out;
+  for (const auto& p : chaos_problems) out.push_back("node problem during chaos: " + p);
+  for (const auto& line :
+       log_lines_with(node.log_path(), {"event=follower_stopped", "event=shutdown_forced"}, 3)) {
+    out.push_back("the node stopped by itself: " + line);
+  }
+  return out;
+}
+
 std::uint64_t json_u64(const nlohmann::json& j, const char* section, const char* key) {
   if (!j.contains(section) || !j.at(section).contains(key)) return 0;
   const nlohmann::json& v = j.at(section).at(key);

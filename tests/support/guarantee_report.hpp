@@ -28,6 +28,13 @@ void print_context(const NodeUnderTest& node, std::uint64_t seed, const std::str
 std::vector<std::string> log_lines_with(const std::string& path,
                                         const std::vector<std::string>& needles, std::size_t max);
 
+// What went wrong with the node's lives: `chaos_problems` (what the chaos saw, e.g. the
+// node had exited by itself at a kill) plus every life that ended by itself later, which
+// the chaos cannot see (the follower stopped the line, or shutdown was forced), from the
+// node log. Empty when nothing did.
+std::vector<std::string> node_life_problems(const NodeUnderTest& node,
+                                            const std::vector<std::string>& chaos_problems);
+
 // status JSON: j[section][key] as a number, 0 when absent or null.
 std::uint64_t json_u64(const nlohmann::json& j, const char* section, const char* key);
 

@@ -423,7 +423,10 @@ void read_sink(Section& s, SinkConfig& k, Problems& problems) {
 }
 
 void read_replicator(Section& s, ReplicatorConfig& r) {
-  s.integer("batch_size", r.batch_size, 1, 100'000);
+  const auto* n0 = s.integer("batch_size", r.batch_size, 1, 100'000);
+  const auto* n1 = s.integer("max_batch_size", r.max_batch_size, 1, 100'000);
+  if (n0 != nullptr && n1 == nullptr) r.max_batch_size = std::max(r.max_batch_size, r.batch_size);
+  check_order(s, either(n0, n1), "batch_size", r.batch_size, "max_batch_size", r.max_batch_size);
   s.integer("max_attempts", r.max_attempts, 1, 1'000);
   const auto* b0 = s.integer("backoff_initial_ms", r.backoff_initial_ms, 1, 86'400'000);
   const auto* b1 = s.integer("backoff_max_ms", r.backoff_max_ms, 1, 86'400'000);
@@ -623,6 +626,7 @@ std::string render_config(const Config& c) {
     << "call_timeout_ms = " << c.sink.call_timeout_ms << "\n";
   o << "\n[replicator]\n"
     << "batch_size = " << c.replicator.batch_size << "\n"
+    << "max_batch_size = " << c.replicator.max_batch_size << "\n"
     << "max_attempts = " << c.replicator.max_attempts << "\n"
     << "backoff_initial_ms = " << c.replicator.backoff_initial_ms << "\n"
     << "backoff_max_ms = " << c.replicator.backoff_max_ms << "\n"

@@ -149,10 +149,17 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
                                     "The follower still finds every claim on chain"}});
   }
 
+  // Wake-ups on the hot path (issue 11): a commit wakes the replicator at once, so a claim
+  // waits neither for replicator.idle_poll_ms nor for the next poll; the polls stay as the
+  // safety net.
+  Wakeup follower_wake(stop);
+  Wakeup replicator_wake(stop);
+  follower.set_on_new_work([&replicator_wake] { replicator_wake.notify(); });
+
   Status follower_result;
   std::atomic<bool> line_stopped{false};
   Worker follower_thread([&] {
-    Status st = follower.run(stop);
+    Status st = follower.run(follower_wake);
     if (!st.ok()) {
       follower_result = st;
       line_stopped.store(true);
@@ -161,7 +168,7 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
       stop.request_stop();
     }
   });
-  Worker replicator_thread([&] { replicator.run(stop); });
+  Worker replicator_thread([&] { replicator.run(replicator_wake); });
 
   const std::string snapshot = status_snapshot_path(config);
   while (!stop.stop_requested()) {

@@ -260,9 +260,18 @@ void Follower::record_error(const Status& status, bool fatal) {
   ++status_.consecutive_failures;
 }
 
-Status Follower::run(StopFlag& stop) {
+Status Follower::run(const StopFlag& stop) {
+  Wakeup own(stop);
+  return run(own);
+}
+
+Status Follower::run(const Wakeup& wake) {
+  const StopFlag& stop = wake.stop();
   std::uint32_t failures = 0;
   while (!stop.stop_requested()) {
+    // Taken before the step reads the head: a head announced during the step ends the
+    // idle sleep below at once.
+    const std::uint64_t token = wake.token();
     Result<FollowerStep> r = step();
     if (!r.ok()) {
       const bool fatal = is_fatal(r.status());
@@ -285,8 +294,11 @@ Status Follower::run(StopFlag& stop) {
       std::lock_guard<std::mutex> lock(mu_);
       status_.consecutive_failures = 0;
     }
+    const bool new_work = (r->kind == FollowerStepKind::kCommitted && r->claims_found > 0) ||
+                          r->kind == FollowerStepKind::kRolledBack;
+    if (new_work && on_new_work_) on_new_work_();
     if (r->kind == FollowerStepKind::kIdle || r->kind == FollowerStepKind::kRaced) {
-      clock_.sleep_ms(options_.poll_interval_ms, stop);
+      clock_.sleep_ms(options_.poll_interval_ms, wake, token);
     }
   }
   return {};

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -115,10 +116,17 @@ class Follower {
   // is_fatal()).
   Result<FollowerStep> step();
 
-  // Loops step() until `stop` is requested (returns OK) or a stop-the-line error (returns
-  // it). Sleeps poll_interval_ms when idle and backs off on transient failures, waking
-  // early on stop.notify() (a hint: look now).
-  Status run(StopFlag& stop);
+  // Loops step() until `wake.stop()` is requested (returns OK) or a stop-the-line error
+  // (returns it). Sleeps poll_interval_ms when idle, ended early by wake.notify() (a hint:
+  // a new head from a subscription, a claim hint), even one that raced the step; backs off
+  // on transient failures (a hint does not cut a backoff short: it protects the RPC).
+  Status run(const Wakeup& wake);
+  // The same with a Wakeup of its own on `stop` (stop.notify() wakes it).
+  Status run(const StopFlag& stop);
+
+  // Called by run() (on its thread) after each step that made work for the replicator: a
+  // range committed with new claims, or a rollback. REQUIRES: set before run().
+  void set_on_new_work(std::function<void()> fn) { on_new_work_ = std::move(fn); }
 
   FollowerStatus status() const;
 
@@ -144,6 +152,7 @@ class Follower {
   const FollowerOptions options_;
   RangeScanner scanner_;
   ScanProgress progress_;
+  std::function<void()> on_new_work_;
   bool chain_verified_ = false;
   std::uint64_t pruned_below_ = 0;
 

@@ -40,6 +40,8 @@ Replicator::Replicator(store::NodeStore& store, store::MembershipSink& sink, Clo
                        const ReplicatorConfig& config, std::uint64_t jitter_seed)
     : store_(store), sink_(sink), clock_(clock), config_(config), rng_(jitter_seed) {
   config_.batch_size = std::max<std::size_t>(config_.batch_size, 1);
+  config_.max_batch_size = std::max(config_.max_batch_size, config_.batch_size);
+  batch_limit_ = config_.batch_size;
   config_.max_attempts = std::max<std::uint32_t>(config_.max_attempts, 1);
   config_.backoff_initial_ms = std::max<std::int64_t>(config_.backoff_initial_ms, 1);
   config_.backoff_max_ms = std::max(config_.backoff_max_ms, config_.backoff_initial_ms);
@@ -70,7 +72,8 @@ StepResult Replicator::step() {
     }
   }
 
-  auto due = store_.due(now, config_.batch_size);
+  const std::size_t limit = batch_limit_;
+  auto due = store_.due(now, limit);
   if (!due.ok()) return pause(PauseCause::kStore, due.status());
   if (due->empty()) {
     resume();
@@ -93,6 +96,12 @@ StepResult Replicator::step() {
   if (!ok) {
     out.kind = StepKind::kPaused;
     out.wake_at_ms = paused_until_ms_;
+  }
+  // Grow on a backlog that goes through cleanly; back to the base size on any trouble.
+  if (!ok || out.failed > 0) {
+    batch_limit_ = config_.batch_size;
+  } else if (out.taken >= limit) {
+    batch_limit_ = std::min(config_.max_batch_size, limit * 2);
   }
   return out;
 }
@@ -272,16 +281,38 @@ void Replicator::note_error(const std::string& error) {
 }
 
 void Replicator::run(const StopFlag& stop) {
-  log_info("replicator_started", {{"batch_size", static_cast<std::uint64_t>(config_.batch_size)},
-                                  {"max_attempts", config_.max_attempts}});
+  Wakeup own(stop);
+  run(own);
+}
+
+void Replicator::run(const Wakeup& wake) {
+  const StopFlag& stop = wake.stop();
+  log_info("replicator_started",
+           {{"batch_size", static_cast<std::uint64_t>(config_.batch_size)},
+            {"max_batch_size", static_cast<std::uint64_t>(config_.max_batch_size)},
+            {"max_attempts", config_.max_attempts}});
+  // Connect (and migrate) now, concurrently with the follower's first scan. A failure
+  // pauses like any outage; the first step after the pause probes again.
+  if (Status st = sink_.ping(); !st.ok()) {
+    pause(PauseCause::kSink, st.with_context("connect"));
+  } else {
+    resume();
+  }
   while (!stop.stop_requested()) {
+    // Taken before the step looks for work: a commit during the step ends the sleep below.
+    const std::uint64_t token = wake.token();
     const StepResult r = step();
     if (r.kind == StepKind::kReplicated) continue;  // more may be due right away
     const std::int64_t now = clock_.now_ms();
-    std::int64_t wait =
-        r.kind == StepKind::kPaused ? r.wake_at_ms.value_or(now) - now : config_.idle_poll_ms;
-    if (r.kind == StepKind::kIdle && r.wake_at_ms) wait = std::min(wait, *r.wake_at_ms - now);
-    if (wait > 0) clock_.sleep_ms(wait, stop);
+    if (r.kind == StepKind::kPaused) {
+      // Only a stop ends a pause early: new claims do not make the database come back.
+      if (const std::int64_t wait = r.wake_at_ms.value_or(now) - now; wait > 0)
+        clock_.sleep_ms(wait, stop);
+      continue;
+    }
+    std::int64_t wait = config_.idle_poll_ms;
+    if (r.wake_at_ms) wait = std::min(wait, *r.wake_at_ms - now);
+    if (wait > 0) clock_.sleep_ms(wait, wake, token);
   }
   log_info("replicator_stopped", {});
 }

@@ -2,8 +2,12 @@
 // (MembershipSink), DESIGN §5.
 //
 // Contract:
-//   * One step() takes at most replicator.batch_size due claims (the only claims it ever
-//     holds in memory), applies the pending/retrying ones and revokes the revoking ones.
+//   * One step() takes at most batch_limit() due claims (the only claims it ever holds in
+//     memory), applies the pending/retrying ones and revokes the revoking ones. The limit
+//     starts at replicator.batch_size; after a full batch that went through (a backlog)
+//     it doubles, up to replicator.max_batch_size; a failed call or a rejected claim sets
+//     it back to batch_size, so a bad claim or a struggling database is met in small
+//     batches.
 //   * Before a sink call the claims are marked sent (NodeStore::mark_sent, synced); the
 //     sink commits next, the store records done/revoked last (NodeStore::settle). A crash
 //     or a lost reply in between replays the claims; the sink's idempotence makes that
@@ -86,10 +90,19 @@ class Replicator {
   // One unit of work: a batch, a probe of the paused sink, or nothing. Never sleeps.
   StepResult step();
 
-  // Loops step() until `stop` is requested. Sleeps (via the clock) until the next due
-  // claim, at most replicator.idle_poll_ms when idle, or until the end of a pause; a
-  // stop.notify() (new claims) wakes it early. A batch in flight is finished on stop.
+  // Loops step() until `wake.stop()` is requested. First it probes the sink (ping: for
+  // LazySink the connect and the migrations), so that happens while the follower runs its
+  // first scan, not when the first claims are due. Sleeps (via the clock) until the next
+  // due claim, at most replicator.idle_poll_ms when idle, or until the end of a pause; a
+  // wake.notify() (new claims: a follower commit, an ingest) ends an idle sleep at once,
+  // even one that raced the step (see Wakeup). A pause is not cut short by a notify: the
+  // backoff protects the database. A batch in flight is finished on stop.
+  void run(const Wakeup& wake);
+  // The same with a Wakeup of its own on `stop` (stop.notify() wakes it).
   void run(const StopFlag& stop);
+
+  // Most claims the next step() takes.
+  std::size_t batch_limit() const { return batch_limit_; }
 
   ReplicatorStatus status() const;
 
@@ -130,6 +143,7 @@ class Replicator {
   std::int64_t paused_since_ms_ = 0;
   std::int64_t paused_until_ms_ = 0;
   std::uint32_t consecutive_failures_ = 0;
+  std::size_t batch_limit_ = 0;  // see batch_limit()
 
   mutable std::mutex status_mu_;
   ReplicatorStatus status_;  // GUARDED_BY(status_mu_)

@@ -95,10 +95,43 @@ struct Crash : std::runtime_error {
 
 }  // namespace
 
+TEST_CASE("batches double on a backlog up to max_batch_size, and fall back after trouble") {
+  Fixture f;
+  f.ingest(200);
+  ReplicatorConfig config = small_config();  // batch_size 10
+  config.max_batch_size = 40;
+  Replicator r(*f.store, f.sink, f.clock, config, 1);
+  std::vector<std::size_t> taken;
+  for (int i = 0; i < 4; ++i) taken.push_back(r.step().taken);
+  CHECK(taken == std::vector<std::size_t>{10, 20, 40, 40});
+
+  // An outage: the failed call sets the limit back; it grows again afterwards.
+  f.sink.fail_next_calls(1);
+  CHECK(r.step().kind == StepKind::kPaused);
+  CHECK(r.batch_limit() == 10);
+  f.clock.advance_ms(config.backoff_max_ms);
+  CHECK(r.step().taken == 10);
+  CHECK(r.batch_limit() == 20);
+
+  // A rejected claim: met in small batches from then on.
+  const ClaimKey bad = f.claims.at(150).key;
+  f.sink.reject_when([bad](const Claim& c) -> std::optional<std::string> {
+    if (c.key == bad) return "violates check";
+    return std::nullopt;
+  });
+  for (int i = 0; i < 10 && r.batch_limit() != 10; ++i) r.step();
+  CHECK(r.batch_limit() == 10);
+  // A partial batch (the end of the backlog) does not grow it.
+  drain(f, r);
+  CHECK(f.count(ClaimState::kDone) == 199);
+}
+
 TEST_CASE("replicator moves due claims to done in batches of batch_size") {
   Fixture f;
   f.ingest(25);
-  Replicator r(*f.store, f.sink, f.clock, small_config(), 1);
+  ReplicatorConfig config = small_config();
+  config.max_batch_size = config.batch_size;  // no growth here (see the next case)
+  Replicator r(*f.store, f.sink, f.clock, config, 1);
 
   StepResult first = r.step();
   CHECK(first.kind == StepKind::kReplicated);

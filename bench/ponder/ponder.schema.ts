@@ -13,7 +13,7 @@ export const users = onchainTable("users", (t) => ({
 export const members = onchainTable("members", (t) => ({
   wallet_address: t.hex().primaryKey(),
   current_level: t.integer().notNull(),
-  activated_at: t.timestamp().notNull(),
+  activated_at: t.timestamp({ withTimezone: true }).notNull(),
 }));
 
 // membership: one row per (wallet, level), the first mint of it wins.
@@ -22,7 +22,7 @@ export const membership = onchainTable(
   (t) => ({
     wallet_address: t.hex().notNull(),
     level: t.integer().notNull(),
-    activated_at: t.timestamp().notNull(),
+    activated_at: t.timestamp({ withTimezone: true }).notNull(),
     block_number: t.bigint().notNull(),
     tx_hash: t.hex().notNull(),
   }),

@@ -10,7 +10,7 @@
 //   {"error": "...", ...}                                               exit 1 (2: bad usage)
 // stderr: progress, and the path of Ponder's log file.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, closeSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
@@ -213,15 +213,33 @@ Object.assign(env, {
 });
 
 mkdirSync(dirname(logFile), { recursive: true });
-const logFd = openSync(logFile, "w");
-log(`ponder log: ${logFile}`);
+const logStream = createWriteStream(logFile);
+log(`ponder log: ${logFile} (each line prefixed with seconds since ponder was spawned)`);
 const t0 = performance.now();
+let syncStartedAt = null;
 const child = spawn(
   ponderBin,
   ["start", "--schema", opt.schema, "--port", String(port), "--hostname", "127.0.0.1", "--log-format", "pretty"],
-  { cwd: appDir, env, stdio: ["ignore", logFd, logFd], detached: true }, // own process group
+  { cwd: appDir, env, stdio: ["ignore", "pipe", "pipe"], detached: true }, // own process group
 );
-closeSync(logFd);
+for (const stream of [child.stdout, child.stderr]) {
+  let partial = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop();
+    const now = performance.now();
+    const stamp = `+${((now - t0) / 1000).toFixed(3)}s `;
+    for (const line of lines) {
+      logStream.write(stamp + line + "\n");
+      // "Started 'chain' historical sync": Ponder's startup (node, build, database) is over.
+      if (syncStartedAt === null && /Started '.*' historical sync/.test(line)) syncStartedAt = now;
+    }
+  });
+  stream.on("end", () => {
+    if (partial) logStream.write(`+${((performance.now() - t0) / 1000).toFixed(3)}s ${partial}\n`);
+  });
+}
 let exited = null;
 child.on("exit", (code, signal) => {
   exited = { code, signal };
@@ -301,10 +319,14 @@ while (performance.now() < deadline) {
 await client.end().catch(() => {});
 const exitedEarly = exited;
 await stopPonder();
+await new Promise((r) => logStream.end(r));
 
 if (seconds !== null) {
   log(`${rows} membership rows after ${seconds.toFixed(3)} s; Ponder stopped`);
-  out({ ponder_seconds: Number(seconds.toFixed(3)), rows, ponder_version: PONDER_VERSION, poll_ms: pollMs }, 0);
+  // startup_seconds: spawn to Ponder's "Started ... historical sync" log line (node, its
+  // build of the app, database and ponder_sync setup); the rest is sync + indexing + flush.
+  const startup = syncStartedAt === null ? null : Number(((syncStartedAt - t0) / 1000).toFixed(3));
+  out({ ponder_seconds: Number(seconds.toFixed(3)), rows, ponder_version: PONDER_VERSION, startup_seconds: startup, poll_ms: pollMs }, 0);
 }
 const tail = logTail();
 if (tail) process.stderr.write(`--- last lines of ${logFile} ---\n${tail}\n`);

@@ -232,8 +232,9 @@ for (const stream of [child.stdout, child.stderr]) {
     const stamp = `+${((now - t0) / 1000).toFixed(3)}s `;
     for (const line of lines) {
       logStream.write(stamp + line + "\n");
-      // "Started 'chain' historical sync": Ponder's startup (node, build, database) is over.
-      if (syncStartedAt === null && /Started '.*' historical sync/.test(line)) syncStartedAt = now;
+      // "Started 'chain' historical sync ..." (or "Skipped ... because all blocks are
+      // cached"): Ponder's startup (node, its build of the app, database setup) is over.
+      if (syncStartedAt === null && /(Started|Skipped) '.*' historical sync/.test(line)) syncStartedAt = now;
     }
   });
   stream.on("end", () => {

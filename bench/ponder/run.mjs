@@ -122,7 +122,7 @@ if (!existsSync(ponderBin) || installedVersion() !== PONDER_VERSION) {
 const pg = createRequire(join(appDir, "package.json"))("pg");
 
 async function withClient(fn) {
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000, statement_timeout: 30_000 });
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000, statement_timeout: 30_000, query_timeout: 35_000 });
   await client.connect();
   try {
     return await fn(client);
@@ -281,7 +281,7 @@ function logTail() {
 
 // Poll NAME.membership with one connection; before Ponder creates it the query fails
 // (relation does not exist) and counts as 0.
-const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000, statement_timeout: 10_000 });
+const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000, statement_timeout: 10_000, query_timeout: 15_000 });
 try {
   await client.connect();
 } catch (e) {

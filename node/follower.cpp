@@ -49,7 +49,9 @@ Follower::Follower(eth::ChainSource& chain, store::NodeStore& store, Clock& cloc
       clock_(clock),
       options_(std::move(options)),
       scanner_(chain, store, scan_settings(options_)),
-      progress_(clock, options_.progress_interval_ms) {}
+      progress_(clock, options_.progress_interval_ms),
+      span_(std::clamp<std::uint64_t>(2 * options_.pipeline_min_blocks, 1,
+                                      std::max<std::uint64_t>(options_.range_blocks, 1))) {}
 
 bool Follower::is_fatal(const Status& status) {
   switch (status.code()) {
@@ -115,7 +117,7 @@ FollowerStep Follower::behind(const std::string& why) {
 }
 
 Result<FollowerStep> Follower::scan_next(std::uint64_t next, std::uint64_t target) {
-  const std::uint64_t span = std::max<std::uint64_t>(options_.range_blocks, 1);
+  const std::uint64_t span = span_;
   const std::uint64_t to = target - next < span ? target : next + span - 1;
   Result<RangeScan> scan = scanner_.scan(next, to, clock_.now_ms());
   if (!scan.ok()) return scan.status();
@@ -136,6 +138,7 @@ Result<FollowerStep> Follower::scan_next(std::uint64_t next, std::uint64_t targe
   CLAIMSYNC_RETURN_IF_ERROR(prune(to));
   step.kind = FollowerStepKind::kCommitted;
   step.claims_found = scan->claims.size();
+  adapt_span(to - next + 1, step.claims_found);
   step.commit = *commit;
   progress_.on_range(next, to, step.claims_found, target);
   log_debug("range_committed", {{"from", next},
@@ -150,6 +153,18 @@ Result<FollowerStep> Follower::scan_next(std::uint64_t next, std::uint64_t targe
   status_.claims_new += commit->claims_new;
   status_.checkpoint = store_.checkpoint();
   return step;
+}
+
+void Follower::adapt_span(std::uint64_t blocks, std::uint64_t claims) {
+  const std::uint64_t target = std::max<std::uint64_t>(options_.range_claims_target, 1);
+  const std::uint64_t most = std::max<std::uint64_t>(options_.range_blocks, 1);
+  if (claims > target) {
+    // Proportional: the density just seen predicts the next range best. 128-bit-safe:
+    // blocks <= range_blocks and target are small.
+    span_ = std::clamp<std::uint64_t>(blocks * target / claims, 1, most);
+  } else if (claims < target / 2 && blocks >= span_) {
+    span_ = std::min(most, span_ * 2);  // a short range at the target says nothing
+  }
 }
 
 Result<FollowerStep> Follower::check_tip(std::uint64_t next, std::optional<std::uint64_t> head) {

@@ -24,6 +24,13 @@
 //     never causes the fatal "reorg deeper than the window".
 //   * Transient chain failures are retried by run() with bounded exponential backoff.
 //   * The window is pruned to chain.reorg_window blocks below the last committed block.
+//   * The span of a range adapts to the chain's density of claims: it starts at
+//     min(range_blocks, 2 * pipeline_min_blocks); after a range with more than
+//     range_claims_target claims it shrinks in proportion (at least 1 block), after one
+//     with less than half of that it doubles (at most range_blocks). So one range holds
+//     about range_claims_target claims however dense the chain (the follower's memory is
+//     bounded by that, not by range_blocks), and the first claims of a backfill reach the
+//     replicator after one short range.
 //
 // Threading: step() and run() from one thread; status() from any thread.
 #pragma once
@@ -55,6 +62,9 @@ struct FollowerOptions {
   std::vector<std::uint32_t> levels;
   std::uint64_t reorg_window = 256;
   std::uint64_t range_blocks = 5000;        // most blocks per committed range (span)
+  // Claims per committed range the span adapts to (see Follower: memory stays bounded on a
+  // dense chain, and a backfill commits in pieces the replicator can start on).
+  std::uint64_t range_claims_target = 20'000;
   std::uint64_t pipeline_min_blocks = 256;  // see ScanSettings
   std::uint32_t sources = store::kSourceScan;
   std::int64_t progress_interval_ms = 10'000;
@@ -142,6 +152,8 @@ class Follower {
   Result<FollowerStep> behind_if_not_found(Result<FollowerStep> r);
   Result<FollowerStep> roll_back(std::uint64_t stale_block, const std::string& reason);
   Status verify_chain_id();
+  // Sets span_ after a committed range of `blocks` blocks holding `claims` claims.
+  void adapt_span(std::uint64_t blocks, std::uint64_t claims);
   Status prune(std::uint64_t tip);
   std::int64_t backoff_ms(std::uint32_t failures) const;
   void record_error(const Status& status, bool fatal);
@@ -153,6 +165,7 @@ class Follower {
   RangeScanner scanner_;
   ScanProgress progress_;
   std::function<void()> on_new_work_;
+  std::uint64_t span_;  // blocks of the next range (see the contract)
   bool chain_verified_ = false;
   std::uint64_t pruned_below_ = 0;
 

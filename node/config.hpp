@@ -21,6 +21,9 @@ const char* finality_mode_name(FinalityMode m);
 
 struct ChainConfig {
   std::vector<std::string> rpc_urls;  // key chain.rpc_urls (required, >= 1, http/https)
+  // chain.ws_urls (optional, at most one per rpc_urls entry, ws/wss): newHeads
+  // subscriptions that wake the follower early; empty = polling only.
+  std::vector<std::string> ws_urls;
   std::uint64_t chain_id = 0;         // chain.chain_id (required)
   eth::Address contract;              // chain.contract (required)
   std::uint64_t start_block = 0;      // chain.start_block (default 0)
@@ -99,5 +102,7 @@ std::string mask_url(const std::string& url);
 // An RPC URL as the RPC client logs it: the origin, the path and query (where providers put
 // API keys) replaced by "/…": https://arb.example/v2/KEY -> https://arb.example:443/…
 std::string mask_rpc_url(const std::string& url);
+// The same for a WebSocket URL: wss://arb.example/v2/KEY -> wss://arb.example:443/…
+std::string mask_ws_url(const std::string& url);
 
 }  // namespace claimsync::node

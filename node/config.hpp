@@ -21,9 +21,6 @@ const char* finality_mode_name(FinalityMode m);
 
 struct ChainConfig {
   std::vector<std::string> rpc_urls;  // key chain.rpc_urls (required, >= 1, http/https)
-  // chain.ws_urls (optional, at most one per rpc_urls entry, ws/wss): newHeads
-  // subscriptions that wake the follower early; empty = polling only.
-  std::vector<std::string> ws_urls;
   std::uint64_t chain_id = 0;         // chain.chain_id (required)
   eth::Address contract;              // chain.contract (required)
   std::uint64_t start_block = 0;      // chain.start_block (default 0)
@@ -32,6 +29,9 @@ struct ChainConfig {
   std::int64_t poll_interval_ms = 1000;  // chain.poll_interval_ms
   std::vector<std::uint32_t> levels;     // chain.levels (default 1..19): token ids that count
   std::uint64_t reorg_window = 256;      // chain.reorg_window: stored block hashes kept
+  // chain.ws_urls (optional, at most one per rpc_urls entry, ws/wss): newHeads
+  // subscriptions that wake the follower early; empty = polling only.
+  std::vector<std::string> ws_urls;
 };
 
 struct RpcConfig {

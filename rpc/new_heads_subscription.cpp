@@ -171,8 +171,7 @@ class NewHeadsSubscription::Session {
     stream.set_verify_callback(ssl::host_name_verification(url_.host));
     io_.start();
     stream.async_handshake(ssl::stream_base::client, io_.handler());
-    CLAIMSYNC_RETURN_IF_ERROR(
-        await(io_, options_.connect_timeout_ms, "TLS handshake", closer(ws)));
+    CLAIMSYNC_RETURN_IF_ERROR(await(io_, options_.connect_timeout_ms, "TLS handshake", closer(ws)));
     if (io_.ec) return unavailable("TLS handshake", io_.ec);
     return Status();
   }
@@ -216,14 +215,13 @@ class NewHeadsSubscription::Session {
   Status read_failure(Ws& ws, const error_code& ec) {
     if (ec == websocket::error::closed) {
       const std::string reason(ws.reason().reason.c_str());
-      return error(ErrorCode::kUnavailable,
-                   "closed by the server (code " + std::to_string(ws.reason().code) +
-                       (reason.empty() ? "" : ", " + reason) + ")");
+      return error(ErrorCode::kUnavailable, "closed by the server (code " +
+                                                std::to_string(ws.reason().code) +
+                                                (reason.empty() ? "" : ", " + reason) + ")");
     }
     if (ec == websocket::error::message_too_big) {
-      return error(ErrorCode::kBadResponse, "message larger than " +
-                                                std::to_string(options_.max_message_bytes) +
-                                                " bytes");
+      return error(ErrorCode::kBadResponse,
+                   "message larger than " + std::to_string(options_.max_message_bytes) + " bytes");
     }
     return unavailable("read", ec);
   }
@@ -259,16 +257,16 @@ class NewHeadsSubscription::Session {
   template <typename Ws>
   Status run_on(Ws& ws, const tcp::resolver::results_type& endpoints, SessionEnd* end) {
     CLAIMSYNC_RETURN_IF_ERROR(connect(ws, endpoints));
-    Result<nlohmann::json> chain = request(ws, chain_id_request(kChainIdRequestId),
-                                           kChainIdRequestId, "eth_chainId");
+    Result<nlohmann::json> chain =
+        request(ws, chain_id_request(kChainIdRequestId), kChainIdRequestId, "eth_chainId");
     if (!chain.ok()) return chain.status();
     Result<std::uint64_t> chain_id = chain_id_of(*chain);
     if (!chain_id.ok()) return chain_id.status();
     if (options_.chain_id != 0 && *chain_id != options_.chain_id) {
       end->wrong_chain = true;
-      return error(ErrorCode::kFailedPrecondition,
-                   "endpoint reports chain id " + std::to_string(*chain_id) + ", configured " +
-                       std::to_string(options_.chain_id));
+      return error(ErrorCode::kFailedPrecondition, "endpoint reports chain id " +
+                                                       std::to_string(*chain_id) + ", configured " +
+                                                       std::to_string(options_.chain_id));
     }
     Result<nlohmann::json> sub = request(ws, subscribe_new_heads_request(kSubscribeRequestId),
                                          kSubscribeRequestId, "eth_subscribe");
@@ -277,9 +275,8 @@ class NewHeadsSubscription::Session {
     if (!sub_id.ok()) return sub_id.status();
     end->subscribed = true;
     owner_.set_connected(true, redacted_);
-    log_info("ws_connected", {{"url", redacted_},
-                              {"chain_id", *chain_id},
-                              {"subscription", *sub_id}});
+    log_info("ws_connected",
+             {{"url", redacted_}, {"chain_id", *chain_id}, {"subscription", *sub_id}});
     return read_heads(ws, *sub_id);
   }
 
@@ -298,10 +295,10 @@ class NewHeadsSubscription::Session {
         if (ping_at != 0 && last_rx_ms_ >= ping_at) {
           ping_at = 0;  // a pong (or another frame) came: idle again from last_rx_ms_
         } else if (ping_at != 0) {
-          return error(ErrorCode::kTimeout,
-                       "silent for " + std::to_string(clock_.now_ms() - last_rx_ms_) +
-                           " ms, ping unanswered for " + std::to_string(options_.pong_timeout_ms) +
-                           " ms");
+          return error(ErrorCode::kTimeout, "silent for " +
+                                                std::to_string(clock_.now_ms() - last_rx_ms_) +
+                                                " ms, ping unanswered for " +
+                                                std::to_string(options_.pong_timeout_ms) + " ms");
         } else if (clock_.now_ms() >= last_rx_ms_ + options_.idle_timeout_ms) {
           ping_at = std::max<std::int64_t>(clock_.now_ms(), 1);
           if (ping_.done) {  // else the last ping is still being written: wait for it
@@ -336,8 +333,8 @@ class NewHeadsSubscription::Session {
   Op io_;                // the one read / write / connect step in flight
   Op ping_;              // an idle ping, concurrent with a read
   beast::flat_buffer buffer_;
-  std::string out_;               // the request being written
-  std::int64_t last_rx_ms_ = 0;   // Clock time of the last frame of any kind
+  std::string out_;              // the request being written
+  std::int64_t last_rx_ms_ = 0;  // Clock time of the last frame of any kind
 };
 
 NewHeadsSubscription::NewHeadsSubscription(NewHeadsOptions options, Clock& clock,
@@ -372,8 +369,9 @@ void NewHeadsSubscription::run(const StopFlag& stop) {
       status_.last_error = "no usable WebSocket URL";
     }
     log_error("ws_disabled", {{"reason", "no usable WebSocket URL"},
-                              {"next", "set chain.ws_urls to ws:// or wss:// URLs; "
-                                       "polling continues meanwhile"}});
+                              {"next",
+                               "set chain.ws_urls to ws:// or wss:// URLs; "
+                               "polling continues meanwhile"}});
     return;
   }
   std::uint32_t failures = 0;  // consecutive sessions that did not subscribe
@@ -396,8 +394,7 @@ void NewHeadsSubscription::run(const StopFlag& stop) {
   log_info("ws_stopped", {{"url", status().url}});
 }
 
-Status NewHeadsSubscription::run_session(std::size_t index, const StopFlag& stop,
-                                         SessionEnd* end) {
+Status NewHeadsSubscription::run_session(std::size_t index, const StopFlag& stop, SessionEnd* end) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     status_.url = urls_[index].redacted();
@@ -428,8 +425,9 @@ void NewHeadsSubscription::note_ignored(FrameProblem problem, const std::string&
                           {"kind", frame_problem_name(problem)},
                           {"count", count},
                           {"detail", detail},
-                          {"next", "ignored (logged at the 1st and every 100th of a kind); "
-                                   "if it persists, check what serves this URL"}});
+                          {"next",
+                           "ignored (logged at the 1st and every 100th of a kind); "
+                           "if it persists, check what serves this URL"}});
 }
 
 void NewHeadsSubscription::note_head(const HeadHint& head) {
@@ -462,25 +460,24 @@ void NewHeadsSubscription::log_session_end(const Status& why, const SessionEnd& 
     if (end.wrong_chain) ++status_.wrong_chain;
   }
   if (end.wrong_chain) {
-    log_warn("ws_wrong_chain",
-             {{"url", url},
-              {"error", why.message()},
-              {"retry_in_ms", retry_in_ms},
-              {"next", "point chain.ws_urls at endpoints of chain " +
-                           std::to_string(options_.chain_id) +
-                           "; not subscribed, polling continues"}});
+    log_warn("ws_wrong_chain", {{"url", url},
+                                {"error", why.message()},
+                                {"retry_in_ms", retry_in_ms},
+                                {"next", "point chain.ws_urls at endpoints of chain " +
+                                             std::to_string(options_.chain_id) +
+                                             "; not subscribed, polling continues"}});
   } else if (end.subscribed) {
     log_warn("ws_dropped", {{"url", url},
                             {"reason", why.to_string()},
                             {"retry_in_ms", retry_in_ms},
                             {"next", "reconnecting; polling continues meanwhile"}});
   } else {
-    log_warn("ws_connect_failed",
-             {{"url", url},
-              {"error", why.to_string()},
-              {"retry_in_ms", retry_in_ms},
-              {"next", "check the WebSocket endpoint and network if this repeats; "
-                       "polling continues meanwhile"}});
+    log_warn("ws_connect_failed", {{"url", url},
+                                   {"error", why.to_string()},
+                                   {"retry_in_ms", retry_in_ms},
+                                   {"next",
+                                    "check the WebSocket endpoint and network if this repeats; "
+                                    "polling continues meanwhile"}});
   }
 }
 

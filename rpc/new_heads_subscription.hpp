@@ -28,6 +28,10 @@
 //     in `urls` (rotation). A session that subscribed resets the failure count.
 //   * on_head runs on the run() thread and must be quick (notify a condition variable).
 //
+// Limit: a DNS lookup cannot be interrupted (getaddrinfo); stop during a lookup that hangs
+// waits for the system resolver's own timeout. Deadlines are on `clock` (a ManualClock
+// that never advances never times out a socket step).
+//
 // Threading: run() at most once at a time; status() from any thread.
 #pragma once
 
@@ -70,11 +74,11 @@ struct NewHeadsStatus {
   std::uint64_t heads = 0;    // valid heads passed to on_head
   std::uint64_t ignored = 0;  // garbage frames (all kinds)
   std::array<std::uint64_t, kFrameProblemCount> ignored_by_kind{};  // by FrameProblem
-  std::uint64_t subscriptions = 0;  // sessions that subscribed
-  std::uint64_t reconnects = 0;     // sessions started after a failed or dropped one
-  std::uint64_t wrong_chain = 0;    // sessions refused for another eth_chainId
-  std::uint64_t pings = 0;          // idle pings sent
-  std::string last_error;           // why the last session ended ("" before any)
+  std::uint64_t subscriptions = 0;                                  // sessions that subscribed
+  std::uint64_t reconnects = 0;      // sessions started after a failed or dropped one
+  std::uint64_t wrong_chain = 0;     // sessions refused for another eth_chainId
+  std::uint64_t pings = 0;           // idle pings sent
+  std::string last_error;            // why the last session ended ("" before any)
   std::int64_t last_head_at_ms = 0;  // Clock time of the last valid head (0: none)
   std::uint64_t last_head_number = 0;
 };

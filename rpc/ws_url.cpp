@@ -32,8 +32,7 @@ Result<WsUrl> parse_ws_url(const std::string& url) {
     return error(ErrorCode::kInvalidArgument, "URL has no scheme (want ws:// or wss://)");
   const std::string scheme = lower_scheme(url, scheme_end);
   if (scheme != "ws" && scheme != "wss") {
-    return error(ErrorCode::kInvalidArgument,
-                 "URL scheme must be ws or wss, got '" + scheme + "'");
+    return error(ErrorCode::kInvalidArgument, "URL scheme must be ws or wss, got '" + scheme + "'");
   }
   const bool tls = scheme == "wss";
   Result<HttpUrl> http = parse_http_url((tls ? "https" : "http") + url.substr(scheme_end));

@@ -281,11 +281,11 @@ TEST_CASE("garbage is ignored, counted, logged once per kind; valid heads still 
       "not json",
       "{\"jsonrpc\":",
       "not json either",
-      head_frame("0xnot-ours", "0x5", hash1),     // wrong subscription id
-      head_frame(id, "0xzz", hash1),              // malformed number
-      head_frame(id, "0x5", "0x1234"),            // malformed hash
+      head_frame("0xnot-ours", "0x5", hash1),  // wrong subscription id
+      head_frame(id, "0xzz", hash1),           // malformed number
+      head_frame(id, "0x5", "0x1234"),         // malformed hash
       "{\"jsonrpc\":\"2.0\",\"method\":\"eth_subscription\",\"params\":{\"subscription\":\"" + id +
-          "\",\"result\":{\"number\":\"0x5\"}}}",  // no hash
+          "\",\"result\":{\"number\":\"0x5\"}}}",         // no hash
       "{\"jsonrpc\":\"2.0\",\"id\":77,\"result\":true}",  // a reply nobody asked for
   };
   for (const std::string& frame : garbage) proxy.send_to_clients(frame);
@@ -365,4 +365,30 @@ TEST_CASE("several URLs are rotated over on reconnects", "[new_heads]") {
   CHECK(sub.status().reconnects >= 1);
   CHECK(dead.accepted() >= 1);
   mine_and_wait(chain, sub);
+}
+
+TEST_CASE("wss:// runs a bounded TLS handshake before the WebSocket one", "[new_heads]") {
+  // No TLS server here: what is checked is that wss:// does TLS (a plain server fails it
+  // with a TLS error) and that a server that never answers the TLS hello is timed out.
+  Anvil chain;
+  WsFaultServer silent(ws_url(chain));
+  silent.set_mode(WsFaultServer::Mode::kStall);
+  const std::string silent_wss =
+      "wss://127.0.0.1:" + silent.url().substr(silent.url().rfind(':') + 1);
+  {
+    NewHeadsOptions o = fast_options({silent_wss});
+    o.connect_timeout_ms = 300;
+    Running sub(o);
+    REQUIRE(wait_until(
+        [&] {
+          return sub.status().last_error.find("TLS handshake did not complete within 300 ms") !=
+                 std::string::npos;
+        },
+        kDeadline));
+    CHECK(sub.stop_and_join_ms() < 1'000);
+  }
+  Running plain(fast_options({"wss://127.0.0.1:" + std::to_string(chain.port())}));
+  REQUIRE(wait_until([&] { return !plain.status().last_error.empty(); }, kDeadline));
+  CHECK(plain.status().last_error.find("TLS handshake") != std::string::npos);
+  CHECK(plain.status().subscriptions == 0);
 }

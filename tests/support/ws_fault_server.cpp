@@ -38,9 +38,9 @@ struct WsFaultServer::State {
   // io thread only
   bool closing = false;
   bool stall_new = false;
-  std::vector<std::shared_ptr<Conn>> conns;                 // served (or being served)
-  std::vector<std::shared_ptr<Conn>> stalled;               // kept open, silent
-  std::vector<std::shared_ptr<tcp::socket>> unanswered;     // accepted while stalling
+  std::vector<std::shared_ptr<Conn>> conns;              // served (or being served)
+  std::vector<std::shared_ptr<Conn>> stalled;            // kept open, silent
+  std::vector<std::shared_ptr<tcp::socket>> unanswered;  // accepted while stalling
   // shared with the test thread
   mutable std::mutex mu;
   std::optional<std::uint64_t> chain_id;  // GUARDED_BY(mu)

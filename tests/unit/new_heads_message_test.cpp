@@ -127,8 +127,8 @@ TEST_CASE("replies are matched by id; everything else is not the reply", "[new_h
 
 TEST_CASE("requests are JSON-RPC 2.0 objects with our ids", "[new_heads]") {
   const json chain = json::parse(chain_id_request(1));
-  CHECK(chain == json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "eth_chainId"},
-                      {"params", json::array()}});
+  CHECK(chain ==
+        json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "eth_chainId"}, {"params", json::array()}});
   const json sub = json::parse(subscribe_new_heads_request(2));
   CHECK(sub["method"] == "eth_subscribe");
   CHECK(sub["id"] == 2);

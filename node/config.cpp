@@ -15,6 +15,7 @@
 
 #include "node/did_you_mean.hpp"
 #include "rpc/http_transport.hpp"
+#include "rpc/ws_url.hpp"
 
 namespace claimsync::node {
 namespace {
@@ -100,6 +101,14 @@ std::string check_http_url(const std::string& url) {
   if (rest.substr(0, host_end).empty()) return "has no host: \"" + mask_url(url) + "\"";
   if (url.find_first_of(" \t\r\n") != std::string::npos) return "must not contain whitespace";
   return "";
+}
+
+std::string check_ws_url(const std::string& url) {
+  if (!starts_with_ci(url, "ws://") && !starts_with_ci(url, "wss://"))
+    return "must start with ws:// or wss://, got \"" + mask_url(url) + "\"";
+  if (url.find_first_of(" \t\r\n") != std::string::npos) return "must not contain whitespace";
+  Result<eth::WsUrl> parsed = eth::parse_ws_url(url);
+  return parsed.ok() ? "" : parsed.status().message() + ": \"" + mask_ws_url(url) + "\"";
 }
 
 std::string check_sink_url(const std::string& url) {
@@ -289,22 +298,47 @@ const toml::node* either(const toml::node* a, const toml::node* b) { return b !=
 
 // ---- one function per section ----------------------------------------------------------
 
+// The strings of `urls` (key `key`) that pass `check`; every other element is a problem.
+template <typename Check>
+void read_url_elements(Section& s, std::string_view key, const toml::array& urls, Check check,
+                       std::vector<std::string>& out) {
+  for (std::size_t i = 0; i < urls.size(); ++i) {
+    const toml::node& el = *urls.get(i);
+    const std::string el_key = std::string(key) + "[" + std::to_string(i) + "]";
+    if (!el.is_string()) {
+      s.problem(el, el_key, std::string("expected a string, got ") + type_phrase(el.type()));
+    } else if (const std::string what = check(el.as_string()->get()); !what.empty()) {
+      s.problem(el, el_key, what);
+    } else {
+      out.push_back(el.as_string()->get());
+    }
+  }
+}
+
 void read_rpc_urls(Section& s, ChainConfig& c) {
   const toml::array* urls = s.array("rpc_urls");
   if (urls == nullptr) {
     if (s.find("rpc_urls") == nullptr) s.missing("rpc_urls");
     return;
   }
-  for (std::size_t i = 0; i < urls->size(); ++i) {
-    const toml::node& el = *urls->get(i);
-    const std::string key = "rpc_urls[" + std::to_string(i) + "]";
-    if (!el.is_string()) {
-      s.problem(el, key, std::string("expected a string, got ") + type_phrase(el.type()));
-    } else if (const std::string what = check_http_url(el.as_string()->get()); !what.empty()) {
-      s.problem(el, key, what);
-    } else {
-      c.rpc_urls.push_back(el.as_string()->get());
-    }
+  read_url_elements(s, "rpc_urls", *urls, check_http_url, c.rpc_urls);
+}
+
+// Optional; [] means none. Read after rpc_urls (at most one WebSocket URL per endpoint).
+void read_ws_urls(Section& s, ChainConfig& c) {
+  const toml::node* node = s.find("ws_urls");
+  if (node == nullptr) return;
+  if (!node->is_array()) {
+    s.problem(*node, "ws_urls", std::string("expected an array, got ") + type_phrase(node->type()));
+    return;
+  }
+  const toml::array& urls = *node->as_array();
+  read_url_elements(s, "ws_urls", urls, check_ws_url, c.ws_urls);
+  if (!c.rpc_urls.empty() && urls.size() > c.rpc_urls.size()) {
+    s.problem(*node, "ws_urls",
+              "has " + std::to_string(urls.size()) + " URLs but chain.rpc_urls has " +
+                  std::to_string(c.rpc_urls.size()) +
+                  ": give at most one WebSocket URL per RPC endpoint");
   }
 }
 
@@ -370,6 +404,7 @@ void read_contract(Section& s, ChainConfig& c) {
 
 void read_chain(Section& s, ChainConfig& c) {
   read_rpc_urls(s, c);
+  read_ws_urls(s, c);
   if (s.integer("chain_id", c.chain_id, 1, kInt64Max) == nullptr && s.find("chain_id") == nullptr) {
     s.missing("chain_id");
   }
@@ -596,8 +631,12 @@ std::string render_config(const Config& c) {
   o << "; secrets masked\n";
   o << "\n[chain]\n"
     << "rpc_urls = "
-    << list(c.chain.rpc_urls, [](const std::string& u) { return quote(mask_rpc_url(u)); }) << "\n"
-    << "chain_id = " << c.chain.chain_id << "\n"
+    << list(c.chain.rpc_urls, [](const std::string& u) { return quote(mask_rpc_url(u)); }) << "\n";
+  if (!c.chain.ws_urls.empty()) {  // optional and off by default (commented out in the example)
+    o << "ws_urls = "
+      << list(c.chain.ws_urls, [](const std::string& u) { return quote(mask_ws_url(u)); }) << "\n";
+  }
+  o << "chain_id = " << c.chain.chain_id << "\n"
     << "contract = " << quote(c.chain.contract.checksummed()) << "\n"
     << "start_block = " << c.chain.start_block << "\n"
     << "finality = " << quote(finality_mode_name(c.chain.finality)) << "\n"
@@ -648,6 +687,11 @@ std::string mask_rpc_url(const std::string& url) {
   // Providers put the API key in the path (/v2/KEY) or the query (?apikey=KEY): show the
   // origin only, exactly as the RPC client's own log lines do.
   Result<eth::HttpUrl> parsed = eth::parse_http_url(url);
+  return parsed.ok() ? parsed->redacted() : mask_url(url);
+}
+
+std::string mask_ws_url(const std::string& url) {
+  Result<eth::WsUrl> parsed = eth::parse_ws_url(url);
   return parsed.ok() ? parsed->redacted() : mask_url(url);
 }
 

@@ -29,6 +29,9 @@ struct ChainConfig {
   std::int64_t poll_interval_ms = 1000;  // chain.poll_interval_ms
   std::vector<std::uint32_t> levels;     // chain.levels (default 1..19): token ids that count
   std::uint64_t reorg_window = 256;      // chain.reorg_window: stored block hashes kept
+  // chain.ws_urls (optional, at most one per rpc_urls entry, ws/wss): newHeads
+  // subscriptions that wake the follower early; empty = polling only.
+  std::vector<std::string> ws_urls;
 };
 
 struct RpcConfig {
@@ -100,5 +103,7 @@ std::string mask_url(const std::string& url);
 // An RPC URL as the RPC client logs it: the origin, the path and query (where providers put
 // API keys) replaced by "/…": https://arb.example/v2/KEY -> https://arb.example:443/…
 std::string mask_rpc_url(const std::string& url);
+// The same for a WebSocket URL: wss://arb.example/v2/KEY -> wss://arb.example:443/…
+std::string mask_ws_url(const std::string& url);
 
 }  // namespace claimsync::node

@@ -17,6 +17,7 @@ using claimsync::node::FinalityMode;
 using claimsync::node::load_config;
 using claimsync::node::mask_rpc_url;
 using claimsync::node::mask_url;
+using claimsync::node::mask_ws_url;
 using claimsync::node::parse_config;
 using claimsync::node::render_config;
 
@@ -321,4 +322,49 @@ TEST_CASE("config check shows RPC URLs without the API keys in their paths", "[c
   const std::string rendered = render_config(*config);
   CHECK(rendered.find("SeCrEtKeY123") == std::string::npos);
   CHECK(rendered.find("https://arb-mainnet.example:443/…") != std::string::npos);
+}
+
+TEST_CASE("chain.ws_urls: optional ws:// / wss:// URLs, at most one per RPC endpoint", "[config]") {
+  const std::string two_rpc =
+      "[chain]\nrpc_urls = [\"http://a:8545\", \"http://b:8545\"]\nchain_id = 31337\n"
+      "contract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n";
+  auto none = parse_config(kMinimal, "x.toml");
+  REQUIRE(none.ok());
+  CHECK(none->chain.ws_urls.empty());
+  CHECK(render_config(*none).find("ws_urls") == std::string::npos);
+  auto empty = parse_config(kMinimal + "ws_urls = []\n", "x.toml");
+  REQUIRE(empty.ok());
+  CHECK(empty->chain.ws_urls.empty());
+
+  auto two = parse_config(two_rpc + "ws_urls = [\"ws://a:8546\", \"WSS://b.example/v2/SeCrEt\"]\n",
+                          "x.toml");
+  REQUIRE(two.ok());
+  CHECK(two->chain.ws_urls == std::vector<std::string>{"ws://a:8546", "WSS://b.example/v2/SeCrEt"});
+  const std::string rendered = render_config(*two);
+  CHECK(rendered.find("SeCrEt") == std::string::npos);
+  CHECK(rendered.find("ws_urls = [\"ws://a:8546\", \"wss://b.example:443/…\"]") !=
+        std::string::npos);
+  auto again = parse_config(rendered, "rendered.toml");
+  REQUIRE(again.ok());
+  CHECK(body(render_config(*again)) == body(rendered));
+
+  CHECK(error_of(kMinimal + "ws_urls = [\"http://127.0.0.1:8545\"]\n")
+            .find("test.toml:5: key chain.ws_urls[0]: must start with ws:// or wss://") !=
+        std::string::npos);
+  CHECK(error_of(kMinimal + "ws_urls = [\"ws://\"]\n")
+            .find("test.toml:5: key chain.ws_urls[0]: URL has no host") != std::string::npos);
+  CHECK(error_of(kMinimal + "ws_urls = [\"ws://h:99999\"]\n")
+            .find("test.toml:5: key chain.ws_urls[0]: URL port '99999' is not 1..65535") !=
+        std::string::npos);
+  CHECK(error_of(kMinimal + "ws_urls = [7]\n")
+            .find("test.toml:5: key chain.ws_urls[0]: expected a string, got an integer") !=
+        std::string::npos);
+  CHECK(error_of(kMinimal + "ws_urls = \"ws://h\"\n")
+            .find("test.toml:5: key chain.ws_urls: expected an array, got a string") !=
+        std::string::npos);
+  CHECK(error_of(kMinimal + "ws_urls = [\"ws://a\", \"ws://b\"]\n")
+            .find("test.toml:5: key chain.ws_urls: has 2 URLs but chain.rpc_urls has 1") !=
+        std::string::npos);
+  CHECK(mask_ws_url("wss://arb.example/v2/KEY") == "wss://arb.example:443/…");
+  CHECK(mask_ws_url("ws://127.0.0.1:8545") == "ws://127.0.0.1:8545");
 }

@@ -12,6 +12,7 @@
 #include "node/chain_factory.hpp"
 #include "node/follower.hpp"
 #include "node/lazy_sink.hpp"
+#include "node/new_heads_options.hpp"
 #include "node/replicator.hpp"
 #include "rpc/logging.hpp"
 #include "storage/node_store.hpp"
@@ -55,7 +56,8 @@ class Worker {
 };
 
 StatusReport live_report(const store::NodeStore& store, const Follower& follower,
-                         const Replicator& replicator, std::int64_t now_ms) {
+                         const Replicator& replicator,
+                         const eth::NewHeadsSubscription* subscription, std::int64_t now_ms) {
   StatusReport r = store_status(store, now_ms);
   r.running = true;
   r.pid = static_cast<std::int64_t>(::getpid());
@@ -75,6 +77,11 @@ StatusReport live_report(const store::NodeStore& store, const Follower& follower
     r.db_reachable = true;
   }
   if (rep.paused) r.db_error = rep.last_error;
+  if (subscription != nullptr) {
+    const eth::NewHeadsStatus ws = subscription->status();
+    r.subscription = StatusReport::Subscription{ws.connected, ws.heads, ws.reconnects, ws.ignored,
+                                                ws.last_error};
+  }
   // The freshest error of either side is what the operator most needs to see.
   if (!rep.last_error.empty() && rep.last_error_at_ms > 0) r.last_error = rep.last_error;
   if (!f.last_error.empty() && f.stopped_on_error) r.last_error = f.last_error;
@@ -156,6 +163,15 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   Wakeup replicator_wake(stop);
   follower.set_on_new_work([&replicator_wake] { replicator_wake.notify(); });
 
+  // newHeads (chain.ws_urls): a head wakes the follower at once; the poll stays the
+  // fallback whenever the socket is down. Only a hint: the follower reads the chain itself.
+  std::unique_ptr<eth::NewHeadsSubscription> subscription;
+  if (!config.chain.ws_urls.empty()) {
+    subscription = std::make_unique<eth::NewHeadsSubscription>(
+        new_heads_options(config), clock,
+        [&follower_wake](const eth::HeadHint&) { follower_wake.notify(); });
+  }
+
   Status follower_result;
   std::atomic<bool> line_stopped{false};
   Worker follower_thread([&] {
@@ -169,18 +185,22 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     }
   });
   Worker replicator_thread([&] { replicator.run(replicator_wake); });
+  std::unique_ptr<Worker> subscription_thread;
+  if (subscription) subscription_thread = std::make_unique<Worker>([&] { subscription->run(stop); });
 
   const std::string snapshot = status_snapshot_path(config);
   while (!stop.stop_requested()) {
-    write_snapshot(snapshot, live_report(**store, follower, replicator, clock.now_ms()));
+    write_snapshot(snapshot, live_report(**store, follower, replicator, subscription.get(), clock.now_ms()));
     stop.wait_for_ms(options.snapshot_interval_ms);
   }
   if (!line_stopped.load()) {  // else the follower thread said why, as an error
     log_info("node_stopping",
              {{"reason", "stop requested"}, {"next", "finishing the work in flight"}});
   }
-  const bool joined = follower_thread.join_within(options.shutdown_timeout_ms) &&
-                      replicator_thread.join_within(options.shutdown_timeout_ms);
+  const bool joined =
+      follower_thread.join_within(options.shutdown_timeout_ms) &&
+      replicator_thread.join_within(options.shutdown_timeout_ms) &&
+      (!subscription_thread || subscription_thread->join_within(options.shutdown_timeout_ms));
   if (!joined) {
     log_error("shutdown_forced", {{"timeout_ms", options.shutdown_timeout_ms},
                                   {"next",
@@ -189,7 +209,7 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     std::fflush(nullptr);
     std::_Exit(1);  // threads still hold references into this frame; do not unwind
   }
-  StatusReport final_report = live_report(**store, follower, replicator, clock.now_ms());
+  StatusReport final_report = live_report(**store, follower, replicator, subscription.get(), clock.now_ms());
   final_report.running = false;
   write_snapshot(snapshot, final_report);
   log_info(

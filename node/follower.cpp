@@ -50,7 +50,7 @@ Follower::Follower(eth::ChainSource& chain, store::NodeStore& store, Clock& cloc
       options_(std::move(options)),
       scanner_(chain, store, scan_settings(options_)),
       progress_(clock, options_.progress_interval_ms),
-      span_(std::clamp<std::uint64_t>(2 * options_.pipeline_min_blocks, 1,
+      span_(std::clamp<std::uint64_t>(options_.first_range_blocks, 1,
                                       std::max<std::uint64_t>(options_.range_blocks, 1))) {}
 
 bool Follower::is_fatal(const Status& status) {
@@ -156,15 +156,14 @@ Result<FollowerStep> Follower::scan_next(std::uint64_t next, std::uint64_t targe
 }
 
 void Follower::adapt_span(std::uint64_t blocks, std::uint64_t claims) {
+  // The density just seen predicts the next range best: aim at range_claims_target claims,
+  // but grow at most 8x per range (a run of empty blocks says little about the next ones).
   const std::uint64_t target = std::max<std::uint64_t>(options_.range_claims_target, 1);
   const std::uint64_t most = std::max<std::uint64_t>(options_.range_blocks, 1);
-  if (claims > target) {
-    // Proportional: the density just seen predicts the next range best. 128-bit-safe:
-    // blocks <= range_blocks and target are small.
-    span_ = std::clamp<std::uint64_t>(blocks * target / claims, 1, most);
-  } else if (claims < target / 2 && blocks >= span_) {
-    span_ = std::min(most, span_ * 2);  // a short range at the target says nothing
-  }
+  const std::uint64_t grow_cap = blocks > most / 8 ? most : blocks * 8;
+  // No overflow: blocks <= range_blocks and target are far below 2^32 in any config.
+  const std::uint64_t aimed = claims == 0 ? grow_cap : blocks * target / claims;
+  span_ = std::clamp<std::uint64_t>(aimed, 1, std::min(grow_cap, most));
 }
 
 Result<FollowerStep> Follower::check_tip(std::uint64_t next, std::optional<std::uint64_t> head) {

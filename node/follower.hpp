@@ -24,13 +24,14 @@
 //     never causes the fatal "reorg deeper than the window".
 //   * Transient chain failures are retried by run() with bounded exponential backoff.
 //   * The window is pruned to chain.reorg_window blocks below the last committed block.
-//   * The span of a range adapts to the chain's density of claims: it starts at
-//     min(range_blocks, 2 * pipeline_min_blocks); after a range with more than
-//     range_claims_target claims it shrinks in proportion (at least 1 block), after one
-//     with less than half of that it doubles (at most range_blocks). So one range holds
-//     about range_claims_target claims however dense the chain (the follower's memory is
-//     bounded by that, not by range_blocks), and the first claims of a backfill reach the
-//     replicator after one short range.
+//   * The span of a range adapts to the chain's density of claims: it starts at first_range_blocks
+//     (1: nothing is known yet); after each committed range the next span aims at
+//     range_claims_target claims at the density just seen, growing at most 8x per range,
+//     between 1 and range_blocks. So one range holds about range_claims_target claims
+//     however dense the chain (the follower's memory is bounded by that, not by
+//     range_blocks: 10,000 mints per block do not make a 5,000-block range of 50 million
+//     claims), a sparse chain reaches range_blocks after a few ranges, and the first
+//     claims of a backfill reach the replicator after a short range.
 //
 // Threading: step() and run() from one thread; status() from any thread.
 #pragma once
@@ -65,6 +66,7 @@ struct FollowerOptions {
   // Claims per committed range the span adapts to (see Follower: memory stays bounded on a
   // dense chain, and a backfill commits in pieces the replicator can start on).
   std::uint64_t range_claims_target = 20'000;
+  std::uint64_t first_range_blocks = 1;  // the span before any density is known
   std::uint64_t pipeline_min_blocks = 256;  // see ScanSettings
   std::uint32_t sources = store::kSourceScan;
   std::int64_t progress_interval_ms = 10'000;

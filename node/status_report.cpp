@@ -98,6 +98,12 @@ json StatusReport::to_json() const {
         {"paused", db_paused},
         {"retry_in_ms", opt(db_retry_in_ms)},
         {"failures", db_failures}}},
+      {"subscription", subscription ? json{{"connected", subscription->connected},
+                                           {"heads", subscription->heads},
+                                           {"reconnects", subscription->reconnects},
+                                           {"ignored", subscription->ignored},
+                                           {"error", subscription->error}}
+                                    : json(nullptr)},
       {"last_error", last_error},
       {"caught_up", caught_up()},
   };
@@ -130,6 +136,11 @@ StatusReport StatusReport::from_json(const json& j) {
   r.db_paused = db.value("paused", false);
   r.db_retry_in_ms = opt_from<std::int64_t>(db, "retry_in_ms");
   r.db_failures = db.value("failures", 0u);
+  if (auto it = j.find("subscription"); it != j.end() && it->is_object()) {
+    r.subscription = Subscription{it->value("connected", false), it->value("heads", 0ull),
+                                  it->value("reconnects", 0ull), it->value("ignored", 0ull),
+                                  it->value("error", "")};
+  }
   r.last_error = j.value("last_error", "");
   return r;
 }
@@ -160,6 +171,13 @@ std::string StatusReport::to_text() const {
                         (db_retry_in_ms ? std::to_string(*db_retry_in_ms / 1000) + " s" : "?") + ")"
                   : "");
   if (!db_error.empty()) o << "\ndb error:    " << db_error;
+  if (subscription) {
+    o << "\nnewHeads:    " << (subscription->connected ? "subscribed" : "NOT CONNECTED (polling)")
+      << ", " << subscription->heads << " heads, " << subscription->reconnects << " reconnects";
+    if (subscription->ignored > 0) o << ", " << subscription->ignored << " frames ignored";
+    if (!subscription->connected && !subscription->error.empty())
+      o << " (" << subscription->error << ")";
+  }
   if (!follower_error.empty()) o << "\nfollower error: " << follower_error;
   if (!last_error.empty()) o << "\nlast error:  " << last_error;
   o << "\ncaught up:   " << (caught_up() ? "yes" : "no");

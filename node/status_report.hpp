@@ -15,6 +15,8 @@
 //   "db":     {"reachable": bool|null, "error": str, "paused": bool,
 //              "retry_in_ms": int|null,    // paused: when the next probe happens
 //              "failures": int},           // consecutive whole-call failures
+//   "subscription": null | {"connected": bool, "heads": n, "reconnects": n, "ignored": n,
+//                           "error": str},   // chain.ws_urls set: the newHeads hint
 //   "last_error": str,
 //   "caught_up": bool   // checkpoint >= target, no hole below it, nothing
 //                       // pending/retrying/revoking
@@ -56,6 +58,16 @@ struct StatusReport {
   bool db_paused = false;
   std::optional<std::int64_t> db_retry_in_ms;
   std::uint32_t db_failures = 0;
+
+  // The newHeads subscription (chain.ws_urls); absent when not configured.
+  struct Subscription {
+    bool connected = false;
+    std::uint64_t heads = 0;
+    std::uint64_t reconnects = 0;
+    std::uint64_t ignored = 0;
+    std::string error;  // why the last session ended
+  };
+  std::optional<Subscription> subscription;
 
   std::string last_error;
 

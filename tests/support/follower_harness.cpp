@@ -38,6 +38,7 @@ node::FollowerOptions fake_follower_options(const FakeChain& chain, std::uint64_
   o.start_block = start_block;
   o.confirmations = 0;
   o.range_blocks = 8;
+  o.first_range_blocks = 8;  // the cases here script whole ranges (follower_span_test: growth)
   o.reorg_window = 256;
   o.levels = default_levels();
   o.poll_interval_ms = 1000;

@@ -25,6 +25,11 @@ std::string render_node_config(const GuaranteeNodeConfig& c) {
     << "confirmations = " << c.confirmations << "\n";
   if (!c.product_defaults) s << "poll_interval_ms = " << c.poll_interval_ms << "\n";
   if (c.reorg_window) s << "reorg_window = " << *c.reorg_window << "\n";
+  if (!c.ws_urls.empty()) {
+    std::string ws;
+    for (const std::string& url : c.ws_urls) ws += (ws.empty() ? "\"" : ", \"") + url + "\"";
+    s << "ws_urls = [" << ws << "]\n";
+  }
   if (!c.product_defaults) {
     s << "\n[rpc]\n"
       << "timeout_ms = 5000\n"

@@ -34,6 +34,7 @@ struct GuaranteeNodeConfig {
   // new user's config would (slow backoffs); false: the short test backoffs.
   bool product_defaults = false;
   std::string log_level = "info";
+  std::vector<std::string> ws_urls;  // chain.ws_urls (none: no newHeads subscription)
 };
 
 // The TOML text (keys as in config.example.toml; short backoffs so recovery is fast).

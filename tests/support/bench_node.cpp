@@ -93,10 +93,10 @@ nlohmann::json mint_many_tx(const Anvil& anvil, const std::string& contract,
     if (!a) throw std::runtime_error("mint_many_tx: bad address " + t);
     addresses.push_back(*a);
   }
-  const std::string data = eth::to_hex(abi::encode_call(
-      abi::function_selector("mintMany(address[],uint256[],uint256[])"),
-      {std::move(addresses), std::vector<eth::U256>(ids.begin(), ids.end()),
-       std::vector<eth::U256>(amounts.begin(), amounts.end())}));
+  const std::string data = eth::to_hex(
+      abi::encode_call(abi::function_selector("mintMany(address[],uint256[],uint256[])"),
+                       {std::move(addresses), std::vector<eth::U256>(ids.begin(), ids.end()),
+                        std::vector<eth::U256>(amounts.begin(), amounts.end())}));
   const std::uint64_t gas = 60'000 * to.size() + 200'000;
   return {{"from", anvil.account(from)},
           {"to", contract},

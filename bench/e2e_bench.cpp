@@ -40,6 +40,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rpc/erc1155.hpp"
+#include "rpc/logging.hpp"
 #include "rpc/uint256.hpp"
 #include "storage/migration_runner.hpp"
 #include "storage/pg_connection.hpp"
@@ -445,6 +446,7 @@ std::optional<double> run_ponder(const testing::PgCluster& pg, const testing::An
 }
 
 int run_bench(const Args& args) {
+  set_log_level(LogLevel::kWarn);  // the migration runner's info lines
   std::printf("load at start: %s\n", testing::uptime_line().c_str());
   testing::claimsync_binary();  // fail early when it is not built
 

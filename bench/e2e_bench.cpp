@@ -14,7 +14,7 @@
 // N >= 100,000) also RSS sampled every second.
 //
 //   e2e_bench [--mints N] [--blocks B] [--per-tx K] [--runs R] [--state FILE] [--ponder]
-//             [--repeat-share F] [--timeout-s S] [--rss-table] [--help]
+//             [--repeat-share F] [--timeout-s S] [--rss-table] [--fill-only] [--help]
 //
 // The chain: ClaimNFT.mintMany transactions (one TransferSingle per mint, K mints per tx)
 // sent as JSON-RPC batches of eth_sendTransaction from anvil's dev accounts, anvil with
@@ -60,18 +60,20 @@ constexpr const char* kUsage =
     "usage: e2e_bench [--mints N] [--blocks B] [--per-tx K] [--runs R] [--state FILE]\n"
     "                 [--ponder] [--repeat-share F] [--timeout-s S] [--rss-table] [--help]\n"
     "  --mints N         mints on the chain (default 20000)\n"
-    "  --blocks B        blocks they are spread over (default max(800, N/250))\n"
+    "  --blocks B        blocks they are spread over (default 800; anvil's cost per block\n"
+    "                    grows with its state: fill 1M mints into ~100 blocks)\n"
     "  --per-tx K        mints per mintMany transaction (default 500)\n"
     "  --runs R          alternating runs of node / sweep / COPY (/ Ponder); medians (default 3)\n"
     "  --state FILE      reuse the filled chain in FILE (anvil --load-state), else write it\n"
     "  --ponder          also run bench/ponder/run.sh (skipped with a message when missing)\n"
     "  --repeat-share F  share of mints to an earlier wallet (default 0.3)\n"
     "  --timeout-s S     deadline of one node run and one Ponder run (default 600)\n"
-    "  --rss-table       print the node's RSS every second (default on for N >= 100000)\n";
+    "  --rss-table       print the node's RSS every second (default on for N >= 100000)\n"
+    "  --fill-only       stop after filling the chain (with --state: prepare the state file)\n";
 
 struct Args {
   std::uint64_t mints = 20'000;
-  std::uint64_t blocks = 0;  // 0: max(800, mints / 250)
+  std::uint64_t blocks = 800;
   std::uint64_t per_tx = 500;
   int runs = 3;
   std::string state;
@@ -79,6 +81,7 @@ struct Args {
   double repeat_share = 0.3;
   std::uint64_t timeout_s = 600;
   bool rss_table = false;
+  bool fill_only = false;
 };
 
 [[noreturn]] void usage_exit(int code) {
@@ -113,10 +116,12 @@ Args parse_args(int argc, char** argv) {
       a.timeout_s = std::stoull(value());
     else if (k == "--rss-table")
       a.rss_table = true;
+    else if (k == "--fill-only")
+      a.fill_only = true;
     else
       usage_exit(2);
   }
-  if (a.blocks == 0) a.blocks = std::max<std::uint64_t>(800, a.mints / 250);
+  if (a.blocks == 0) usage_exit(2);
   if (a.mints >= 100'000) a.rss_table = true;
   return a;
 }
@@ -448,11 +453,14 @@ std::optional<double> run_ponder(const testing::PgCluster& pg, const testing::An
 int run_bench(const Args& args) {
   set_log_level(LogLevel::kWarn);  // the migration runner's info lines
   std::printf("load at start: %s\n", testing::uptime_line().c_str());
+  std::fflush(stdout);
   testing::claimsync_binary();  // fail early when it is not built
 
   testing::AnvilOptions ao;
   ao.no_mining = true;
-  ao.extra_args = {"--gas-limit", "1000000000"};
+  // No per-block state snapshots in memory: anvil copies its state per block otherwise,
+  // which grows with the chain (GBs and minutes for 1M mints). Logs do not need them.
+  ao.extra_args = {"--gas-limit", "1000000000", "--prune-history"};
   ao.start_timeout = std::chrono::minutes(10);  // loading a large state takes a while
   ao.stop_grace = std::chrono::minutes(10);     // and so does dumping it
   const bool reuse = !args.state.empty() && std::filesystem::exists(args.state) &&
@@ -474,6 +482,7 @@ int run_bench(const Args& args) {
       (unsigned long long)chain.expected.membership, reuse ? "loaded" : "filled",
       seconds_since(t_fill));
   std::fflush(stdout);
+  if (args.fill_only) return 0;
 
   const bool ponder = args.ponder && std::filesystem::exists(ponder_runner());
   if (args.ponder && !ponder)

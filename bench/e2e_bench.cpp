@@ -21,6 +21,12 @@
 // --no-mining, one anvil_mine per block. Wallets random with F (default 0.3) of the mints
 // going to an earlier wallet, levels 1..19. With --state FILE the chain is dumped to FILE
 // when anvil exits and loaded from it next time (FILE.meta holds what the bench needs).
+// Filling takes ~1 min for 20,000 mints over 800 blocks and ~4 min for 1,000,000 over 100
+// blocks (anvil's cost per block grows with its state; the 1M state file is 1.6 GB).
+// Keep state files and TMPDIR out of a /tmp that other jobs clean up (build/ is ignored):
+//   TMPDIR=build/tmp e2e_bench --state build/e2e-state/e2e-20k.json
+//   TMPDIR=build/tmp e2e_bench --mints 1000000 --blocks 100 --runs 1 \
+//       --state build/e2e-state/e2e-1m.json --timeout-s 1500
 //
 // Results: bench/RESULTS.md ("End-to-end backfill and live latency").
 #include <httplib.h>
@@ -320,10 +326,14 @@ struct Counts {
 };
 
 // (membership rows, ledger rows), or nullopt while the node has not created the tables.
-std::optional<Counts> poll_counts(store::PgConnection& conn) {
+// Throws once the tables were there and a query fails (the cluster is gone: no result).
+std::optional<Counts> poll_counts(store::PgConnection& conn, bool& tables_seen) {
   auto r = conn.exec(
       "SELECT (SELECT count(*) FROM membership), (SELECT count(*) FROM claim_sync_queue)");
+  if (!r.ok() && tables_seen)
+    throw std::runtime_error("counting the node's rows failed: " + r.status().to_string());
   if (!r.ok()) return std::nullopt;
+  tables_seen = true;
   return Counts{std::stoull(std::string(r->value(0, 0))), std::stoull(std::string(r->value(0, 1)))};
 }
 
@@ -353,11 +363,12 @@ NodeRun run_node(const testing::PgCluster& pg, const testing::Anvil& anvil, cons
   auto node =
       testing::ChildProcess::spawn({testing::claimsync_binary(), "run", "--config", config}, so);
   Counts last;
+  bool tables_seen = false;
   auto next_sample = t0;
   bool done = false;
   while (!done) {
     const auto q0 = SteadyClock::now();
-    if (auto counts = poll_counts(conn)) last = *counts;
+    if (auto counts = poll_counts(conn, tables_seen)) last = *counts;
     const auto q1 = SteadyClock::now();
     done = last.membership >= c.expected.membership && last.claims >= c.expected.claims;
     if (done) run.seconds = seconds_since(t0);

@@ -25,8 +25,8 @@
 // blocks (anvil's cost per block grows with its state; the 1M state file is 1.6 GB).
 // Keep state files and TMPDIR out of a /tmp that other jobs clean up (build/ is ignored):
 //   TMPDIR=build/tmp e2e_bench --state build/e2e-state/e2e-20k.json
-//   TMPDIR=build/tmp e2e_bench --mints 1000000 --blocks 100 --runs 1 \
-//       --state build/e2e-state/e2e-1m.json --timeout-s 1500
+//   TMPDIR=build/tmp e2e_bench --mints 1000000 --blocks 100 --runs 1 --timeout-s 1500
+//       --state build/e2e-state/e2e-1m.json
 //
 // Results: bench/RESULTS.md ("End-to-end backfill and live latency").
 #include <httplib.h>

@@ -121,7 +121,7 @@ Anvil::Anvil(const AnvilOptions& options) : options_(options) {
 Anvil::~Anvil() { stop(); }
 
 void Anvil::stop() {
-  if (process_.pid() > 0 && process_.running()) process_.stop(std::chrono::milliseconds(3000));
+  if (process_.pid() > 0 && process_.running()) process_.stop(options_.stop_grace);
 }
 
 json Anvil::rpc_raw(const std::string& method, json params) {

@@ -49,6 +49,8 @@ struct AnvilOptions {
   std::uint64_t chain_id = 31337;       // --chain-id
   std::vector<std::string> extra_args;  // appended to the command line
   std::chrono::milliseconds start_timeout{30'000};
+  // stop(): SIGTERM, then SIGKILL after this long (a large --dump-state needs longer).
+  std::chrono::milliseconds stop_grace{3'000};
 };
 
 class Anvil {

@@ -186,11 +186,13 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   });
   Worker replicator_thread([&] { replicator.run(replicator_wake); });
   std::unique_ptr<Worker> subscription_thread;
-  if (subscription) subscription_thread = std::make_unique<Worker>([&] { subscription->run(stop); });
+  if (subscription)
+    subscription_thread = std::make_unique<Worker>([&] { subscription->run(stop); });
 
   const std::string snapshot = status_snapshot_path(config);
   while (!stop.stop_requested()) {
-    write_snapshot(snapshot, live_report(**store, follower, replicator, subscription.get(), clock.now_ms()));
+    write_snapshot(snapshot,
+                   live_report(**store, follower, replicator, subscription.get(), clock.now_ms()));
     stop.wait_for_ms(options.snapshot_interval_ms);
   }
   if (!line_stopped.load()) {  // else the follower thread said why, as an error
@@ -209,7 +211,8 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     std::fflush(nullptr);
     std::_Exit(1);  // threads still hold references into this frame; do not unwind
   }
-  StatusReport final_report = live_report(**store, follower, replicator, subscription.get(), clock.now_ms());
+  StatusReport final_report =
+      live_report(**store, follower, replicator, subscription.get(), clock.now_ms());
   final_report.running = false;
   write_snapshot(snapshot, final_report);
   log_info(

@@ -62,11 +62,11 @@ struct FollowerOptions {
   std::int64_t poll_interval_ms = 1000;  // sleep when caught up (or the chain raced us)
   std::vector<std::uint32_t> levels;
   std::uint64_t reorg_window = 256;
-  std::uint64_t range_blocks = 5000;        // most blocks per committed range (span)
+  std::uint64_t range_blocks = 5000;  // most blocks per committed range (span)
   // Claims per committed range the span adapts to (see Follower: memory stays bounded on a
   // dense chain, and a backfill commits in pieces the replicator can start on).
   std::uint64_t range_claims_target = 20'000;
-  std::uint64_t first_range_blocks = 1;  // the span before any density is known
+  std::uint64_t first_range_blocks = 1;     // the span before any density is known
   std::uint64_t pipeline_min_blocks = 256;  // see ScanSettings
   std::uint32_t sources = store::kSourceScan;
   std::int64_t progress_interval_ms = 10'000;

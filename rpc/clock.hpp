@@ -37,8 +37,8 @@ class StopFlag {
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
-  mutable std::uint64_t generation_ = 0;     // GUARDED_BY(mu_)
-  mutable std::vector<Wakeup*> wakeups_;     // GUARDED_BY(mu_)
+  mutable std::uint64_t generation_ = 0;  // GUARDED_BY(mu_)
+  mutable std::vector<Wakeup*> wakeups_;  // GUARDED_BY(mu_)
 };
 
 // Wakeup: "look now" for one worker thread (new claims for the replicator, a new head for

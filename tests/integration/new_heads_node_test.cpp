@@ -47,9 +47,10 @@ Observed observe(const ct::NodeUnderTest& node) {
 
 }  // namespace
 
-TEST_CASE("claimsync run: newHeads is a hint; a dropped socket falls back to polling and "
-          "reconnects",
-          "[new_heads]") {
+TEST_CASE(
+    "claimsync run: newHeads is a hint; a dropped socket falls back to polling and "
+    "reconnects",
+    "[new_heads]") {
   ct::TempDir dir("claimsync-new-heads-node");
   ct::Anvil chain;  // auto-mining: one block per transaction
   const std::string nft = chain.deploy_claim_nft();

@@ -20,7 +20,8 @@ void mine_dense(FakeChain& chain, std::uint64_t blocks, std::uint64_t mints_per_
   for (std::uint64_t b = 0; b < blocks; ++b) {
     std::vector<FakeTransfer> txs;
     for (std::uint64_t m = 0; m < mints_per_block; ++m)
-      txs.push_back(FakeTransfer::mint(fake_wallet(1 + (b * mints_per_block + m) % 50), 1 + m % 19));
+      txs.push_back(
+          FakeTransfer::mint(fake_wallet(1 + (b * mints_per_block + m) % 50), 1 + m % 19));
     chain.mine(std::move(txs));
   }
 }

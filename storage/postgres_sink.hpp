@@ -1,9 +1,14 @@
 // PostgresSink: MembershipSink over libpq (contract in storage/membership_sink.hpp).
 //
 // How it keeps the contract:
-//   * apply(): ONE prepared statement per call, in autocommit (so one round trip and one
-//     transaction): the claims go in as 16 array parameters, unnest()ed, and data-modifying
-//     CTEs upsert claim_sync_queue, users, members and membership. Rows are deduplicated
+//   * apply(): one transaction, one set-based merge statement (prepared once per
+//     connection): data-modifying CTEs upsert claim_sync_queue, users, members and
+//     membership from the claims of the call. A batch of >= kDefaultStageMinClaims claims is
+//     COPYed (text format) into the session's temp table pg_temp.claimsync_stage (ON COMMIT
+//     DELETE ROWS) and merged from there, in ONE simple-query message "COPY ...; EXECUTE
+//     merge" (one implicit transaction, two round trips: the server asks for the data);
+//     smaller batches go in as 16 array parameters, unnest()ed, in one autocommit
+//     statement (one round trip). Rows are deduplicated
 //     per conflict key inside the statement, and every conflict rule is a min/max, so any
 //     order or repetition of claims yields the same tables:
 //       ledger      insert; on conflict set 'done' unless already 'done'
@@ -54,6 +59,8 @@ namespace claimsync::store {
 
 class PostgresSink final : public MembershipSink {
  public:
+  static constexpr std::size_t kDefaultStageMinClaims = 8;
+
   // Connects (kUnavailable when the server cannot be reached). Does not migrate.
   static Result<std::unique_ptr<PostgresSink>> open(const std::string& url,
                                                     PgCallOptions options = {});
@@ -66,6 +73,9 @@ class PostgresSink final : public MembershipSink {
   Status record(const std::vector<LedgerUpdate>& updates) override;
 
   PgConnection& connection() { return conn_; }
+  // Batches of at least `n` claims go through the stage (COPY); smaller ones as array
+  // parameters (one round trip instead of two). For benchmarks and tests.
+  void set_stage_min_claims(std::size_t n) { stage_min_claims_ = n; }
 
  private:
   using Step = std::function<Status(std::span<const Claim>)>;
@@ -79,10 +89,13 @@ class PostgresSink final : public MembershipSink {
   SinkResult run_isolated(const std::vector<Claim>& claims, const Step& step, bool atomic_step);
   Status in_transaction(const std::function<Status()>& body);
   Status apply_step(std::span<const Claim> claims);
+  // Upserts `claims` (kMergeSql) except the moved ones, whose keys it returns.
+  Result<PgResult> merge(std::span<const Claim> claims);
   Status revoke_step(std::span<const Claim> claims);
 
   PgConnection conn_;
   PgCallOptions options_;
+  std::size_t stage_min_claims_ = kDefaultStageMinClaims;
   bool prepared_ = false;
   bool in_transaction_ = false;  // inside in_transaction()
 };

@@ -37,12 +37,14 @@ const std::string kInput = with_claims(R"SQL(
          block_number, block_hash, block_seconds, referrer_wallet, status, attempts,
          error_message, source))SQL");
 
-// The claims of a call COPYed into the session's stage table (consumed: the statement
-// deletes what it reads, so a later call in the same transaction starts empty; ON COMMIT
-// DELETE ROWS truncates the dead rows away at commit).
+// The claims of a call COPYed into the session's stage table. The merge deletes what it
+// reads, so the stage is empty between statements (a failed call's rows are rolled back).
+// Not ON COMMIT DELETE ROWS: truncating at every commit costs a file truncation (~4-8 ms
+// on a busy disk) per call; the dead rows are truncated away every kStageTruncateBytes
+// of staged data instead, before they outgrow temp_buffers (8 MB by default).
 constexpr const char* kStage = "pg_temp.claimsync_stage";
-const std::string kStageSql = std::string("CREATE TEMP TABLE IF NOT EXISTS ") + kStage + " (" +
-                              kClaimColumns + ") ON COMMIT DELETE ROWS";
+const std::string kStageSql =
+    std::string("CREATE TEMP TABLE IF NOT EXISTS ") + kStage + " (" + kClaimColumns + ")";
 const std::string kStagedInput = with_claims(std::string("DELETE FROM ") + kStage + " RETURNING *");
 
 // INSERT of the ledger rows with status `status_sql` (a column or a literal) from the CTE
@@ -303,6 +305,9 @@ std::string stage_rows(std::span<const Claim> claims) {
 
 const std::string kCopyAndApplySql =
     std::string("COPY ") + kStage + " FROM STDIN; EXECUTE " + kApplyStaged;
+const std::string kTruncateCopyAndApplySql =
+    std::string("TRUNCATE ") + kStage + "; " + kCopyAndApplySql;
+constexpr std::size_t kStageTruncateBytes = 2 << 20;
 
 }  // namespace
 
@@ -335,6 +340,7 @@ Status PostgresSink::set_session_timeouts() {
 Status PostgresSink::ensure_ready() {
   if (!conn_.healthy()) {
     prepared_ = false;
+    staged_bytes_ = 0;  // a new session, a new stage
     CLAIMSYNC_RETURN_IF_ERROR(conn_.reset());
   }
   if (prepared_) return {};
@@ -399,9 +405,13 @@ SinkResult PostgresSink::run_isolated(const std::vector<Claim>& claims, const St
 }
 
 Result<PgResult> PostgresSink::merge(std::span<const Claim> claims) {
-  if (claims.size() >= stage_min_claims_)
-    return conn_.exec_copy(kCopyAndApplySql, stage_rows(claims));
-  return conn_.exec_prepared(kApply, claim_params(claims));
+  if (claims.size() < stage_min_claims_) return conn_.exec_prepared(kApply, claim_params(claims));
+  const std::string rows = stage_rows(claims);
+  staged_bytes_ += rows.size();
+  const bool truncate = staged_bytes_ >= kStageTruncateBytes;
+  auto r = conn_.exec_copy(truncate ? kTruncateCopyAndApplySql : kCopyAndApplySql, rows);
+  if (truncate && r.ok()) staged_bytes_ = rows.size();
+  return r;
 }
 
 Status PostgresSink::apply_step(std::span<const Claim> claims) {

@@ -1,16 +1,17 @@
 // PostgresSink: MembershipSink over libpq (contract in storage/membership_sink.hpp).
 //
 // How it keeps the contract:
-//   * apply(): one transaction, one set-based merge statement (prepared once per
-//     connection): data-modifying CTEs upsert claim_sync_queue, users, members and
-//     membership from the claims of the call. A batch of >= kDefaultStageMinClaims claims is
-//     COPYed (text format) into the session's temp table pg_temp.claimsync_stage (ON COMMIT
-//     DELETE ROWS) and merged from there, in ONE simple-query message "COPY ...; EXECUTE
-//     merge" (one implicit transaction, two round trips: the server asks for the data);
-//     smaller batches go in as 16 array parameters, unnest()ed, in one autocommit
-//     statement (one round trip). Rows are deduplicated
-//     per conflict key inside the statement, and every conflict rule is a min/max, so any
-//     order or repetition of claims yields the same tables:
+//   * apply(): one transaction and one set-based merge statement (prepared once per
+//     connection) whose data-modifying CTEs upsert claim_sync_queue, users, members and
+//     membership. How the claims reach it depends on the batch:
+//       >= kDefaultStageMinClaims claims: COPY (text format) into the session's temp table
+//         pg_temp.claimsync_stage (the merge deletes what it reads; truncated now and then),
+//         sent as ONE simple-query message "COPY ... FROM STDIN; EXECUTE merge": one
+//         implicit transaction, two round trips (the server asks for the data);
+//       fewer: 16 array parameters, unnest()ed, in one autocommit statement (one round
+//         trip; a live node's 1-3 claim batches).
+//     Rows are deduplicated per conflict key inside the statement, and every conflict rule
+//     is a min/max, so any order or repetition of claims yields the same tables:
 //       ledger      insert; on conflict set 'done' unless already 'done'
 //       users       insert if absent; referrer set only while NULL
 //       members     insert if absent; current_level = GREATEST, activated_at = LEAST,
@@ -96,6 +97,7 @@ class PostgresSink final : public MembershipSink {
   PgConnection conn_;
   PgCallOptions options_;
   std::size_t stage_min_claims_ = kDefaultStageMinClaims;
+  std::size_t staged_bytes_ = 0;  // COPYed into the stage since it was last truncated
   bool prepared_ = false;
   bool in_transaction_ = false;  // inside in_transaction()
 };

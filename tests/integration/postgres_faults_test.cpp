@@ -2,8 +2,9 @@
 // against the real things: a throwaway PostgreSQL 15 cluster, our TcpFaultProxy in front
 // of it, the production LazySink / PostgresSink, the Replicator on a RocksDB NodeStore and
 // the `claimsync run` binary.
-//   * a commit whose reply is lost (apply = one autocommit statement, revoke = BEGIN ..
-//     COMMIT): an availability error, a retry, and the sink ends exactly once;
+//   * a commit whose reply is lost (apply = one autocommit statement, or one "COPY ...;
+//     EXECUTE ..." message for a larger batch; revoke = BEGIN .. COMMIT): an availability
+//     error, a retry, and the sink ends exactly once;
 //   * a silently dead connection (the proxy stops moving bytes): each call returns within
 //     its deadline, the node reconnects once the path is back, replication resumes;
 //   * a stall in the middle of a COPY (a large apply): the call returns by its deadline
@@ -159,6 +160,18 @@ TEST_CASE("a lost commit reply on apply and on revoke: outcome unknown, retried,
     CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue WHERE status = 'revoked'") == "3");
     CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue WHERE status = 'done'") == "3");
     CHECK(pg.scalar("SELECT count(*) FROM membership") == "3");
+
+    // A batch large enough for the COPY stage: "COPY ...; EXECUTE merge" commits as one.
+    const auto staged = synthetic(100, 140);
+    REQUIRE(staged.size() >= store::PostgresSink::kDefaultStageMinClaims);
+    proxy.lose_next_commit_replies(1);
+    applied = (*sink)->apply(staged);
+    CHECK(proxy.commit_replies_lost() == 3);
+    CHECK(applied.status.code() == ErrorCode::kUnavailable);
+    CHECK(pg.scalar("SELECT count(*) FROM membership") == "43");  // it did land
+    REQUIRE((*sink)->apply(staged).status.ok());
+    CHECK(pg.scalar("SELECT count(*) FROM membership") == "43");
+    CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue WHERE status = 'done'") == "43");
   }
 
   SECTION("replicator: the batch is retried without spending attempts") {

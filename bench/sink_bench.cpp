@@ -7,8 +7,8 @@
 //              [--latency 200] [--durable] [--pg-setting key=value]...
 //
 // Paths (PostgresSink::set_stage_min_claims): "array" sends every batch as 16 array
-// parameters (one statement, the path before issue 11), "staged" COPYs every batch into
-// the session's stage table and merges from there; the default sink picks by batch size.
+// parameters (one statement: the default, and the path before issue 11), "staged" COPYs
+// every batch into the session's stage table and merges from there.
 // --latency N: N apply() calls of 1 and of 3 new claims each per path (a live node's
 // batches), median and 90th percentile of one call; 0 skips it.
 //
@@ -146,8 +146,7 @@ double median(std::vector<double> v) { return percentile(std::move(v), 0.5); }
 std::size_t stage_min_claims(const std::string& path) {
   if (path == "array") return SIZE_MAX;
   if (path == "staged") return 1;
-  if (path == "auto") return store::PostgresSink::kDefaultStageMinClaims;
-  die("unknown path " + path + " (array, staged, auto)");
+  die("unknown path " + path + " (array, staged)");
   return 0;
 }
 

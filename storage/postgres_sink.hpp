@@ -3,13 +3,16 @@
 // How it keeps the contract:
 //   * apply(): one transaction and one set-based merge statement (prepared once per
 //     connection) whose data-modifying CTEs upsert claim_sync_queue, users, members and
-//     membership. How the claims reach it depends on the batch:
-//       >= kDefaultStageMinClaims claims: COPY (text format) into the session's temp table
-//         pg_temp.claimsync_stage (the merge deletes what it reads; truncated now and then),
-//         sent as ONE simple-query message "COPY ... FROM STDIN; EXECUTE merge": one
-//         implicit transaction, two round trips (the server asks for the data);
-//       fewer: 16 array parameters, unnest()ed, in one autocommit statement (one round
-//         trip; a live node's 1-3 claim batches).
+//     membership. The claims reach it in one of two ways (set_stage_min_claims):
+//       arrays (the default, every batch size): 16 array parameters, unnest()ed, in one
+//         autocommit statement: one round trip;
+//       stage: COPY (text format) into the session's temp table pg_temp.claimsync_stage
+//         (the merge deletes what it reads; truncated every 2 MB staged), sent as ONE
+//         simple-query message "COPY ... FROM STDIN; EXECUTE merge": one implicit
+//         transaction, two round trips (the server asks for the data).
+//     Both write the same rows and keep the same guarantees; the stage measured no faster
+//     (bench/RESULTS.md, issue 11: the server's time goes to the merge itself, not to
+//     reading the claims), so it is off by default.
 //     Rows are deduplicated per conflict key inside the statement, and every conflict rule
 //     is a min/max, so any order or repetition of claims yields the same tables:
 //       ledger      insert; on conflict set 'done' unless already 'done'
@@ -47,6 +50,7 @@
 //     given in the URL (options=-c name=value) or set for the role/database wins.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -60,7 +64,8 @@ namespace claimsync::store {
 
 class PostgresSink final : public MembershipSink {
  public:
-  static constexpr std::size_t kDefaultStageMinClaims = 8;
+  // Batches of at least this many claims go through the stage; SIZE_MAX: none.
+  static constexpr std::size_t kDefaultStageMinClaims = SIZE_MAX;
 
   // Connects (kUnavailable when the server cannot be reached). Does not migrate.
   static Result<std::unique_ptr<PostgresSink>> open(const std::string& url,
@@ -75,7 +80,7 @@ class PostgresSink final : public MembershipSink {
 
   PgConnection& connection() { return conn_; }
   // Batches of at least `n` claims go through the stage (COPY); smaller ones as array
-  // parameters (one round trip instead of two). For benchmarks and tests.
+  // parameters. For benchmarks and tests.
   void set_stage_min_claims(std::size_t n) { stage_min_claims_ = n; }
 
  private:

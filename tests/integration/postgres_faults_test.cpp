@@ -161,9 +161,9 @@ TEST_CASE("a lost commit reply on apply and on revoke: outcome unknown, retried,
     CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue WHERE status = 'done'") == "3");
     CHECK(pg.scalar("SELECT count(*) FROM membership") == "3");
 
-    // A batch large enough for the COPY stage: "COPY ...; EXECUTE merge" commits as one.
+    // Through the COPY stage: "COPY ...; EXECUTE merge" commits as one.
+    dynamic_cast<store::PostgresSink&>(**sink).set_stage_min_claims(1);
     const auto staged = synthetic(100, 140);
-    REQUIRE(staged.size() >= store::PostgresSink::kDefaultStageMinClaims);
     proxy.lose_next_commit_replies(1);
     applied = (*sink)->apply(staged);
     CHECK(proxy.commit_replies_lost() == 3);
@@ -290,6 +290,7 @@ TEST_CASE("a stall in the middle of a COPY: the call ends by its deadline or sto
   StopFlag stop;
   auto sink = store::PostgresSink::open(proxied_url(proxy), {kCallTimeoutMs, &stop});
   REQUIRE(sink.ok());
+  (*sink)->set_stage_min_claims(1);
   REQUIRE((*sink)->ping().ok());  // warm: connected, stage created, statements prepared
   // ~16 MB of COPY data, more than the socket buffers on the way take in: the stall after
   // 1 MB catches the client while it sends.

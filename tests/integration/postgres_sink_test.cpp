@@ -15,13 +15,15 @@ namespace claimsync::testing {
 namespace {
 
 // The two ways PostgresSink::apply sends a batch (set_stage_min_claims): every batch as
-// array parameters, or every batch COPYed into the stage; the default picks by size.
+// array parameters (the default), or every batch COPYed into the stage; "mixed" sends
+// batches of 8 or more through the stage, so one sink uses both.
 struct ApplyPath {
   const char* name;
   std::size_t stage_min_claims;
 };
 constexpr ApplyPath kArrays{"arrays", SIZE_MAX};
 constexpr ApplyPath kStaged{"staged", 1};
+constexpr ApplyPath kMixed{"mixed", 8};
 constexpr ApplyPath kDefault{"default", store::PostgresSink::kDefaultStageMinClaims};
 
 // Databases are named "<prefix><db>".
@@ -68,7 +70,7 @@ SinkHarness pg_harness(PgCluster& pg, ApplyPath path = kDefault, const std::stri
 
 // Runs `check` once per apply path, each on its own databases of `pg`.
 void for_each_path(PgCluster& pg, const std::function<void(const SinkHarness&)>& check) {
-  for (const ApplyPath& path : {kArrays, kStaged, kDefault}) {
+  for (const ApplyPath& path : {kArrays, kStaged, kMixed}) {
     INFO("apply path: " << path.name);
     check(pg_harness(pg, path, std::string(path.name) + "_"));  // one cluster, every path
   }

@@ -2,8 +2,15 @@
 // raw COPY of the same rows into the same tables, in the same run, on the same throwaway
 // cluster; then the same claims through SqliteSink. Results go in bench/RESULTS.md.
 //
-//   sink_bench [--claims 100000] [--wallets 30000] [--levels 19] [--batches 500,1000]
-//              [--repeat 3] [--durable]
+//   sink_bench [--claims 100000] [--wallets 30000] [--levels 19]
+//              [--batches 500,2000,10000] [--paths array,staged] [--repeat 3]
+//              [--latency 200] [--durable] [--pg-setting key=value]...
+//
+// Paths (PostgresSink::set_stage_min_claims): "array" sends every batch as 16 array
+// parameters (one statement: the default, and the path before issue 11), "staged" COPYs
+// every batch into the session's stage table and merges from there.
+// --latency N: N apply() calls of 1 and of 3 new claims each per path (a live node's
+// batches), median and 90th percentile of one call; 0 skips it.
 //
 // How it is fair: both sides write into freshly migrated databases with the same indexes,
 // constraints and foreign keys. The COPY side loads exactly the rows the sink produced
@@ -11,6 +18,8 @@
 // foreign-key order, one transaction. Rates are claims per second: N / elapsed. Sink and
 // COPY runs alternate, `--repeat` times, each into a fresh database; medians are reported
 // (the machine is shared, single runs are noisy).
+// --pg-setting adds a server setting (e.g. auto_explain's, with CLAIMSYNC_KEEP_TEST_DIRS=1
+// to keep the server log).
 // --durable runs the cluster with fsync / synchronous_commit / full_page_writes on (the
 // default harness turns them off).
 #include <libpq-fe.h>
@@ -29,6 +38,7 @@
 #include "storage/membership_sink.hpp"
 #include "storage/migration_runner.hpp"
 #include "storage/pg_connection.hpp"
+#include "storage/postgres_sink.hpp"
 #include "tests/support/claim_fixtures.hpp"
 #include "tests/support/pg_cluster.hpp"
 #include "tests/support/process.hpp"
@@ -42,9 +52,12 @@ struct Options {
   std::uint64_t claims = 100'000;
   std::uint64_t wallets = 30'000;
   std::uint32_t levels = 19;
-  std::vector<std::size_t> batches = {500, 1000};
+  std::vector<std::size_t> batches = {500, 2000, 10000};
+  std::vector<std::string> paths = {"array", "staged"};
   int repeat = 3;
+  int latency = 200;
   bool durable = false;
+  std::vector<std::string> pg_settings;
 };
 
 // Tables in foreign-key order, with every column (COPY moves the sink's exact rows).
@@ -123,9 +136,45 @@ void copy_in(PGconn* conn, const std::string& table, const std::string& columns,
   }
 }
 
-double median(std::vector<double> v) {
+double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+double median(std::vector<double> v) { return percentile(std::move(v), 0.5); }
+
+std::size_t stage_min_claims(const std::string& path) {
+  if (path == "array") return SIZE_MAX;
+  if (path == "staged") return 1;
+  die("unknown path " + path + " (array, staged)");
+  return 0;
+}
+
+// A migrated database `db` and a PostgresSink on it that takes `path`.
+std::unique_ptr<store::PostgresSink> open_postgres(const testing::PgCluster& pg,
+                                                   const std::string& db, const std::string& path) {
+  must(store::migrate_database(pg.url(db)), "migrate " + db);
+  auto sink = must(store::PostgresSink::open(pg.url(db)), "open postgres sink");
+  sink->set_stage_min_claims(stage_min_claims(path));
+  return sink;
+}
+
+// `calls` apply() calls of `per_call` claims each (new claims), each call timed; ms.
+std::vector<double> call_latencies(store::MembershipSink& sink,
+                                   const std::vector<store::Claim>& claims, std::size_t per_call,
+                                   int calls) {
+  std::vector<double> ms;
+  for (std::size_t i = 0; ms.size() < static_cast<std::size_t>(calls); i += per_call) {
+    if (i + per_call > claims.size()) die("--latency needs more --claims");
+    const std::vector<store::Claim> part(
+        claims.begin() + static_cast<std::ptrdiff_t>(i),
+        claims.begin() + static_cast<std::ptrdiff_t>(i + per_call));
+    const auto t0 = SteadyClock::now();
+    const store::SinkResult r = sink.apply(part);
+    ms.push_back(1000.0 * seconds_since(t0));
+    if (!r.status.ok() || !r.rejected.empty()) die("apply failed: " + r.status.to_string());
+  }
+  return ms;
 }
 
 std::size_t count_lines(const std::string& s) {
@@ -150,8 +199,16 @@ Options parse(int argc, char** argv) {
       o.batches.clear();
       std::stringstream ss(next());
       for (std::string b; std::getline(ss, b, ',');) o.batches.push_back(std::stoul(b));
+    } else if (a == "--paths") {
+      o.paths.clear();
+      std::stringstream ss(next());
+      for (std::string p; std::getline(ss, p, ',');) o.paths.push_back(p);
+    } else if (a == "--latency") {
+      o.latency = std::max(0, std::stoi(next()));
     } else if (a == "--repeat") {
       o.repeat = std::max(1, std::stoi(next()));
+    } else if (a == "--pg-setting") {
+      o.pg_settings.push_back(next());
     } else if (a == "--durable") {
       o.durable = true;
     } else {
@@ -171,6 +228,7 @@ int main(int argc, char** argv) {
 
   testing::PgClusterOptions pg_opts;
   if (opt.durable) pg_opts.settings = {"fsync=on", "synchronous_commit=on", "full_page_writes=on"};
+  pg_opts.settings.insert(pg_opts.settings.end(), opt.pg_settings.begin(), opt.pg_settings.end());
   testing::PgCluster pg(pg_opts);
 
   std::printf("claims=%zu wallets=%llu levels=%u durable=%s\n", claims.size(),
@@ -191,20 +249,23 @@ int main(int argc, char** argv) {
   }
 
   // Alternating runs, each into a fresh database.
-  std::map<std::size_t, std::vector<double>> sink_times;
+  std::map<std::pair<std::string, std::size_t>, std::vector<double>> sink_times;
   std::vector<double> copy_times;
   for (int rep = 0; rep < opt.repeat; ++rep) {
     for (std::size_t batch : opt.batches) {
-      const std::string db = "sink_" + std::to_string(batch) + "_" + std::to_string(rep);
-      pg.create_database(db);
-      {
-        auto sink = must(store::open_sink(pg.url(db), /*migrate=*/true), "open postgres sink");
-        const double t = run_sink(*sink, claims, batch);
-        sink_times[batch].push_back(t);
-        std::printf("  run %d postgres sink batch=%-5zu %8.3f s  %8.0f claims/s\n", rep, batch, t,
-                    n / t);
+      for (const std::string& path : opt.paths) {
+        const std::string db =
+            "sink_" + path + "_" + std::to_string(batch) + "_" + std::to_string(rep);
+        pg.create_database(db);
+        {
+          auto sink = open_postgres(pg, db, path);
+          const double t = run_sink(*sink, claims, batch);
+          sink_times[{path, batch}].push_back(t);
+          std::printf("  run %d postgres sink %-6s batch=%-5zu %8.3f s  %8.0f claims/s\n", rep,
+                      path.c_str(), batch, t, n / t);
+        }
+        pg.exec("DROP DATABASE " + db, {}, "postgres");
       }
-      pg.exec("DROP DATABASE " + db, {}, "postgres");
     }
     const std::string db = "copy_" + std::to_string(rep);
     pg.create_database(db);
@@ -229,9 +290,38 @@ int main(int argc, char** argv) {
   std::printf("postgres COPY    (%zu rows) %8.3f s  %10.0f claims/s  (%.0f rows/s)\n", rows, t_copy,
               n / t_copy, static_cast<double>(rows) / t_copy);
   for (std::size_t batch : opt.batches) {
-    const double t = median(sink_times[batch]);
-    std::printf("postgres sink    batch=%-5zu %8.3f s  %10.0f claims/s  = %5.1f %% of COPY\n",
-                batch, t, n / t, 100.0 * t_copy / t);
+    for (const std::string& path : opt.paths) {
+      const double t = median(sink_times[{path, batch}]);
+      std::printf(
+          "postgres sink    %-6s batch=%-5zu %8.3f s  %10.0f claims/s  = %5.1f %% of COPY\n",
+          path.c_str(), batch, t, n / t, 100.0 * t_copy / t);
+    }
+  }
+
+  // A live node's calls: 1 and 3 new claims each, alternating paths, into fresh databases.
+  if (opt.latency > 0) {
+    for (std::size_t per_call : {std::size_t{1}, std::size_t{3}}) {
+      std::map<std::string, std::vector<double>> lat;
+      for (int rep = 0; rep < 2; ++rep) {
+        for (const std::string& path : opt.paths) {
+          const std::string db =
+              "latency_" + path + "_" + std::to_string(per_call) + "_" + std::to_string(rep);
+          pg.create_database(db);
+          {
+            auto sink = open_postgres(pg, db, path);
+            const auto ms = call_latencies(*sink, claims, per_call, opt.latency / 2);
+            lat[path].insert(lat[path].end(), ms.begin(), ms.end());
+          }
+          pg.exec("DROP DATABASE " + db, {}, "postgres");
+        }
+      }
+      for (const std::string& path : opt.paths) {
+        std::printf(
+            "postgres apply() of %zu claim%s %-6s median %6.2f ms  p90 %6.2f ms  (%zu calls)\n",
+            per_call, per_call == 1 ? " " : "s", path.c_str(), median(lat[path]),
+            percentile(lat[path], 0.9), lat[path].size());
+      }
+    }
   }
 
   // A replay of everything (all conflicts: what a crash-restart costs).

@@ -31,8 +31,15 @@ std::string describe(PGconn* conn, const PGresult* r, const std::string& sqlstat
   return msg;
 }
 
+bool in_class(std::string_view s, std::initializer_list<std::string_view> classes) {
+  return std::any_of(classes.begin(), classes.end(),
+                     [&](std::string_view c) { return s.substr(0, 2) == c; });
+}
+
+}  // namespace
+
 // The deadline of one call and the stop that may cut it short.
-class CallClock {
+class PgConnection::CallClock {
  public:
   explicit CallClock(const PgCallOptions& o)
       : options_(o),
@@ -71,13 +78,6 @@ class CallClock {
   const PgCallOptions& options_;
   SteadyClock::time_point end_;
 };
-
-bool in_class(std::string_view s, std::initializer_list<std::string_view> classes) {
-  return std::any_of(classes.begin(), classes.end(),
-                     [&](std::string_view c) { return s.substr(0, 2) == c; });
-}
-
-}  // namespace
 
 ErrorCode classify_sqlstate(std::string_view s) {
   if (s.size() != 5) return ErrorCode::kUnavailable;  // connection-level: no server answer
@@ -145,33 +145,67 @@ Status PgConnection::reset() {
   return {};
 }
 
-Result<PgResult> PgConnection::run(const std::function<int(PGconn*)>& send) {
+Status PgConnection::flush(const CallClock& clock) {
+  PGconn* c = conn_.get();
+  // Non-blocking: the socket buffer may take it in parts.
+  for (int flushed = PQflush(c); flushed != 0; flushed = PQflush(c)) {
+    if (flushed < 0) return check(nullptr).status();
+    if (Status st = clock.wait(PQsocket(c), POLLIN | POLLOUT); !st.ok()) {
+      close();  // its state is unknown: never reuse it
+      return st;
+    }
+    if (PQconsumeInput(c) == 0) return check(nullptr).status();
+  }
+  return {};
+}
+
+Status PgConnection::put_copy(const CallClock& clock, const std::string_view* data) {
+  PGconn* c = conn_.get();
+  // Chunks keep libpq's output buffer small; each is flushed before the next is queued.
+  constexpr std::size_t kChunk = 256 * 1024;
+  std::string_view left = data != nullptr ? *data : std::string_view();
+  for (;;) {
+    const std::size_t n = std::min(kChunk, left.size());
+    const int put =
+        n > 0 ? PQputCopyData(c, left.data(), static_cast<int>(n))
+              : PQputCopyEnd(c, data != nullptr ? nullptr : "claimsync: no data for this COPY");
+    if (put < 0) return check(nullptr).status();
+    if (put == 1) left.remove_prefix(n);
+    // put == 0: libpq's buffer is full; the flush makes room.
+    if (Status st = flush(clock); !st.ok()) return st.with_context("sending COPY data");
+    if (put == 1 && n == 0) return {};
+  }
+}
+
+Result<PgResult> PgConnection::run(const std::function<int(PGconn*)>& send,
+                                   const std::string_view* copy_data) {
   if (!healthy()) return error(ErrorCode::kUnavailable, "postgres: connection lost");
   PGconn* c = conn_.get();
   const CallClock clock(options_);
-  auto abandon = [&](const Status& st) -> Result<PgResult> {
-    close();  // its state is unknown: never reuse it
-    return st;
-  };
   if (send(c) != 1) return check(nullptr);
-  // Flush the request (non-blocking: the socket buffer may take it in parts).
-  for (int flushed = PQflush(c); flushed != 0; flushed = PQflush(c)) {
-    if (flushed < 0) return check(nullptr);
-    if (Status st = clock.wait(PQsocket(c), POLLIN | POLLOUT); !st.ok()) return abandon(st);
-    if (PQconsumeInput(c) == 0) return check(nullptr);
-  }
+  CLAIMSYNC_RETURN_IF_ERROR(flush(clock));
   // Collect every result of the command; the last one (or the first error) is the answer.
   PGresult* answer = nullptr;
   for (;;) {
     while (PQisBusy(c) != 0) {
       if (Status st = clock.wait(PQsocket(c), POLLIN); !st.ok()) {
         PQclear(answer);
-        return abandon(st);
+        close();  // its state is unknown: never reuse it
+        return st;
       }
       if (PQconsumeInput(c) == 0) break;  // lost: PQgetResult reports it
     }
     PGresult* r = PQgetResult(c);
     if (r == nullptr) break;
+    if (PQresultStatus(r) == PGRES_COPY_IN) {  // the server waits for the data
+      PQclear(r);
+      if (Status st = put_copy(clock, copy_data); !st.ok()) {
+        PQclear(answer);
+        return st;
+      }
+      copy_data = nullptr;  // a second COPY in the same command gets none
+      continue;
+    }
     const bool failed = PQresultStatus(r) == PGRES_FATAL_ERROR;
     const bool keep_old = answer != nullptr && PQresultStatus(answer) == PGRES_FATAL_ERROR;
     if (keep_old && !failed) {
@@ -221,6 +255,10 @@ Result<PgResult> PgConnection::exec_params(const std::string& sql,
     return PQsendQueryParams(c, sql.c_str(), static_cast<int>(values.size()), nullptr,
                              values.data(), nullptr, nullptr, 0);
   });
+}
+
+Result<PgResult> PgConnection::exec_copy(const std::string& sql, std::string_view data) {
+  return run([&](PGconn* c) { return PQsendQuery(c, sql.c_str()); }, &data);
 }
 
 Status PgConnection::prepare(const std::string& name, const std::string& sql) {

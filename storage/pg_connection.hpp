@@ -19,10 +19,10 @@
 //   kFailedPrecondition the schema is broken: class 42 (undefined table/column, syntax,
 //                       privilege), 0A (feature not supported), 3F (invalid schema)
 //
-// Deadlines: every call (connect, reset, each statement) runs on libpq's asynchronous API
-// and waits on the socket in short slices, so it returns within `call_timeout_ms` even
-// when the path to the server silently stopped moving bytes (TCP keepalives do not help
-// when a middlebox keeps the client's TCP session alive), and within a slice (<= 50 ms) of
+// Deadlines: every call (connect, reset, each statement, a COPY with its data) runs on libpq's
+// asynchronous API and waits on the socket in short slices, so it returns within `call_timeout_ms`
+// even when the path to the server silently stopped moving bytes (TCP keepalives do not help when a
+// middlebox keeps the client's TCP session alive), and within a slice (<= 50 ms) of
 // `stop->request_stop()`. On a deadline or a stop the connection is abandoned (closed) and
 // the call returns kTimeout / kCancelled: the outcome is unknown (a COMMIT may have landed).
 //
@@ -100,6 +100,12 @@ class PgConnection {
   // Prepares `sql` as statement `name` on this connection.
   Status prepare(const std::string& name, const std::string& sql);
   Result<PgResult> exec_prepared(const std::string& name, const std::vector<PgParam>& params);
+  // Simple-query protocol with a COPY: `sql` may hold several statements, exactly one of
+  // them `COPY ... FROM STDIN`, which is fed `data` (in the format the COPY names) when
+  // the server asks for it. The last result is the answer (the first error wins). One
+  // call: the request, the data and every result share one deadline and the StopFlag.
+  // Without an explicit transaction the statements run in one implicit transaction.
+  Result<PgResult> exec_copy(const std::string& sql, std::string_view data);
 
   PGconn* raw() { return conn_.get(); }
 
@@ -111,9 +117,18 @@ class PgConnection {
 
   PgConnection(Handle c, std::string url, PgCallOptions options)
       : conn_(std::move(c)), url_(std::move(url)), options_(options) {}
+  class CallClock;  // the deadline and stop of one call (pg_connection.cpp)
+
   static Result<Handle> open(const std::string& url, const PgCallOptions& options);
-  // Sends one command with `send` (a PQsend* call) and waits for all of its results.
-  Result<PgResult> run(const std::function<int(PGconn*)>& send);
+  // Sends one command with `send` (a PQsend* call) and waits for all of its results; a
+  // COPY FROM STDIN among them is fed `*copy_data` (refused when null).
+  Result<PgResult> run(const std::function<int(PGconn*)>& send,
+                       const std::string_view* copy_data = nullptr);
+  // Sends what libpq buffered, within the call's deadline. On failure the connection is
+  // closed.
+  Status flush(const CallClock& clock);
+  // Feeds one COPY FROM STDIN: `data` (or a refusal when null), then the end of the copy.
+  Status put_copy(const CallClock& clock, const std::string_view* data);
   Result<PgResult> check(PGresult* r);
 
   Handle conn_;

@@ -1,7 +1,9 @@
 #include "storage/postgres_sink.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <string>
 
 #include "rpc/logging.hpp"
@@ -10,19 +12,40 @@
 namespace claimsync::store {
 namespace {
 
-// The claims of a call as 16 array parameters, one row per claim (see kInput).
-constexpr const char* kInput = R"SQL(
-WITH input AS (
+// The columns of one claim, in the order of the 16 array parameters and of the stage.
+constexpr const char* kClaimColumns = R"SQL(claim_key text, chain_id bigint, tx_hash text,
+  log_index int, batch_index int, wallet_address text, level int, amount text,
+  block_number bigint, block_hash text, block_seconds bigint, referrer_wallet text,
+  status text, attempts int, error_message text, source text)SQL";
+
+// `input` (one row per claim, kClaimColumns) as the CTEs `input` and `claims`: one row per
+// claim key, since a call may repeat a claim.
+std::string with_claims(const std::string& input) {
+  return "WITH input AS (" + input + R"SQL(
+), claims AS (
+  SELECT DISTINCT ON (claim_key) *, to_timestamp(block_seconds) AS block_time
+  FROM input ORDER BY claim_key
+))SQL";
+}
+
+// The claims of a call as 16 array parameters, one row per claim.
+const std::string kInput = with_claims(R"SQL(
   SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::text[],
                        $7::int[], $8::text[], $9::bigint[], $10::text[], $11::bigint[],
                        $12::text[], $13::text[], $14::int[], $15::text[], $16::text[])
     AS t(claim_key, chain_id, tx_hash, log_index, batch_index, wallet_address, level, amount,
          block_number, block_hash, block_seconds, referrer_wallet, status, attempts,
-         error_message, source)
-), claims AS (  -- one row per claim key: a call may repeat a claim
-  SELECT DISTINCT ON (claim_key) *, to_timestamp(block_seconds) AS block_time
-  FROM input ORDER BY claim_key
-))SQL";
+         error_message, source))SQL");
+
+// The claims of a call COPYed into the session's stage table. The merge deletes what it
+// reads, so the stage is empty between statements (a failed call's rows are rolled back).
+// Not ON COMMIT DELETE ROWS: truncating at every commit costs a file truncation (~4-8 ms
+// on a busy disk) per call; the dead rows are truncated away every kStageTruncateBytes
+// of staged data instead, before they outgrow temp_buffers (8 MB by default).
+constexpr const char* kStage = "pg_temp.claimsync_stage";
+const std::string kStageSql =
+    std::string("CREATE TEMP TABLE IF NOT EXISTS ") + kStage + " (" + kClaimColumns + ")";
+const std::string kStagedInput = with_claims(std::string("DELETE FROM ") + kStage + " RETURNING *");
 
 // INSERT of the ledger rows with status `status_sql` (a column or a literal) from the CTE
 // `source`; the caller appends its ON CONFLICT action.
@@ -48,11 +71,16 @@ ON CONFLICT (claim_key) DO UPDATE SET )SQL";
 // elsewhere after a reorg, before its revoke reached the sink; the ledger may mirror it as
 // 'revoking' or 'pending' meanwhile) are left out and returned: the caller revokes the old
 // block's rows and applies them again (apply_step).
-const std::string kApplySql = std::string(kInput) + R"SQL(, moved AS (
-  SELECT c.claim_key FROM claims c JOIN claim_sync_queue q ON q.claim_key = c.claim_key
-  WHERE q.status <> 'revoked'
-    AND (q.block_hash, q.block_number, q.block_time) IS DISTINCT FROM
-        (c.block_hash, c.block_number, c.block_time)
+// The LATERAL ... LIMIT 1 makes it one primary-key probe per claim whatever the planner
+// guesses of the batch and the ledger (the staged statement has one generic plan, made
+// when the stage is empty; a hash join would read the whole ledger per call).
+const std::string kMergeSql = R"SQL(, moved AS (
+  SELECT c.claim_key FROM claims c CROSS JOIN LATERAL (
+    SELECT 1 FROM claim_sync_queue q
+    WHERE q.claim_key = c.claim_key AND q.status <> 'revoked'
+      AND (q.block_hash, q.block_number, q.block_time) IS DISTINCT FROM
+          (c.block_hash, c.block_number, c.block_time)
+    LIMIT 1) q
 ), live AS (
   SELECT * FROM claims c WHERE NOT EXISTS (SELECT 1 FROM moved WHERE moved.claim_key = c.claim_key)
 ), ledger AS ()SQL" + ledger_insert("'done'", "live") +
@@ -68,11 +96,15 @@ const std::string kApplySql = std::string(kInput) + R"SQL(, moved AS (
          (array_agg(referrer_wallet ORDER BY block_time, claim_key)
             FILTER (WHERE referrer_wallet IS NOT NULL))[1] AS referrer_wallet
   FROM live GROUP BY wallet_address
-), new_users AS (
+), new_users AS (  -- DO NOTHING: an existing user is neither locked nor rewritten
+  INSERT INTO users (wallet_address)
+  SELECT wallet_address FROM wallets WHERE referrer_wallet IS NULL
+  ON CONFLICT (wallet_address) DO NOTHING
+), referred_users AS (
   INSERT INTO users AS u (wallet_address, referrer_wallet)
-  SELECT wallet_address, referrer_wallet FROM wallets
+  SELECT wallet_address, referrer_wallet FROM wallets WHERE referrer_wallet IS NOT NULL
   ON CONFLICT (wallet_address) DO UPDATE SET referrer_wallet = EXCLUDED.referrer_wallet
-  WHERE u.referrer_wallet IS NULL AND EXCLUDED.referrer_wallet IS NOT NULL
+  WHERE u.referrer_wallet IS NULL
 ), new_members AS (
   INSERT INTO members AS m (wallet_address, current_level, activated_at, referrer_wallet)
   SELECT wallet_address, level, activated_at, referrer_wallet FROM wallets
@@ -95,6 +127,9 @@ const std::string kApplySql = std::string(kInput) + R"SQL(, moved AS (
     AND (EXCLUDED.activated_at, EXCLUDED.claim_key) < (ms.activated_at, ms.claim_key)
 )
 SELECT claim_key FROM moved)SQL";
+
+const std::string kApplySql = kInput + kMergeSql;
+const std::string kApplyStagedSql = kStagedInput + kMergeSql;
 
 const std::string kRevokeLedgerSql = std::string(kInput) + ledger_insert("'revoked'") + R"SQL(
     status = 'revoked', updated_at = now(), revoked_at = now()
@@ -156,6 +191,7 @@ const std::string kRecordSql = std::string(kInput) + ledger_insert("status") + R
         (EXCLUDED.status, EXCLUDED.attempts, EXCLUDED.error_message, EXCLUDED.source))SQL";
 
 constexpr const char* kApply = "claimsync_apply";
+constexpr const char* kApplyStaged = "claimsync_apply_staged";
 constexpr const char* kRevokeLedger = "claimsync_revoke_ledger";
 constexpr const char* kRecord = "claimsync_record";
 
@@ -191,6 +227,88 @@ std::vector<PgParam> claim_params(const Range& claims) {
           source.finish()};
 }
 
+// COPY's text format: backslash, newline, carriage return and tab escaped; the rest is
+// literal.
+void append_copy_text(std::string& out, std::string_view v) {
+  for (char c : v) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: out += c;
+    }
+  }
+}
+
+void append_copy_optional(std::string& out, const std::optional<std::string>& v) {
+  if (v)
+    append_copy_text(out, *v);
+  else
+    out += "\\N";
+}
+
+// One COPY text row: fields separated by tabs, ended by a newline.
+class CopyRow {
+ public:
+  explicit CopyRow(std::string& out) : out_(out) {}
+  ~CopyRow() { out_ += '\n'; }
+  CopyRow& text(std::string_view v) {
+    append_copy_text(next(), v);
+    return *this;
+  }
+  CopyRow& nullable(const std::optional<std::string>& v) {
+    append_copy_optional(next(), v);
+    return *this;
+  }
+  CopyRow& number(std::uint64_t v) {
+    next() += std::to_string(v);
+    return *this;
+  }
+
+ private:
+  std::string& next() {
+    if (!first_) out_ += '\t';
+    first_ = false;
+    return out_;
+  }
+  std::string& out_;
+  bool first_ = true;
+};
+
+// The claims as COPY text rows of the stage (kClaimColumns), one line per claim.
+std::string stage_rows(std::span<const Claim> claims) {
+  std::string out;
+  out.reserve(claims.size() * 400);
+  for (const Claim& c : claims) {
+    const ClaimRow r = ClaimRow::from(c);
+    CopyRow(out)
+        .text(r.claim_key)
+        .number(r.chain_id)
+        .text(r.tx_hash)
+        .number(r.log_index)
+        .number(r.batch_index)
+        .text(r.wallet)
+        .number(r.level)
+        .text(r.amount)
+        .number(r.block_number)
+        .text(r.block_hash)
+        .number(r.block_time)
+        .nullable(r.referrer)
+        .text(r.status)
+        .number(r.attempts)
+        .nullable(r.error)
+        .text(r.source);
+  }
+  return out;
+}
+
+const std::string kCopyAndApplySql =
+    std::string("COPY ") + kStage + " FROM STDIN; EXECUTE " + kApplyStaged;
+const std::string kTruncateCopyAndApplySql =
+    std::string("TRUNCATE ") + kStage + "; " + kCopyAndApplySql;
+constexpr std::size_t kStageTruncateBytes = 2 << 20;
+
 }  // namespace
 
 Result<std::unique_ptr<PostgresSink>> PostgresSink::open(const std::string& url,
@@ -222,11 +340,16 @@ Status PostgresSink::set_session_timeouts() {
 Status PostgresSink::ensure_ready() {
   if (!conn_.healthy()) {
     prepared_ = false;
+    staged_bytes_ = 0;  // a new session, a new stage
     CLAIMSYNC_RETURN_IF_ERROR(conn_.reset());
   }
   if (prepared_) return {};
   CLAIMSYNC_RETURN_IF_ERROR(set_session_timeouts());
+  // A session where an earlier attempt got half-way (a statement failed to prepare) starts
+  // over.
+  CLAIMSYNC_RETURN_IF_ERROR(conn_.exec("DEALLOCATE ALL; " + kStageSql).status());
   CLAIMSYNC_RETURN_IF_ERROR(conn_.prepare(kApply, kApplySql));
+  CLAIMSYNC_RETURN_IF_ERROR(conn_.prepare(kApplyStaged, kApplyStagedSql));
   CLAIMSYNC_RETURN_IF_ERROR(conn_.prepare(kRevokeLedger, kRevokeLedgerSql));
   CLAIMSYNC_RETURN_IF_ERROR(conn_.prepare(kRecord, kRecordSql));
   prepared_ = true;
@@ -281,8 +404,18 @@ SinkResult PostgresSink::run_isolated(const std::vector<Claim>& claims, const St
   return result;
 }
 
+Result<PgResult> PostgresSink::merge(std::span<const Claim> claims) {
+  if (claims.size() < stage_min_claims_) return conn_.exec_prepared(kApply, claim_params(claims));
+  const std::string rows = stage_rows(claims);
+  staged_bytes_ += rows.size();
+  const bool truncate = staged_bytes_ >= kStageTruncateBytes;
+  auto r = conn_.exec_copy(truncate ? kTruncateCopyAndApplySql : kCopyAndApplySql, rows);
+  if (truncate && r.ok()) staged_bytes_ = rows.size();
+  return r;
+}
+
 Status PostgresSink::apply_step(std::span<const Claim> claims) {
-  auto moved_keys = conn_.exec_prepared(kApply, claim_params(claims));
+  auto moved_keys = merge(claims);
   if (!moved_keys.ok()) return moved_keys.status();
   if (moved_keys->rows() == 0) return {};
   // Claims in another block than the sink has them: revoke what the old block created,
@@ -298,7 +431,7 @@ Status PostgresSink::apply_step(std::span<const Claim> claims) {
   log_info("sink_claims_moved", {{"claims", moved.size()}});
   const auto again = [&]() -> Status {
     CLAIMSYNC_RETURN_IF_ERROR(revoke_step(moved));
-    return conn_.exec_prepared(kApply, claim_params(moved)).status();
+    return merge(moved).status();
   };
   return in_transaction_ ? again() : in_transaction(again);
 }

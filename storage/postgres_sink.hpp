@@ -1,11 +1,20 @@
 // PostgresSink: MembershipSink over libpq (contract in storage/membership_sink.hpp).
 //
 // How it keeps the contract:
-//   * apply(): ONE prepared statement per call, in autocommit (so one round trip and one
-//     transaction): the claims go in as 16 array parameters, unnest()ed, and data-modifying
-//     CTEs upsert claim_sync_queue, users, members and membership. Rows are deduplicated
-//     per conflict key inside the statement, and every conflict rule is a min/max, so any
-//     order or repetition of claims yields the same tables:
+//   * apply(): one transaction and one set-based merge statement (prepared once per
+//     connection) whose data-modifying CTEs upsert claim_sync_queue, users, members and
+//     membership. The claims reach it in one of two ways (set_stage_min_claims):
+//       arrays (the default, every batch size): 16 array parameters, unnest()ed, in one
+//         autocommit statement: one round trip;
+//       stage: COPY (text format) into the session's temp table pg_temp.claimsync_stage
+//         (the merge deletes what it reads; truncated every 2 MB staged), sent as ONE
+//         simple-query message "COPY ... FROM STDIN; EXECUTE merge": one implicit
+//         transaction, two round trips (the server asks for the data).
+//     Both write the same rows and keep the same guarantees; the stage measured no faster
+//     (bench/RESULTS.md, issue 11: the server's time goes to the merge itself, not to
+//     reading the claims), so it is off by default.
+//     Rows are deduplicated per conflict key inside the statement, and every conflict rule
+//     is a min/max, so any order or repetition of claims yields the same tables:
 //       ledger      insert; on conflict set 'done' unless already 'done'
 //       users       insert if absent; referrer set only while NULL
 //       members     insert if absent; current_level = GREATEST, activated_at = LEAST,
@@ -41,6 +50,7 @@
 //     given in the URL (options=-c name=value) or set for the role/database wins.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -54,6 +64,9 @@ namespace claimsync::store {
 
 class PostgresSink final : public MembershipSink {
  public:
+  // Batches of at least this many claims go through the stage; SIZE_MAX: none.
+  static constexpr std::size_t kDefaultStageMinClaims = SIZE_MAX;
+
   // Connects (kUnavailable when the server cannot be reached). Does not migrate.
   static Result<std::unique_ptr<PostgresSink>> open(const std::string& url,
                                                     PgCallOptions options = {});
@@ -66,6 +79,9 @@ class PostgresSink final : public MembershipSink {
   Status record(const std::vector<LedgerUpdate>& updates) override;
 
   PgConnection& connection() { return conn_; }
+  // Batches of at least `n` claims go through the stage (COPY); smaller ones as array
+  // parameters. For benchmarks and tests.
+  void set_stage_min_claims(std::size_t n) { stage_min_claims_ = n; }
 
  private:
   using Step = std::function<Status(std::span<const Claim>)>;
@@ -79,10 +95,14 @@ class PostgresSink final : public MembershipSink {
   SinkResult run_isolated(const std::vector<Claim>& claims, const Step& step, bool atomic_step);
   Status in_transaction(const std::function<Status()>& body);
   Status apply_step(std::span<const Claim> claims);
+  // Upserts `claims` (kMergeSql) except the moved ones, whose keys it returns.
+  Result<PgResult> merge(std::span<const Claim> claims);
   Status revoke_step(std::span<const Claim> claims);
 
   PgConnection conn_;
   PgCallOptions options_;
+  std::size_t stage_min_claims_ = kDefaultStageMinClaims;
+  std::size_t staged_bytes_ = 0;  // COPYed into the stage since it was last truncated
   bool prepared_ = false;
   bool in_transaction_ = false;  // inside in_transaction()
 };

@@ -2,10 +2,13 @@
 // against the real things: a throwaway PostgreSQL 15 cluster, our TcpFaultProxy in front
 // of it, the production LazySink / PostgresSink, the Replicator on a RocksDB NodeStore and
 // the `claimsync run` binary.
-//   * a commit whose reply is lost (apply = one autocommit statement, revoke = BEGIN ..
-//     COMMIT): an availability error, a retry, and the sink ends exactly once;
+//   * a commit whose reply is lost (apply = one autocommit statement, or one "COPY ...;
+//     EXECUTE ..." message for a larger batch; revoke = BEGIN .. COMMIT): an availability
+//     error, a retry, and the sink ends exactly once;
 //   * a silently dead connection (the proxy stops moving bytes): each call returns within
 //     its deadline, the node reconnects once the path is back, replication resumes;
+//   * a stall in the middle of a COPY (a large apply): the call returns by its deadline
+//     (kTimeout) or soon after a stop (kCancelled), and nothing of the batch lands;
 //   * SIGTERM while the sink call is stalled: exit 0 within a few seconds;
 //   * the database turns read-only (a hot standby after failover, SQLSTATE 25006): the
 //     replicator pauses, reconnects, and resumes once it is writable again.
@@ -157,6 +160,18 @@ TEST_CASE("a lost commit reply on apply and on revoke: outcome unknown, retried,
     CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue WHERE status = 'revoked'") == "3");
     CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue WHERE status = 'done'") == "3");
     CHECK(pg.scalar("SELECT count(*) FROM membership") == "3");
+
+    // Through the COPY stage: "COPY ...; EXECUTE merge" commits as one.
+    dynamic_cast<store::PostgresSink&>(**sink).set_stage_min_claims(1);
+    const auto staged = synthetic(100, 140);
+    proxy.lose_next_commit_replies(1);
+    applied = (*sink)->apply(staged);
+    CHECK(proxy.commit_replies_lost() == 3);
+    CHECK(applied.status.code() == ErrorCode::kUnavailable);
+    CHECK(pg.scalar("SELECT count(*) FROM membership") == "43");  // it did land
+    REQUIRE((*sink)->apply(staged).status.ok());
+    CHECK(pg.scalar("SELECT count(*) FROM membership") == "43");
+    CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue WHERE status = 'done'") == "43");
   }
 
   SECTION("replicator: the batch is retried without spending attempts") {
@@ -262,6 +277,65 @@ TEST_CASE("a silently dead connection: each call returns within its deadline, th
   CHECK(count_of(*store, ClaimState::kDead) == 0);
   CHECK(count_of(*store, ClaimState::kRetrying) == 0);
   check_exactly_once(pg, kClaims);
+}
+
+TEST_CASE("a stall in the middle of a COPY: the call ends by its deadline or stop, nothing lands",
+          "[postgres][faults]") {
+  set_log_level(LogLevel::kError);
+  constexpr std::int64_t kCallTimeoutMs = 1'500;
+  constexpr std::int64_t kSlackMs = 1'500;  // scheduling on a busy 2-core machine
+  testing::PgCluster pg;
+  migrate(pg);
+  TcpFaultProxy proxy("127.0.0.1", pg.port());
+  StopFlag stop;
+  auto sink = store::PostgresSink::open(proxied_url(proxy), {kCallTimeoutMs, &stop});
+  REQUIRE(sink.ok());
+  (*sink)->set_stage_min_claims(1);
+  REQUIRE((*sink)->ping().ok());  // warm: connected, stage created, statements prepared
+  // ~16 MB of COPY data, more than the socket buffers on the way take in: the stall after
+  // 1 MB catches the client while it sends.
+  const auto claims = synthetic(0, 40'000);
+
+  Status stalled;
+  SECTION("deadline") {
+    proxy.stall_after_client_bytes(1 << 20);
+    const std::int64_t ms = timed(proxy, 15s, [&] { stalled = (*sink)->apply(claims).status; });
+    std::printf("stall mid-COPY: apply returned after %lld ms (%s)\n", static_cast<long long>(ms),
+                stalled.to_string().c_str());
+    CHECK(stalled.code() == ErrorCode::kTimeout);
+    CHECK(stalled.message().find("sending COPY data") != std::string::npos);
+    CHECK(ms >= kCallTimeoutMs - 50);
+    CHECK(ms <= kCallTimeoutMs + kSlackMs);
+  }
+  SECTION("stop") {
+    proxy.stall_after_client_bytes(1 << 20);
+    std::thread stopper([&] {
+      // Once the stall took hold (the COPY is cut) and the client is stuck sending the
+      // rest, ask the node to stop.
+      testing::wait_until([&] { return proxy.mode() == TcpFaultProxy::Mode::kStall; }, 10s, 1ms);
+      std::this_thread::sleep_for(200ms);
+      stop.request_stop();
+    });
+    const std::int64_t ms = timed(proxy, 15s, [&] { stalled = (*sink)->apply(claims).status; });
+    stopper.join();
+    std::printf("stall mid-COPY + stop: apply returned after %lld ms (%s)\n",
+                static_cast<long long>(ms), stalled.to_string().c_str());
+    CHECK(stalled.code() == ErrorCode::kCancelled);
+    CHECK(stalled.message().find("sending COPY data") != std::string::npos);
+    CHECK(ms < kCallTimeoutMs);
+  }
+  // The server never saw the end of the COPY: nothing of the batch was committed (its
+  // backend waits for the rest until the proxy closes the connection).
+  CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue") == "0");
+  CHECK(pg.scalar("SELECT count(*) FROM membership") == "0");
+  // The path heals: a new connection takes a batch again.
+  proxy.set_mode(TcpFaultProxy::Mode::kPass);
+  auto healed = store::PostgresSink::open(proxied_url(proxy), {kCallTimeoutMs * 10, nullptr});
+  REQUIRE(healed.ok());
+  const store::SinkResult r = (*healed)->apply(synthetic(0, 1'000));
+  INFO(r.status.to_string());
+  REQUIRE(r.status.ok());
+  check_exactly_once(pg, 1'000);
 }
 
 TEST_CASE("the database turns read-only (25006): pause, reconnect, resume when writable",

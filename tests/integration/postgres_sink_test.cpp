@@ -3,6 +3,9 @@
 // what only a server can do (outages, existing tables, out-of-range data).
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <functional>
+
 #include "storage/membership_sink.hpp"
 #include "storage/postgres_sink.hpp"
 #include "tests/support/pg_cluster.hpp"
@@ -11,25 +14,41 @@
 namespace claimsync::testing {
 namespace {
 
-SinkHarness pg_harness(PgCluster& pg) {
+// The two ways PostgresSink::apply sends a batch (set_stage_min_claims): every batch as
+// array parameters (the default), or every batch COPYed into the stage; "mixed" sends
+// batches of 8 or more through the stage, so one sink uses both.
+struct ApplyPath {
+  const char* name;
+  std::size_t stage_min_claims;
+};
+constexpr ApplyPath kArrays{"arrays", SIZE_MAX};
+constexpr ApplyPath kStaged{"staged", 1};
+constexpr ApplyPath kMixed{"mixed", 8};
+constexpr ApplyPath kDefault{"default", store::PostgresSink::kDefaultStageMinClaims};
+
+// Databases are named "<prefix><db>".
+SinkHarness pg_harness(PgCluster& pg, ApplyPath path = kDefault, const std::string& prefix = "") {
   SinkHarness h;
-  h.open_fresh = [&pg](const std::string& db) {
-    pg.create_database(db);
-    auto sink = store::open_sink(pg.url(db), /*migrate=*/true);
+  h.open_fresh = [&pg, prefix, path](const std::string& db) {
+    pg.create_database(prefix + db);
+    auto sink = store::open_sink(pg.url(prefix + db), /*migrate=*/true);
     INFO(sink.status().to_string());
     REQUIRE(sink.ok());
+    dynamic_cast<store::PostgresSink&>(**sink).set_stage_min_claims(path.stage_min_claims);
     return std::move(sink).value();
   };
-  h.query = [&pg](const std::string& db, const std::string& sql) {
+  h.query = [&pg, prefix](const std::string& db, const std::string& sql) {
     SqlRows rows;
-    for (const PgRow& r : pg.query(sql, {}, db)) {
+    for (const PgRow& r : pg.query(sql, {}, prefix + db)) {
       std::vector<std::string> row;
       for (const auto& v : r) row.push_back(v.value_or("\\N"));
       rows.push_back(std::move(row));
     }
     return rows;
   };
-  h.exec = [&pg](const std::string& db, const std::string& sql) { pg.exec(sql, {}, db); };
+  h.exec = [&pg, prefix](const std::string& db, const std::string& sql) {
+    pg.exec(sql, {}, prefix + db);
+  };
   h.reject_wallet_sql = [](const std::string& wallet) {
     return "CREATE FUNCTION reject_wallet() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
            "IF NEW.wallet_address = '" +
@@ -42,11 +61,19 @@ SinkHarness pg_harness(PgCluster& pg) {
   h.epoch_sql = [](const std::string& column) {
     return "extract(epoch from " + column + ")::bigint";
   };
-  h.create_empty = [&pg](const std::string& db) {
-    pg.create_database(db);
-    return pg.url(db);
+  h.create_empty = [&pg, prefix](const std::string& db) {
+    pg.create_database(prefix + db);
+    return pg.url(prefix + db);
   };
   return h;
+}
+
+// Runs `check` once per apply path, each on its own databases of `pg`.
+void for_each_path(PgCluster& pg, const std::function<void(const SinkHarness&)>& check) {
+  for (const ApplyPath& path : {kArrays, kStaged, kMixed}) {
+    INFO("apply path: " << path.name);
+    check(pg_harness(pg, path, std::string(path.name) + "_"));  // one cluster, every path
+  }
 }
 
 }  // namespace
@@ -74,38 +101,39 @@ TEST_CASE("postgres sink: schema and views", "[pg][sink]") {
 
 TEST_CASE("postgres sink: idempotent and order-independent", "[pg][sink]") {
   PgCluster pg;
-  check_idempotent_and_commutative(pg_harness(pg));
+  for_each_path(pg, check_idempotent_and_commutative);
 }
 
 TEST_CASE("postgres sink: level, activation and referrer rules", "[pg][sink]") {
   PgCluster pg;
-  check_level_rules(pg_harness(pg));
+  for_each_path(pg, check_level_rules);
 }
 
 TEST_CASE("postgres sink: revocation removes what the claim created", "[pg][sink]") {
   PgCluster pg;
-  check_revocation(pg_harness(pg));
+  for_each_path(pg, check_revocation);
 }
 
 TEST_CASE("postgres sink: a failing claim does not block the others", "[pg][sink]") {
   PgCluster pg;
-  check_claim_failure_isolated(pg_harness(pg));
+  for_each_path(pg, check_claim_failure_isolated);
 }
 
 TEST_CASE("postgres sink: SQL metacharacters are stored literally", "[pg][sink]") {
   PgCluster pg;
-  check_literal_strings(pg_harness(pg));
+  for_each_path(pg, check_literal_strings);
 }
 
 TEST_CASE("postgres sink: record mirrors states without touching membership", "[pg][sink]") {
   PgCluster pg;
-  check_record(pg_harness(pg));
+  for_each_path(pg, check_record);
 }
 
 TEST_CASE("postgres sink: model-based apply / revoke / re-apply", "[pg][sink][model]") {
   PgCluster pg;
-  const SinkHarness h = pg_harness(pg);
-  for (std::uint32_t seed : {1u, 2u, 3u}) check_model(h, seed, 80);
+  for_each_path(pg, [](const SinkHarness& h) {
+    for (std::uint32_t seed : {1u, 2u, 3u}) check_model(h, seed, 80);
+  });
 }
 
 TEST_CASE("postgres sink: existing tables with extra NOT NULL columns that have defaults",
@@ -124,17 +152,68 @@ TEST_CASE("postgres sink: existing tables the node would fail on are refused at 
 
 TEST_CASE("postgres sink: out-of-range data is a claim-specific rejection", "[pg][sink]") {
   PgCluster pg;
-  const SinkHarness h = pg_harness(pg);
-  auto sink = h.open_fresh("range");
-  std::vector<store::Claim> claims = make_claims(20);
-  claims[4].level = 3'000'000'000u;  // beyond integer: SQLSTATE 22003
-  const store::SinkResult r = sink->apply(claims);
-  INFO(r.status.to_string());
-  REQUIRE(r.status.ok());
-  REQUIRE(r.rejected.size() == 1);
-  CHECK(r.rejected[0].key == claims[4].key);
-  CHECK(r.rejected[0].error.find("22003") != std::string::npos);
-  CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue", {}, "range") == "19");
+  for_each_path(pg, [](const SinkHarness& h) {
+    auto sink = h.open_fresh("range");
+    std::vector<store::Claim> claims = make_claims(20);
+    claims[4].level = 3'000'000'000u;  // beyond integer: SQLSTATE 22003
+    const store::SinkResult r = sink->apply(claims);
+    INFO(r.status.to_string());
+    REQUIRE(r.status.ok());
+    REQUIRE(r.rejected.size() == 1);
+    CHECK(r.rejected[0].key == claims[4].key);
+    CHECK(r.rejected[0].error.find("22003") != std::string::npos);
+    CHECK(h.query("range", "SELECT count(*) FROM claim_sync_queue") == SqlRows{{"19"}});
+  });
+}
+
+// Claims whose text needs COPY's escaping (tab, newline, carriage return, backslash, a
+// literal "\N" and "\."), NULL and set referrers, 2^256-1 amounts and a batch that repeats
+// claims: the stage path writes exactly what the array path writes, value for value.
+TEST_CASE("postgres sink: the COPY stage and the array parameters write the same rows",
+          "[pg][sink]") {
+  PgCluster pg;
+  const std::vector<std::string> texts = {
+      "tab\there",
+      "new\nline",
+      "carriage\rreturn",
+      "back\\slash\\",
+      "\\N",
+      "\\.",
+      "\\.\n\\N\t\\",
+      "\"quoted\" {a,b} 'x'",
+      "\xc3\xbc\xe4\xb8\xad end\r\n",
+      "",
+  };
+  std::vector<store::Claim> claims = make_claims(200);  // referrers, 2^256-1 amounts
+  for (std::size_t i = 0; i < claims.size(); ++i) claims[i].last_error = texts[i % texts.size()];
+  std::vector<store::Claim> batch = claims;
+  batch.insert(batch.end(), claims.begin(), claims.begin() + 50);  // repeated claim keys
+  std::vector<SinkTables> tables;
+  for (const ApplyPath& path : {kArrays, kStaged}) {
+    const SinkHarness h = pg_harness(pg, path, std::string(path.name) + "_");
+    auto sink = h.open_fresh("escape");
+    const store::SinkResult r = sink->apply(batch);
+    INFO(path.name << ": " << r.status.to_string());
+    REQUIRE(r.status.ok());
+    REQUIRE(r.rejected.empty());
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      INFO(texts[i]);
+      const SqlRows got =
+          h.query("escape", "SELECT error_message FROM claim_sync_queue WHERE claim_key = '" +
+                                claims[i].key.to_string() + "'");
+      CHECK(got == SqlRows{{texts[i].empty() ? "\\N" : texts[i]}});
+    }
+    CHECK(h.query(
+              "escape",
+              "SELECT count(*) FROM claim_sync_queue WHERE amount = "
+              "'115792089237316195423570985008687907853269984665640564039457584007913129639935'") ==
+          SqlRows{{"19"}});
+    CHECK(
+        h.query("escape", "SELECT count(*) FROM claim_sync_queue WHERE referrer_wallet IS NULL") ==
+        SqlRows{{"171"}});
+    tables.push_back(dump_tables(h, "escape"));
+  }
+  CHECK(tables[0] == tables[1]);
 }
 
 TEST_CASE("postgres sink: database down is kUnavailable, nothing committed, then recovers",

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -109,6 +110,11 @@ void TcpFaultProxy::set_mode(Mode mode) {
   }
 }
 
+TcpFaultProxy::Mode TcpFaultProxy::mode() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return mode_;
+}
+
 void TcpFaultProxy::lose_next_commit_replies(int n) { losses_armed_ += n; }
 
 std::size_t TcpFaultProxy::commit_replies_lost() const { return losses_done_.load(); }
@@ -135,6 +141,20 @@ bool TcpFaultProxy::take_commit_loss() {
     }
   }
   return false;
+}
+
+void TcpFaultProxy::stall_after_client_bytes(std::size_t bytes) {
+  client_bytes_left_ = static_cast<std::int64_t>(bytes);
+}
+
+std::size_t TcpFaultProxy::take_client_bytes(std::size_t n) {
+  std::int64_t left = client_bytes_left_.load();
+  for (;;) {                 // bounded: each failed exchange means another thread took some
+    if (left < 0) return n;  // not armed
+    const std::int64_t take = std::min<std::int64_t>(left, static_cast<std::int64_t>(n));
+    if (client_bytes_left_.compare_exchange_weak(left, left - take))
+      return static_cast<std::size_t>(take);
+  }
 }
 
 bool TcpFaultProxy::stalled(const Connection& c) const { return c.stalled.load(); }
@@ -198,10 +218,21 @@ void TcpFaultProxy::client_to_server(Connection& c) {
     }
     pollfd p{c.client, POLLIN, 0};
     if (::poll(&p, 1, kSliceMs) <= 0) continue;
-    std::lock_guard<std::mutex> io(c.io);
-    if (stalled(c)) continue;
-    const ssize_t n = ::recv(c.client, buf, sizeof(buf), 0);
-    if (n <= 0 || !send_all(c.server, buf, static_cast<std::size_t>(n), c.closed)) break;
+    bool stall_all = false;
+    {
+      std::lock_guard<std::mutex> io(c.io);
+      if (stalled(c)) continue;
+      const ssize_t n = ::recv(c.client, buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      const std::size_t allowed = take_client_bytes(static_cast<std::size_t>(n));
+      if (!send_all(c.server, buf, allowed, c.closed)) break;
+      if (allowed < static_cast<std::size_t>(n) || client_bytes_left_ == 0) {
+        c.stalled = true;  // the rest of what was read is never forwarded
+        client_bytes_left_ = -1;
+        stall_all = true;
+      }
+    }
+    if (stall_all) set_mode(Mode::kStall);  // takes every connection's io mutex
   }
   c.close_now();
   --c.running;

@@ -4,6 +4,7 @@
 //   * kStall: every open and new connection stops moving bytes without being closed (a
 //     NAT / firewall that silently dropped its state while the client's TCP session stays
 //     up). kPass forwards new connections again; stalled ones stay stalled.
+//   * stall_after_client_bytes(n): kStall once n more bytes from clients went through.
 //   * lose_next_commit_replies(n): the next n replies to a statement that commits are
 //     swallowed and the connection closed after the server sent them: the server
 //     committed, the client never learns it.
@@ -21,6 +22,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -43,12 +45,16 @@ class TcpFaultProxy {
   // (stalled connections stay stalled: the client must notice and reconnect).
   enum class Mode { kPass, kStall };
   void set_mode(Mode mode);
+  Mode mode() const;
   // The next `n` times the server replies to a statement that commits (a COMMIT, or an
   // autocommit statement outside BEGIN..COMMIT), the proxy closes the connection right
   // after the server sent the reply and before forwarding it: the server committed, the
   // client never learns it.
   void lose_next_commit_replies(int n = 1);
   std::size_t commit_replies_lost() const;
+  // The next `bytes` bytes from clients (all connections together) are forwarded, then
+  // the proxy stalls as with set_mode(kStall): e.g. in the middle of a large COPY.
+  void stall_after_client_bytes(std::size_t bytes);
   void drop_all();  // close every open connection now
   std::size_t open_connections() const;
 
@@ -62,6 +68,8 @@ class TcpFaultProxy {
   void server_to_client(Connection& c);
   // Consumes one commit-reply credit if armed.
   bool take_commit_loss();
+  // How many of `n` bytes read from a client may be forwarded (stall_after_client_bytes).
+  std::size_t take_client_bytes(std::size_t n);
   bool stalled(const Connection& c) const;
 
   std::string host_;
@@ -76,6 +84,7 @@ class TcpFaultProxy {
   // takes a loss, and set_mode() takes io mutexes under mu_.
   std::atomic<int> losses_armed_{0};
   std::atomic<std::size_t> losses_done_{0};
+  std::atomic<std::int64_t> client_bytes_left_{-1};     // < 0: not armed
   std::list<std::unique_ptr<Connection>> connections_;  // GUARDED_BY(mu_)
   std::thread accept_thread_;
 };

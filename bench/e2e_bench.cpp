@@ -500,7 +500,8 @@ int run_bench(const Args& args) {
     std::printf("ponder: skipped, %s is missing\n", ponder_runner().c_str());
   // Ponder indexes a block as historical only 30 blocks below the tip (chain 31337); the
   // range must be historical for it, as it is for the others. Empty blocks: no claims.
-  if (ponder && anvil.block_number() < chain.last + 30) anvil.mine(chain.last + 30 - anvil.block_number());
+  if (ponder && anvil.block_number() < chain.last + 30)
+    anvil.mine(chain.last + 30 - anvil.block_number());
 
   testing::PgCluster pg;
   const std::uint64_t span =

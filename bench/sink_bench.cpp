@@ -41,6 +41,7 @@
 #include "storage/postgres_sink.hpp"
 #include "tests/support/claim_fixtures.hpp"
 #include "tests/support/pg_cluster.hpp"
+#include "tests/support/pg_copy.hpp"
 #include "tests/support/process.hpp"
 
 using namespace claimsync;
@@ -58,18 +59,6 @@ struct Options {
   int latency = 200;
   bool durable = false;
   std::vector<std::string> pg_settings;
-};
-
-// Tables in foreign-key order, with every column (COPY moves the sink's exact rows).
-const std::vector<std::pair<std::string, std::string>> kTables = {
-    {"users", "wallet_address, referrer_wallet, created_at"},
-    {"members",
-     "wallet_address, current_level, activated_at, referrer_wallet, created_at, updated_at"},
-    {"membership", "wallet_address, nft_level, activated_at, claim_key, tx_hash, created_at"},
-    {"claim_sync_queue",
-     "claim_key, chain_id, tx_hash, log_index, batch_index, wallet_address, level, amount, "
-     "block_number, block_hash, block_time, referrer_wallet, status, attempts, error_message, "
-     "source, created_at, updated_at, completed_at, revoked_at"},
 };
 
 double seconds_since(SteadyClock::time_point t0) {
@@ -99,41 +88,6 @@ double run_sink(store::MembershipSink& sink, const std::vector<store::Claim>& cl
     if (!r.status.ok() || !r.rejected.empty()) die("apply failed: " + r.status.to_string());
   }
   return seconds_since(t0);
-}
-
-std::string copy_out(PGconn* conn, const std::string& table, const std::string& columns) {
-  const std::string sql = "COPY (SELECT " + columns + " FROM " + table + ") TO STDOUT";
-  PGresult* r = PQexec(conn, sql.c_str());
-  if (PQresultStatus(r) != PGRES_COPY_OUT) die("COPY TO " + table + ": " + PQerrorMessage(conn));
-  PQclear(r);
-  std::string data;
-  char* buf = nullptr;
-  int n = 0;
-  while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
-    data.append(buf, static_cast<std::size_t>(n));
-    PQfreemem(buf);
-  }
-  while ((r = PQgetResult(conn)) != nullptr) PQclear(r);
-  return data;
-}
-
-void copy_in(PGconn* conn, const std::string& table, const std::string& columns,
-             const std::string& data) {
-  const std::string sql = "COPY " + table + " (" + columns + ") FROM STDIN";
-  PGresult* r = PQexec(conn, sql.c_str());
-  if (PQresultStatus(r) != PGRES_COPY_IN) die("COPY FROM " + table + ": " + PQerrorMessage(conn));
-  PQclear(r);
-  constexpr std::size_t kChunk = 1 << 20;
-  for (std::size_t off = 0; off < data.size(); off += kChunk) {
-    const std::size_t len = std::min(kChunk, data.size() - off);
-    if (PQputCopyData(conn, data.data() + off, static_cast<int>(len)) != 1)
-      die("PQputCopyData failed");
-  }
-  if (PQputCopyEnd(conn, nullptr) != 1) die("PQputCopyEnd failed");
-  while ((r = PQgetResult(conn)) != nullptr) {
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) die("COPY " + table + ": " + PQerrorMessage(conn));
-    PQclear(r);
-  }
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -175,10 +129,6 @@ std::vector<double> call_latencies(store::MembershipSink& sink,
     if (!r.status.ok() || !r.rejected.empty()) die("apply failed: " + r.status.to_string());
   }
   return ms;
-}
-
-std::size_t count_lines(const std::string& s) {
-  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
 }
 
 Options parse(int argc, char** argv) {
@@ -242,10 +192,8 @@ int main(int argc, char** argv) {
     auto sink = must(store::open_sink(pg.url("reference"), /*migrate=*/true), "open postgres sink");
     run_sink(*sink, claims, opt.batches.front());
     auto src = must(store::PgConnection::connect(pg.url("reference")), "connect");
-    for (const auto& [table, columns] : kTables) {
-      data.push_back(copy_out(src.raw(), table, columns));
-      rows += count_lines(data.back());
-    }
+    data = testing::copy_out_tables(src.raw());
+    for (const std::string& d : data) rows += testing::copy_rows(d);
   }
 
   // Alternating runs, each into a fresh database.
@@ -273,10 +221,7 @@ int main(int argc, char** argv) {
     {
       auto dst = must(store::PgConnection::connect(pg.url(db)), "connect");
       const auto t0 = SteadyClock::now();
-      must(dst.exec("BEGIN"), "BEGIN");
-      for (std::size_t i = 0; i < kTables.size(); ++i)
-        copy_in(dst.raw(), kTables[i].first, kTables[i].second, data[i]);
-      must(dst.exec("COMMIT"), "COMMIT");
+      testing::copy_in_tables(dst.raw(), data);  // BEGIN; COPY x4; COMMIT
       const double t = seconds_since(t0);
       copy_times.push_back(t);
       std::printf("  run %d postgres COPY  %zu rows  %8.3f s  %8.0f claims/s\n", rep, rows, t,

@@ -1,5 +1,5 @@
 // Raw COPY of claimsync's sink tables between PostgreSQL databases: the floor a sink is
-// compared with (bench/e2e_bench.cpp; bench/sink_bench.cpp does the same inline).
+// compared with (bench/e2e_bench.cpp, bench/sink_bench.cpp).
 //
 //   std::vector<std::string> rows = copy_out_tables(src);      // untimed export
 //   copy_in_tables(dst, rows);                                 // BEGIN; COPY x4; COMMIT

@@ -157,10 +157,11 @@ Result<FollowerStep> Follower::scan_next(std::uint64_t next, std::uint64_t targe
 
 void Follower::adapt_span(std::uint64_t blocks, std::uint64_t claims) {
   // The density just seen predicts the next range best: aim at range_claims_target claims,
-  // but grow at most 8x per range (a run of empty blocks says little about the next ones).
+  // but grow at most 32x per range (a run of empty blocks says little about the next ones;
+  // 32x keeps a backfill of a sparse chain to 3-4 ranges before range_blocks).
   const std::uint64_t target = std::max<std::uint64_t>(options_.range_claims_target, 1);
   const std::uint64_t most = std::max<std::uint64_t>(options_.range_blocks, 1);
-  const std::uint64_t grow_cap = blocks > most / 8 ? most : blocks * 8;
+  const std::uint64_t grow_cap = blocks > most / 32 ? most : blocks * 32;
   // No overflow: blocks <= range_blocks and target are far below 2^32 in any config.
   const std::uint64_t aimed = claims == 0 ? grow_cap : blocks * target / claims;
   span_ = std::clamp<std::uint64_t>(aimed, 1, std::min(grow_cap, most));

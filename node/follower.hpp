@@ -26,7 +26,7 @@
 //   * The window is pruned to chain.reorg_window blocks below the last committed block.
 //   * The span of a range adapts to the chain's density of claims: it starts at first_range_blocks
 //     (1: nothing is known yet); after each committed range the next span aims at
-//     range_claims_target claims at the density just seen, growing at most 8x per range,
+//     range_claims_target claims at the density just seen, growing at most 32x per range,
 //     between 1 and range_blocks. So one range holds about range_claims_target claims
 //     however dense the chain (the follower's memory is bounded by that, not by
 //     range_blocks: 10,000 mints per block do not make a 5,000-block range of 50 million

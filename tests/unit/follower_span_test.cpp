@@ -53,7 +53,7 @@ TEST_CASE("on a dense chain each range holds about range_claims_target claims") 
     INFO("range " << i << ": " << steps[i].range.from << ".." << steps[i].range.to << " "
                   << steps[i].claims_found << " claims");
     CHECK(steps[i].claims_found <= options.range_claims_target);
-    // Once the density is known (after the 8x growth from 1 block), ranges are full.
+    // Once the density is known (after the first range of 1 block), ranges are full.
     if (i > 1 && i + 1 < steps.size())
       CHECK(steps[i].claims_found >= options.range_claims_target * 3 / 4);
   }
@@ -87,9 +87,9 @@ TEST_CASE("on a sparse chain the span grows to range_blocks; a dense block shrin
             std::max<std::uint64_t>(
                 blocks(steps[i]) * options.range_claims_target / steps[i].claims_found, 1));
     }
-    // A range of empty blocks is followed by one 8x as long (up to range_blocks).
-    if (steps[i].claims_found == 0 && i + 2 < steps.size() && blocks(steps[i]) < 8)
-      CHECK(blocks(steps[i + 1]) == blocks(steps[i]) * 8);
+    // A range of empty blocks is followed by one 32x as long (up to range_blocks).
+    if (steps[i].claims_found == 0 && i + 2 < steps.size() && blocks(steps[i]) < 2)
+      CHECK(blocks(steps[i + 1]) == blocks(steps[i]) * 32);
   }
   CHECK(widest == 64);
   CHECK(total == 300);

@@ -279,16 +279,6 @@ Chain prepare_chain(testing::Anvil& anvil, const Args& args, bool reuse) {
 
 // --- raw sweep ------------------------------------------------------------------------------
 
-json mint_filter_json(const std::string& nft, std::uint64_t from, std::uint64_t to) {
-  const std::string zero = "0x" + std::string(64, '0');
-  return {
-      {"address", nft},
-      {"fromBlock", eth::U256(from).to_quantity()},
-      {"toBlock", eth::U256(to).to_quantity()},
-      {"topics",
-       {{eth::transfer_single_topic().hex(), eth::transfer_batch_topic().hex()}, nullptr, zero}}};
-}
-
 // eth_getLogs over [first, last] by plain HTTP + DOM parse, `span` blocks per request.
 std::size_t raw_sweep(const testing::Anvil& anvil, const Chain& c, std::uint64_t span) {
   httplib::Client http = rpc_client(anvil, 300);
@@ -298,7 +288,7 @@ std::size_t raw_sweep(const testing::Anvil& anvil, const Chain& c, std::uint64_t
     json req = {{"jsonrpc", "2.0"},
                 {"id", 1},
                 {"method", "eth_getLogs"},
-                {"params", {mint_filter_json(c.contract, from, to)}}};
+                {"params", {testing::mint_filter_json(c.contract, from, to)}}};
     auto res = http.Post("/", req.dump(), "application/json");
     if (!res || res->status != 200) throw std::runtime_error("eth_getLogs failed");
     logs += json::parse(res->body).at("result").size();

@@ -32,6 +32,7 @@
 #include "rpc/rpc_chain_source.hpp"
 #include "storage/node_store.hpp"
 #include "tests/support/anvil.hpp"
+#include "tests/support/bench_node.hpp"
 #include "tests/support/process.hpp"
 
 using namespace claimsync;
@@ -110,16 +111,6 @@ void fill_chain(testing::Anvil& anvil, const std::string& nft, const Args& args)
   }
 }
 
-json mint_filter_json(const std::string& nft, std::uint64_t from, std::uint64_t to) {
-  const std::string zero = "0x" + std::string(64, '0');
-  return {
-      {"address", nft},
-      {"fromBlock", eth::U256(from).to_quantity()},
-      {"toBlock", eth::U256(to).to_quantity()},
-      {"topics",
-       {{eth::transfer_single_topic().hex(), eth::transfer_batch_topic().hex()}, nullptr, zero}}};
-}
-
 // One eth_getLogs by plain HTTP; returns the number of logs.
 std::size_t raw_sweep(const testing::Anvil& anvil, const std::string& nft, std::uint64_t from,
                       std::uint64_t to) {
@@ -128,7 +119,7 @@ std::size_t raw_sweep(const testing::Anvil& anvil, const std::string& nft, std::
   json req = {{"jsonrpc", "2.0"},
               {"id", 1},
               {"method", "eth_getLogs"},
-              {"params", {mint_filter_json(nft, from, to)}}};
+              {"params", {testing::mint_filter_json(nft, from, to)}}};
   auto res = http.Post("/", req.dump(), "application/json");
   if (!res || res->status != 200) throw std::runtime_error("eth_getLogs failed");
   return json::parse(res->body).at("result").size();

@@ -8,6 +8,7 @@
 
 #include "rpc/abi.hpp"
 #include "rpc/bytes.hpp"
+#include "rpc/erc1155.hpp"
 #include "rpc/uint256.hpp"
 #include "tests/support/anvil.hpp"
 #include "tests/support/process.hpp"
@@ -102,6 +103,16 @@ nlohmann::json mint_many_tx(const Anvil& anvil, const std::string& contract,
           {"to", contract},
           {"data", data},
           {"gas", eth::U256(gas).to_quantity()}};
+}
+
+nlohmann::json mint_filter_json(const std::string& nft, std::uint64_t from, std::uint64_t to) {
+  const std::string zero = "0x" + std::string(64, '0');
+  return {
+      {"address", nft},
+      {"fromBlock", eth::U256(from).to_quantity()},
+      {"toBlock", eth::U256(to).to_quantity()},
+      {"topics",
+       {{eth::transfer_single_topic().hex(), eth::transfer_batch_topic().hex()}, nullptr, zero}}};
 }
 
 }  // namespace claimsync::testing

@@ -61,4 +61,8 @@ nlohmann::json mint_many_tx(const Anvil& anvil, const std::string& contract,
                             const std::vector<std::uint64_t>& ids,
                             const std::vector<std::uint64_t>& amounts, std::size_t from);
 
+// The eth_getLogs filter of the node's mint query for `nft` over [from, to] (TransferSingle
+// or TransferBatch from the zero address): what a raw sweep asks for.
+nlohmann::json mint_filter_json(const std::string& nft, std::uint64_t from, std::uint64_t to);
+
 }  // namespace claimsync::testing

@@ -35,6 +35,9 @@ struct ChaosEvent {
   std::chrono::milliseconds at{0};  // from the start of the load phase
   ChaosKind kind = ChaosKind::kKillNode;
   std::chrono::milliseconds restart_after{0};  // kKillNode: delay before the restart
+  // kStopDb: the planned outage. The paired kStartDb waits for this long after stop()
+  // returned, so a slow shutdown never makes the outage shorter than planned.
+  std::chrono::milliseconds outage{0};
 };
 
 // Sorted by `at`. Throws std::invalid_argument when the duration cannot fit the outages.

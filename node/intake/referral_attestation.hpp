@@ -56,7 +56,7 @@ struct AttestationContext {
 
 struct AttestationVerdict {
   bool accepted = false;
-  std::string scheme;  // "eoa" | "eip1271" | "erc6492" (when the signature was checked)
+  std::string scheme;  // "eoa" | "erc1271" | "erc6492" (names of reference §6.4) (when the signature was checked)
   // When refused: a stable code for metrics and the answer ("minter_mismatch",
   // "tx_mismatch", "self_referral", "expired", "not_yet_valid", "window_too_long",
   // "bad_signature", "wrong_chain_or_contract" is folded into bad_signature, since the

@@ -55,12 +55,16 @@ struct IngestOutcome {
   bool revived = false;       // an orphaned/revoked/revoking claim is canonical again
   std::uint32_t sources = 0;  // merged sources after ingest
   ClaimState state = ClaimState::kPending;
+  std::optional<eth::Address> referrer;  // the claim's referrer after ingest (first wins)
+  bool referral_replayed = false;        // ingest_hint: the nonce was used by another claim
 };
 
 struct CommitOutcome {
   std::uint64_t claims_new = 0;
   std::uint64_t claims_known = 0;  // already present (sources merged)
   std::uint64_t claims_revived = 0;
+  std::uint64_t claims_moved = 0;    // hint claims the scan found in another block
+  std::uint64_t claims_unfound = 0;  // hint claims the scan did not find: taken off
 };
 
 struct RollbackOutcome {
@@ -105,6 +109,13 @@ class NodeStore {
   // pending; revoking -> pending when seen in the block it was sent in, else it stays
   // revoking with reapply_after_revoke and the new block), stores `blocks` in the hash window,
   // merges the range mark, advances the checkpoint contiguously. One synced batch.
+  // The scan is the truth for its range, over claims that hints put there ahead of it:
+  //   * a stored claim in a live state seen in another block (same key, the block was
+  //     replaced) takes the scanned block; if the sink may hold it (done or sent) it is
+  //     revoked first and applied again (revoking with reapply_after_revoke);
+  //   * a stored claim in the range that no scan has ever seen (only hints) and that this
+  //     scan did not find is taken off the chain as by rollback_to: orphaned, or revoking
+  //     when the sink may hold it.
   // REQUIRES: every claim's block_number within the range; kInvalidArgument otherwise.
   virtual Result<CommitOutcome> commit_range(const BlockRange& range,
                                              const std::vector<BlockRecord>& blocks,
@@ -132,6 +143,25 @@ class NodeStore {
   // The single entry point for a claim seen outside a range commit. Idempotent on the key:
   // a known claim only gains `claim.sources` bits (and a referrer if it had none).
   virtual Result<IngestOutcome> ingest(const Claim& claim, std::int64_t now_ms) = 0;
+  // A hint's claim (intake, webhook), verified from a receipt that may not be final. Like
+  // ingest(), with the rules that keep a hint from overriding the scan (DESIGN §8):
+  //   * its block lies in a scanned range: the scan has decided. A known claim in a live
+  //     state (pending, retrying, dead, done) gains the source bits (and a referrer if it
+  //     had none); an unknown key, or one the scan took off the chain (orphaned,
+  //     revoking, revoked), is kFailedPrecondition and nothing is written (the receipt
+  //     came from a fork, or an endpoint that is behind or lying).
+  //   * above every scanned range: ingested like ingest() (early replication); the
+  //     follower's scan of that block later confirms it, moves it, or takes it off the
+  //     chain (commit_range).
+  //   * `referral_nonce` (only with claim.referrer): recorded for (referrer's minter =
+  //     claim.wallet, nonce) in the same batch. A nonce already recorded for another
+  //     claim key is a replay: the claim goes in without the referrer and the outcome says
+  //     referral_replayed. The same claim key again is a duplicate hint, not a replay.
+  // The check and the write happen under the store's write lock, so a concurrent range
+  // commit cannot slip in between.
+  virtual Result<IngestOutcome> ingest_hint(const Claim& claim,
+                                            const std::optional<eth::Hash32>& referral_nonce,
+                                            std::int64_t now_ms) = 0;
 
   // ---- replicator --------------------------------------------------------------------
   // Claims in pending / retrying / revoking with next_attempt_at_ms <= now_ms, oldest due

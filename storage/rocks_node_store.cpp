@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "rpc/logging.hpp"
 #include "storage/byte_codec.hpp"
@@ -238,6 +239,58 @@ Sighting apply_sighting(std::optional<Claim>& current, const Claim& seen, std::i
   }
   if (s.changed) c.updated_at_ms = now_ms;
   return s;
+}
+
+// A claim in a state the chain still backs (as far as the store knows).
+bool on_chain(ClaimState s) {
+  return s == ClaimState::kPending || s == ClaimState::kRetrying || s == ClaimState::kDead ||
+         s == ClaimState::kDone;
+}
+
+// The sink may hold the claim's rows: it committed them (done), or the claim was handed to
+// it with an outcome unknown (sent_to_sink).
+bool sink_may_hold(const Claim& c) {
+  return c.state == ClaimState::kDone ||
+         (c.sent_to_sink && transition_allowed(c.state, ClaimState::kRevoking) &&
+          c.state != ClaimState::kRevoking);
+}
+
+enum class OffChain { kUnchanged, kOrphaned, kRevoking };
+
+// `c` after its block left the chain (rollback_to), or after the scan of its block did not
+// find it (a hint's claim from a fork): revoking when the sink may hold its rows (an
+// idempotent revoke makes sure), else orphaned. Claims already off the chain stay so.
+OffChain take_off_chain(Claim& c, std::int64_t now_ms) {
+  if (sink_may_hold(c)) {
+    restart_work(c, ClaimState::kRevoking, now_ms);
+    c.reapply_after_revoke = false;
+    return OffChain::kRevoking;
+  }
+  if (c.state == ClaimState::kRevoking && c.reapply_after_revoke) {
+    c.reapply_after_revoke = false;  // its new block left the chain too
+    move(c, ClaimState::kRevoking, now_ms);
+    return OffChain::kRevoking;
+  }
+  if (transition_allowed(c.state, ClaimState::kOrphaned)) {
+    move(c, ClaimState::kOrphaned, now_ms);
+    return OffChain::kOrphaned;
+  }
+  return OffChain::kUnchanged;  // orphaned, revoking, revoked: already off the chain
+}
+
+// A claim the scan found in another block than the one a hint recorded (same key: the
+// block was replaced and the tx landed at the same position). The claim takes the
+// scanned block; when the sink may hold rows of the old one, they are revoked first and
+// the claim applied again.
+void move_to_scanned_block(Claim& c, const Claim& seen, std::int64_t now_ms) {
+  const bool held = sink_may_hold(c);
+  take_block(c, seen);
+  if (held) {
+    restart_work(c, ClaimState::kRevoking, now_ms);
+    c.reapply_after_revoke = true;
+  } else {
+    c.updated_at_ms = now_ms;
+  }
 }
 
 std::string time_bound(std::int64_t now_ms) {
@@ -567,16 +620,62 @@ Result<CommitOutcome> RocksNodeStore::commit_range(const BlockRange& range,
   if (!stored) return stored.status();
   std::vector<std::optional<Claim>> current = *stored;
   std::vector<Sighting> effect(keys.size());
+  CommitOutcome out;
   for (std::size_t i = 0; i < claims.size(); ++i) {
-    Sighting s = apply_sighting(current[slot_of[i]], claims[i], now_ms);
+    std::optional<Claim>& cur = current[slot_of[i]];
     Sighting& e = effect[slot_of[i]];
+    if (cur && on_chain(cur->state) && cur->block_hash != claims[i].block_hash) {
+      move_to_scanned_block(*cur, claims[i], now_ms);
+      e.changed = true;
+      ++out.claims_moved;
+    }
+    Sighting s = apply_sighting(cur, claims[i], now_ms);
     e.created |= s.created;
     e.revived |= s.revived;
     e.changed |= s.changed;
   }
 
+  // Claims that hints put in this range ahead of the scan, which the scan did not find.
+  std::vector<ClaimKey> unseen;
+  {
+    std::unordered_set<std::string> scanned_keys;
+    scanned_keys.reserve(keys.size());
+    for (const auto& k : keys) scanned_keys.insert(k.encode());
+    auto index = db_->iterate(Cf::kByBlock);
+    const std::string end = range.to == kMaxU64 ? std::string() : encode_u64(range.to + 1);
+    for (index->Seek(encode_u64(range.from));
+         index->Valid() && (end.empty() || index->key().compare(end) < 0); index->Next()) {
+      auto key = layout::claim_key_suffix(index->key().ToStringView());
+      if (!key) return key.status();
+      if (!scanned_keys.count(key->encode())) unseen.push_back(*key);
+    }
+    CLAIMSYNC_RETURN_IF_ERROR(from_rocks(index->status(), "commit_range: read block index"));
+  }
+  auto unseen_claims = read_claims(unseen);
+  if (!unseen_claims) return unseen_claims.status();
+
   Mutation m(*db_);
-  CommitOutcome out;
+  for (std::size_t i = 0; i < unseen.size(); ++i) {
+    if (!(*unseen_claims)[i]) {
+      return error(ErrorCode::kCorruption,
+                   "block index names unknown claim " + unseen[i].to_string());
+    }
+    const Claim& before = *(*unseen_claims)[i];
+    // A claim some scan has seen is left to rollback_to: the follower rolls back before
+    // it rescans a replaced block, and a rescan with other levels must not revoke.
+    if ((before.sources & (kSourceScan | kSourceRescan)) != 0) continue;
+    Claim after = before;
+    if (take_off_chain(after, now_ms) == OffChain::kUnchanged) continue;
+    ++out.claims_unfound;
+    log_warn("hint_claim_not_found_by_scan",
+             {{"claim", before.key.to_string()},
+              {"block", before.block_number},
+              {"now", claim_state_name(after.state)},
+              {"next",
+               "none: a hint's receipt came from a block the chain replaced; the scan is "
+               "the truth"}});
+    m.record(before, after);
+  }
   for (std::size_t k = 0; k < keys.size(); ++k) {
     if (effect[k].created) {
       ++out.claims_new;
@@ -664,23 +763,10 @@ Result<RollbackOutcome> RocksNodeStore::rollback_to(std::uint64_t fork_point, st
                    "block index names unknown claim " + keys[i].to_string());
     const Claim& before = *(*claims)[i];
     Claim after = before;
-    if (before.state == ClaimState::kDone ||
-        (before.sent_to_sink && transition_allowed(before.state, ClaimState::kRevoking) &&
-         before.state != ClaimState::kRevoking)) {
-      // The sink holds its rows (done), or may (handed to it with an outcome unknown, or
-      // rejected after an earlier unknown outcome): an idempotent revoke makes sure.
-      restart_work(after, ClaimState::kRevoking, now_ms);
-      after.reapply_after_revoke = false;
-      ++out.revoking;
-    } else if (before.state == ClaimState::kRevoking && before.reapply_after_revoke) {
-      after.reapply_after_revoke = false;  // its new block left the chain too
-      move(after, ClaimState::kRevoking, now_ms);
-      ++out.revoking;
-    } else if (transition_allowed(before.state, ClaimState::kOrphaned)) {
-      move(after, ClaimState::kOrphaned, now_ms);
-      ++out.orphaned;
-    } else {
-      continue;  // orphaned, revoking, revoked: already off the chain
+    switch (take_off_chain(after, now_ms)) {
+      case OffChain::kRevoking: ++out.revoking; break;
+      case OffChain::kOrphaned: ++out.orphaned; break;
+      case OffChain::kUnchanged: continue;
     }
     m.record(before, after);
   }
@@ -739,7 +825,60 @@ Result<IngestOutcome> RocksNodeStore::ingest(const Claim& claim, std::int64_t no
     m.record(*stored, *current);
     CLAIMSYNC_RETURN_IF_ERROR(commit(m, "ingest"));
   }
-  return IngestOutcome{s.created, s.revived, current->sources, current->state};
+  return IngestOutcome{s.created, s.revived, current->sources, current->state, current->referrer};
+}
+
+Result<IngestOutcome> RocksNodeStore::ingest_hint(const Claim& claim,
+                                                  const std::optional<eth::Hash32>& referral_nonce,
+                                                  std::int64_t now_ms) {
+  if (claim.key.chain_id != identity_.chain_id) {
+    return error(ErrorCode::kInvalidArgument,
+                 "ingest_hint: claim " + claim.key.to_string() + " is for chain " +
+                     std::to_string(claim.key.chain_id) + ", this store is chain " +
+                     std::to_string(identity_.chain_id));
+  }
+  std::lock_guard write_lock(write_mu_);
+  CLAIMSYNC_RETURN_IF_ERROR(check_writable("ingest_hint"));
+  auto stored = read_claim(claim.key);
+  if (!stored) return stored.status();
+  if (ranges_.end_of_interval_containing(claim.block_number)) {
+    if (!*stored || !on_chain((*stored)->state)) {
+      return error(ErrorCode::kFailedPrecondition,
+                   "claim " + claim.key.to_string() + " in block " +
+                       std::to_string(claim.block_number) +
+                       " is not on the scanned chain: that block was scanned and this "
+                       "claim " +
+                       (*stored ? std::string("was taken off the chain") : "was not found"));
+    }
+  }
+  Claim seen = claim;
+  IngestOutcome out;
+  Mutation m(*db_);
+  bool nonce_new = false;
+  std::string nonce_key;
+  if (referral_nonce && seen.referrer) {
+    nonce_key = layout::referral_nonce_key(seen.wallet, *referral_nonce);
+    auto raw = db_->get(Cf::kMeta, nonce_key);
+    if (!raw)
+      return error(ErrorCode::kUnavailable, "ingest_hint: read nonce: " + raw.status().message());
+    if (!*raw) {
+      nonce_new = true;
+    } else if (**raw != seen.key.encode()) {
+      seen.referrer.reset();
+      out.referral_replayed = true;
+    }
+  }
+  std::optional<Claim> current = *stored;
+  Sighting s = apply_sighting(current, seen, now_ms);
+  if (s.changed) m.record(*stored, *current);
+  if (nonce_new) m.put(Cf::kMeta, nonce_key, seen.key.encode());
+  if (s.changed || nonce_new) CLAIMSYNC_RETURN_IF_ERROR(commit(m, "ingest_hint"));
+  out.created = s.created;
+  out.revived = s.revived;
+  out.sources = current->sources;
+  out.state = current->state;
+  out.referrer = current->referrer;
+  return out;
 }
 
 // ---- replicator --------------------------------------------------------------------------

@@ -71,6 +71,9 @@ class RocksNodeStore final : public NodeStore {
   std::vector<BlockRange> holes(std::uint64_t from, std::uint64_t to) const override;
 
   Result<IngestOutcome> ingest(const Claim& claim, std::int64_t now_ms) override;
+  Result<IngestOutcome> ingest_hint(const Claim& claim,
+                                    const std::optional<eth::Hash32>& referral_nonce,
+                                    std::int64_t now_ms) override;
 
   Result<std::vector<Claim>> due(std::int64_t now_ms, std::size_t limit) const override;
   std::optional<std::int64_t> next_due_at() const override;

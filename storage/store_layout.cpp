@@ -73,6 +73,13 @@ std::string tx_prefix(std::uint64_t chain_id, const eth::Hash32& tx) {
 
 std::string counter_key(ClaimState state) { return state_prefix(state); }
 
+std::string referral_nonce_key(const eth::Address& minter, const eth::Hash32& nonce) {
+  std::string k(meta::kNoncePrefix);
+  put_bytes(k, minter.bytes());
+  put_bytes(k, nonce.bytes());
+  return k;
+}
+
 Result<ClaimKey> claim_key_suffix(std::string_view index_key) {
   if (index_key.size() < ClaimKey::kEncodedSize) {
     return error(ErrorCode::kCorruption, "index key too short for a claim key");

@@ -2,8 +2,9 @@
 //
 //   meta      "schema_version" -> u32 | "chain_id" -> u64 | "contract" -> 20 bytes |
 //             "start_block" -> u64 | "checkpoint" -> u64 (absent: nothing scanned) |
-//             "note:<name>" -> text   (earlier builds also wrote "in_flight": ignored;
-//             claims now carry Claim::sent_to_sink)
+//             "note:<name>" -> text | "nonce:" wallet 20 | nonce 32 -> claim key (the
+//             claim a referral attestation's nonce was first used for)   (earlier builds also wrote
+//             "in_flight": ignored; claims now carry Claim::sent_to_sink)
 //   blocks    number u64 -> hash 32 | parent_hash 32
 //   ranges    from u64 -> to u64            (merged: disjoint, never adjacent)
 //   claims    ClaimKey::encode() -> Claim::encode_value()
@@ -52,6 +53,7 @@ inline constexpr std::string_view kContract = "contract";
 inline constexpr std::string_view kStartBlock = "start_block";
 inline constexpr std::string_view kCheckpoint = "checkpoint";
 inline constexpr std::string_view kNotePrefix = "note:";
+inline constexpr std::string_view kNoncePrefix = "nonce:";
 }  // namespace meta
 
 std::string due_key(std::int64_t next_attempt_at_ms, const ClaimKey& key);
@@ -63,6 +65,8 @@ std::string state_prefix(ClaimState state);
 std::string wallet_prefix(const eth::Address& wallet);
 std::string tx_prefix(std::uint64_t chain_id, const eth::Hash32& tx);
 std::string counter_key(ClaimState state);
+// meta key recording that `minter` used referral nonce `nonce`.
+std::string referral_nonce_key(const eth::Address& minter, const eth::Hash32& nonce);
 
 // The claim key at the end of an index key; kCorruption if too short.
 Result<ClaimKey> claim_key_suffix(std::string_view index_key);

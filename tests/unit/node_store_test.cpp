@@ -516,6 +516,158 @@ TEST_CASE("ingest is idempotent, merges sources, and the first referrer wins",
   f.check_invariants();
 }
 
+// ---- hints (ingest_hint and the scan that follows) -----------------------------------------
+
+TEST_CASE("ingest_hint never overrides a scanned range", "[node_store][hint]") {
+  Fixture f;
+  Claim scanned = make_claim(1, 105);
+  f.commit({100, 110}, {scanned});
+
+  // A known live claim in a scanned block gains the hint's source.
+  Claim again = scanned;
+  again.sources = kSourceIntake;
+  auto out = f.store->ingest_hint(again, std::nullopt, kT0);
+  REQUIRE(out.ok());
+  CHECK(out->sources == (kSourceScan | kSourceIntake));
+
+  // A key the scan of its block did not find: refused, nothing written.
+  const std::string before = snapshot(*f.store);
+  Claim forked = make_claim(2, 107);
+  forked.sources = kSourceIntake;
+  out = f.store->ingest_hint(forked, std::nullopt, kT0);
+  CHECK(out.status().code() == ErrorCode::kFailedPrecondition);
+  CHECK(snapshot(*f.store) == before);
+  CHECK_FALSE(f.store->get(forked.key));
+
+  // A claim the scan took off the chain is not revived by a hint within scanned blocks.
+  REQUIRE(f.store->rollback_to(104, kT0).ok());
+  f.commit({105, 110}, {});
+  CHECK(f.state(scanned.key) == ClaimState::kOrphaned);
+  out = f.store->ingest_hint(again, std::nullopt, kT0);
+  CHECK(out.status().code() == ErrorCode::kFailedPrecondition);
+  CHECK(f.state(scanned.key) == ClaimState::kOrphaned);
+
+  // Above every scanned range a hint goes in (early replication).
+  Claim ahead = make_claim(3, 200);
+  ahead.sources = kSourceIntake;
+  out = f.store->ingest_hint(ahead, std::nullopt, kT0);
+  REQUIRE(out.ok());
+  CHECK(out->created);
+  CHECK(f.state(ahead.key) == ClaimState::kPending);
+  f.check_invariants();
+}
+
+TEST_CASE("a hint's claim the scan does not find is taken off the chain", "[node_store][hint]") {
+  Fixture f;
+  f.commit({100, 110}, {});
+  Claim pending = make_claim(1, 120);
+  Claim replicated = make_claim(2, 121);
+  Claim sent = make_claim(3, 122);
+  Claim outside = make_claim(4, 140);
+  for (Claim* c : {&pending, &replicated, &sent, &outside}) {
+    c->sources = kSourceWebhook;
+    REQUIRE(f.store->ingest_hint(*c, std::nullopt, kT0).ok());
+  }
+  REQUIRE(f.store->mark_replicated({replicated.key}, kT0 + 1).ok());
+  REQUIRE(f.store->mark_sent({sent.key}).ok());
+
+  // The scan of 111..130 finds none of them (their receipts came from a fork).
+  auto out = f.store->commit_range({111, 130}, {}, {}, kT0 + 2);
+  REQUIRE(out.ok());
+  CHECK(out->claims_unfound == 3);
+  CHECK(f.state(pending.key) == ClaimState::kOrphaned);
+  CHECK(f.state(replicated.key) == ClaimState::kRevoking);  // the sink holds its rows
+  CHECK(f.state(sent.key) == ClaimState::kRevoking);        // the sink may hold them
+  CHECK(f.state(outside.key) == ClaimState::kPending);      // not scanned yet
+
+  // Claims some scan has seen are rollback_to's business, never this rule's.
+  Claim scanned = make_claim(5, 150);
+  f.commit({131, 149}, {});
+  REQUIRE(f.store->commit_range({150, 150}, {make_block(150)}, {scanned}, kT0).ok());
+  REQUIRE(f.store->rollback_to(149, kT0).ok());
+  REQUIRE(f.state(scanned.key) == ClaimState::kOrphaned);
+  REQUIRE(f.store->commit_range({150, 150}, {make_block(150)}, {}, kT0).ok());
+  CHECK(f.state(scanned.key) == ClaimState::kOrphaned);
+  f.check_invariants();
+}
+
+TEST_CASE("a hint's claim the scan finds in another block takes the scanned block",
+          "[node_store][hint]") {
+  Fixture f;
+  f.commit({100, 110}, {});
+  Claim pending = make_claim(1, 120);
+  Claim replicated = make_claim(2, 121);
+  for (Claim* c : {&pending, &replicated}) {
+    c->sources = kSourceIntake;
+    REQUIRE(f.store->ingest_hint(*c, std::nullopt, kT0).ok());
+  }
+  REQUIRE(f.store->mark_replicated({replicated.key}, kT0 + 1).ok());
+
+  // The blocks were replaced; the txs landed at the same positions in blocks 123, 124.
+  Claim pending_moved = pending, replicated_moved = replicated;
+  pending_moved.block_number = 123;
+  pending_moved.block_hash = hash_of(123, 0xb2);
+  replicated_moved.block_number = 124;
+  replicated_moved.block_hash = hash_of(124, 0xb2);
+  for (Claim* c : {&pending_moved, &replicated_moved}) c->sources = kSourceScan;
+  auto out = f.store->commit_range({111, 130}, {}, {pending_moved, replicated_moved}, kT0 + 2);
+  REQUIRE(out.ok());
+  CHECK(out->claims_moved == 2);
+  CHECK(out->claims_unfound == 0);
+  Claim p = f.get(pending.key);
+  CHECK(p.state == ClaimState::kPending);
+  CHECK(p.block_number == 123);
+  CHECK(p.block_hash == pending_moved.block_hash);
+  Claim r = f.get(replicated.key);
+  CHECK(r.state == ClaimState::kRevoking);  // rows of block 121 go first
+  CHECK(r.reapply_after_revoke);
+  CHECK(r.block_number == 124);
+  // A later rollback finds the claims by their new blocks.
+  REQUIRE(f.store->rollback_to(122, kT0 + 3).ok());
+  CHECK(f.state(pending.key) == ClaimState::kOrphaned);
+  f.check_invariants();
+}
+
+TEST_CASE("a referral nonce is used once per minter; a duplicate hint is not a replay",
+          "[node_store][hint]") {
+  Fixture f;
+  const eth::Hash32 nonce = hash_of(77, 0x99);
+  Claim first = make_claim(1, 200, /*wallet=*/5);
+  first.sources = kSourceIntake;
+  first.referrer = address_of(0x51);
+  auto out = f.store->ingest_hint(first, nonce, kT0);
+  REQUIRE(out.ok());
+  CHECK(out->referrer == address_of(0x51));
+  CHECK_FALSE(out->referral_replayed);
+
+  out = f.store->ingest_hint(first, nonce, kT0 + 1);  // the same hint again
+  REQUIRE(out.ok());
+  CHECK_FALSE(out->referral_replayed);
+
+  Claim second = make_claim(2, 201, /*wallet=*/5);  // the same minter's next mint
+  second.sources = kSourceIntake;
+  second.referrer = address_of(0x51);
+  out = f.store->ingest_hint(second, nonce, kT0 + 2);
+  REQUIRE(out.ok());
+  CHECK(out->referral_replayed);
+  CHECK_FALSE(out->referrer);
+  CHECK(out->created);  // the claim itself still goes in
+  CHECK_FALSE(f.get(second.key).referrer);
+
+  Claim other_minter = make_claim(3, 202, /*wallet=*/6);  // nonces are per minter
+  other_minter.sources = kSourceIntake;
+  other_minter.referrer = address_of(0x51);
+  out = f.store->ingest_hint(other_minter, nonce, kT0 + 3);
+  REQUIRE(out.ok());
+  CHECK_FALSE(out->referral_replayed);
+
+  f.reopen();  // durable
+  out = f.store->ingest_hint(second, nonce, kT0 + 4);
+  REQUIRE(out.ok());
+  CHECK(out->referral_replayed);
+  f.check_invariants();
+}
+
 TEST_CASE("ingest revives claims whose block became canonical again", "[node_store][ingest]") {
   Fixture f;
   SECTION("orphaned -> pending, with the new block") {

@@ -101,7 +101,9 @@ RangeScanner::RangeScanner(eth::ChainSource& chain, const store::NodeStore& stor
     : chain_(chain),
       store_(store),
       settings_(std::move(settings)),
-      levels_(settings_.levels.begin(), settings_.levels.end()) {}
+      rules_{settings_.chain_id,
+             {settings_.levels.begin(), settings_.levels.end()},
+             settings_.sources} {}
 
 Result<RangeScan> RangeScanner::scan(std::uint64_t from, std::uint64_t to, std::int64_t now_ms) {
   if (from > to) throw std::logic_error("RangeScanner::scan: from > to");
@@ -218,40 +220,14 @@ Result<RangeScanner::LogsWithHeaders> RangeScanner::fetch_logs(std::uint64_t fro
 
 Status RangeScanner::add_claims(const eth::LogEntry& log, const eth::BlockHeader& block,
                                 std::int64_t now_ms, RangeScan& out) const {
-  Result<std::vector<eth::TokenTransfer>> transfers = eth::decode_transfer_log(log);
-  if (!transfers.ok()) {
+  Status st = append_mint_claims(log, block, rules_, now_ms, out.claims, out.ignored);
+  if (!st.ok()) {
     log_error("undecodable_log", {{"log", log_name(log)},
-                                  {"error", transfers.status().message()},
+                                  {"error", st.message()},
                                   {"next",
                                    "check chain.contract is the ERC-1155 contract; report "
                                    "the log, then rescan its block"}});
-    return error(ErrorCode::kCorruption,
-                 log_name(log) + " does not decode: " + transfers.status().message());
-  }
-  for (const eth::TokenTransfer& t : *transfers) {
-    const std::optional<std::uint64_t> id = t.id.to_u64();
-    const bool level = id && *id <= UINT32_MAX && levels_.count(static_cast<std::uint32_t>(*id));
-    if (!t.is_mint() || !level || t.value == eth::U256() || t.to.is_zero()) {
-      ++out.ignored;
-      log_debug("transfer_ignored", {{"log", log_name(log)},
-                                     {"batch_index", t.batch_index},
-                                     {"id", t.id.to_decimal()},
-                                     {"mint", t.is_mint()}});
-      continue;
-    }
-    store::Claim c;
-    c.key = {settings_.chain_id, log.tx_hash, log.log_index, t.batch_index};
-    c.wallet = t.to;
-    c.level = static_cast<std::uint32_t>(*id);
-    c.amount = t.value;
-    c.block_number = block.number;
-    c.block_hash = block.hash;
-    c.block_time = block.timestamp;
-    c.sources = settings_.sources;
-    c.next_attempt_at_ms = now_ms;
-    c.created_at_ms = now_ms;
-    c.updated_at_ms = now_ms;
-    out.claims.push_back(std::move(c));
+    return error(ErrorCode::kCorruption, log_name(log) + " does not decode: " + st.message());
   }
   return {};
 }

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "rpc/address.hpp"
+#include "node/mint_claims.hpp"
 #include "rpc/chain_source.hpp"
 #include "rpc/status.hpp"
 #include "storage/claim.hpp"
@@ -103,7 +104,7 @@ class RangeScanner {
   eth::ChainSource& chain_;
   const store::NodeStore& store_;
   ScanSettings settings_;
-  std::unordered_set<std::uint32_t> levels_;
+  MintClaimRules rules_;
 };
 
 }  // namespace claimsync::node

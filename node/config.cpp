@@ -477,6 +477,17 @@ void read_api(Section& s, ApiConfig& a) {
   a.admin_token = env_value(a.admin_token_env).value_or("");
 }
 
+void read_intake(Section& s, IntakeConfig& i) {
+  s.checked_string("replicate", i.replicate, [](const std::string& v) {
+    return check_one_of(v, {"at_once", "when_final"});
+  });
+  s.integer("workers", i.workers, 1, 256);
+  s.integer("queue_limit", i.queue_limit, 1, 1'000'000);
+  s.integer("max_tracked", i.max_tracked, 1, 10'000'000);
+  s.integer("watch_s", i.watch_s, 1, 86'400);
+  s.integer("recheck_ms", i.recheck_ms, 10, 600'000);
+}
+
 void read_log(Section& s, LogConfig& l) {
   s.checked_string("level", l.level, [](const std::string& v) {
     return check_one_of(v, {"debug", "info", "warn", "error"});
@@ -500,7 +511,7 @@ const toml::table* section_table(const toml::table& root, const char* name, Prob
 
 void read_root(const toml::table& root, Config& config, Problems& problems) {
   const std::vector<std::string> sections = {"chain",      "rpc", "storage", "sink",
-                                             "replicator", "api", "log"};
+                                             "replicator", "api", "intake",  "log"};
   for (const auto& [key, node] : root) {
     const std::string k(key.str());
     if (std::find(sections.begin(), sections.end(), k) != sections.end()) continue;
@@ -532,6 +543,9 @@ void read_root(const toml::table& root, Config& config, Problems& problems) {
   Section api(section_table(root, "api", problems), "api", problems);
   read_api(api, config.api);
   api.reject_unknown();
+  Section intake(section_table(root, "intake", problems), "intake", problems);
+  read_intake(intake, config.intake);
+  intake.reject_unknown();
   Section log(section_table(root, "log", problems), "log", problems);
   read_log(log, config.log);
   log.reject_unknown();
@@ -677,6 +691,13 @@ std::string render_config(const Config& c) {
     << "# admin token: "
     << (c.api.admin_token.empty() ? "not set (admin endpoints refuse requests)" : "set (hidden)")
     << "\n";
+  o << "\n[intake]\n"
+    << "replicate = " << quote(c.intake.replicate) << "\n"
+    << "workers = " << c.intake.workers << "\n"
+    << "queue_limit = " << c.intake.queue_limit << "\n"
+    << "max_tracked = " << c.intake.max_tracked << "\n"
+    << "watch_s = " << c.intake.watch_s << "\n"
+    << "recheck_ms = " << c.intake.recheck_ms << "\n";
   o << "\n[log]\n"
     << "level = " << quote(c.log.level) << "\n"
     << "format = " << quote(c.log.format) << "\n";

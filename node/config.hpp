@@ -74,6 +74,15 @@ struct ApiConfig {
   std::string admin_token;                // resolved from the env var, never printed
 };
 
+struct IntakeConfig {
+  std::string replicate = "at_once";  // intake.replicate: at_once | when_final
+  std::size_t workers = 4;            // intake.workers (verifications in flight)
+  std::size_t queue_limit = 1024;     // intake.queue_limit (hints being verified)
+  std::size_t max_tracked = 10'000;   // intake.max_tracked (answers kept)
+  std::int64_t watch_s = 300;         // intake.watch_s (how long an unknown tx is watched)
+  std::int64_t recheck_ms = 1'000;    // intake.recheck_ms (between checks of a watched tx)
+};
+
 struct LogConfig {
   std::string level = "info";   // log.level: debug|info|warn|error
   std::string format = "text";  // log.format: text|json
@@ -86,6 +95,7 @@ struct Config {
   SinkConfig sink;
   ReplicatorConfig replicator;
   ApiConfig api;
+  IntakeConfig intake;
   LogConfig log;
   std::string source_path;  // the file it came from
 };

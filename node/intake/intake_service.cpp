@@ -39,8 +39,8 @@ bool same_attestation(const ReferralAttestation& a, const ReferralAttestation& b
 }  // namespace
 
 IntakeService::IntakeService(eth::ChainSource& chain, store::NodeStore& store, Clock& clock,
-                             const StopFlag& stop, IntakeOptions options,
-                             AttestationChecks checks, IntakeHooks hooks)
+                             const StopFlag& stop, IntakeOptions options, AttestationChecks checks,
+                             IntakeHooks hooks)
     : chain_(chain),
       store_(store),
       clock_(clock),
@@ -156,8 +156,9 @@ ApiReply IntakeService::submit_hint(const eth::Hash32& tx,
   Entry& e = it->second;
   e.sources |= source;
   if (attestation) {
-    const bool known = std::any_of(e.attestations.begin(), e.attestations.end(),
-                                   [&](const auto& a) { return same_attestation(a, *attestation); });
+    const bool known =
+        std::any_of(e.attestations.begin(), e.attestations.end(),
+                    [&](const auto& a) { return same_attestation(a, *attestation); });
     if (!known && e.attestations.size() < kMaxAttestationsPerTx && !e.claims.empty() &&
         e.phase == Phase::kFinished && e.status == "claimed") {
       e.attestations.push_back(std::move(*attestation));
@@ -287,8 +288,9 @@ void IntakeService::finish_locked(Entry& e, const std::string& status, const std
   if (outcome == "mismatch") {
     log_warn("hint_mismatch", {{"tx", e.tx.hex()},
                                {"reason", reason},
-                               {"next", "none: the scan is the truth; check the RPC endpoints "
-                                        "if this repeats"}});
+                               {"next",
+                                "none: the scan is the truth; check the RPC endpoints "
+                                "if this repeats"}});
   } else {
     log_debug("hint_finished", {{"tx", e.tx.hex()}, {"status", status}});
   }
@@ -306,10 +308,9 @@ void IntakeService::verify(const eth::Hash32& tx) {
     if (it == entries_.end()) return;
     claims = it->second.claims;
     block = it->second.block;
-    attestations.assign(
-        it->second.attestations.begin() +
-            static_cast<std::ptrdiff_t>(it->second.attestations_checked),
-        it->second.attestations.end());
+    attestations.assign(it->second.attestations.begin() +
+                            static_cast<std::ptrdiff_t>(it->second.attestations_checked),
+                        it->second.attestations.end());
     sources = it->second.sources;
   }
   auto with_entry = [&](auto&& fn) {
@@ -348,17 +349,17 @@ void IntakeService::verify(const eth::Hash32& tx) {
       if (log.address != options_.contract || log.topics.empty()) continue;
       if (!is_transfer_topic(log.topics[0])) continue;
       if (log.block_hash != r.block_hash || log.block_number != r.block_number) {
-        return rpc_failed("receipt", error(ErrorCode::kUnavailable,
-                                           "a log's block differs from the receipt's"));
+        return rpc_failed(
+            "receipt", error(ErrorCode::kUnavailable, "a log's block differs from the receipt's"));
       }
       mint_logs.push_back(&log);
     }
     if (mint_logs.empty()) {
       with_entry([&](Entry& e) {
-        finish_locked(e, "no_claim",
-                      "the transaction holds no transfer of contract " +
-                          options_.contract.lower_hex(),
-                      "no_claim");
+        finish_locked(
+            e, "no_claim",
+            "the transaction holds no transfer of contract " + options_.contract.lower_hex(),
+            "no_claim");
       });
       return;
     }
@@ -366,9 +367,9 @@ void IntakeService::verify(const eth::Hash32& tx) {
     if (!header.ok()) return rpc_failed("header", header.status());
     if (header->hash != r.block_hash) {
       // The block was replaced between the two reads: look again shortly.
-      return rpc_failed("header", error(ErrorCode::kUnavailable,
-                                        "block " + std::to_string(r.block_number) +
-                                            " changed while the receipt was checked"));
+      return rpc_failed(
+          "header", error(ErrorCode::kUnavailable, "block " + std::to_string(r.block_number) +
+                                                       " changed while the receipt was checked"));
     }
     std::uint64_t ignored = 0;
     for (const eth::LogEntry* log : mint_logs) {

@@ -58,11 +58,11 @@ struct IntakeOptions {
   eth::Address contract;
   std::vector<std::uint32_t> levels;
   IntakeReplicate replicate = IntakeReplicate::kAtOnce;
-  std::size_t workers = 4;          // verifications in flight (a global cap on RPC use)
-  std::size_t queue_limit = 1024;   // hints not yet answered (queued, verifying, watched)
+  std::size_t workers = 4;           // verifications in flight (a global cap on RPC use)
+  std::size_t queue_limit = 1024;    // hints not yet answered (queued, verifying, watched)
   std::size_t max_tracked = 10'000;  // entries kept (answers of finished ones are cached)
-  std::int64_t watch_ms = 300'000;  // how long an unknown tx (or a failing RPC) is re-checked
-  std::int64_t recheck_ms = 1'000;  // between checks of a watched tx
+  std::int64_t watch_ms = 300'000;   // how long an unknown tx (or a failing RPC) is re-checked
+  std::int64_t recheck_ms = 1'000;   // between checks of a watched tx
   std::uint32_t source = store::kSourceIntake;
 };
 
@@ -121,14 +121,14 @@ class IntakeService final : public ClaimIntake {
     std::int64_t first_seen_ms = 0;
     std::int64_t next_check_ms = 0;
     std::uint32_t failures = 0;
-    bool reported = false;  // its outcome went to hooks.on_hint
+    bool reported = false;             // its outcome went to hooks.on_hint
     std::string status = "verifying";  // the answer's "status"
     std::string reason;                // why, for a human
     std::string last_error;            // the last RPC failure while verifying
     std::optional<eth::BlockPin> block;
-    std::vector<store::Claim> claims;                  // from the receipt, once verified
+    std::vector<store::Claim> claims;                 // from the receipt, once verified
     std::vector<ReferralAttestation> attestations;    // every one received (deduplicated)
-    std::size_t attestations_checked = 0;            // the first N have a result
+    std::size_t attestations_checked = 0;             // the first N have a result
     std::vector<nlohmann::json> attestation_results;  // of those, for the answer
   };
 
@@ -155,11 +155,11 @@ class IntakeService final : public ClaimIntake {
   Wakeup wake_;
 
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;        // GUARDED_BY(mu_); by tx hex
-  std::deque<eth::Hash32> ready_;                         // GUARDED_BY(mu_)
-  std::multimap<std::int64_t, eth::Hash32> rechecks_;     // GUARDED_BY(mu_); due time
-  std::deque<std::string> finished_order_;                // GUARDED_BY(mu_); oldest first
-  bool stopping_ = false;                                 // GUARDED_BY(mu_)
+  std::unordered_map<std::string, Entry> entries_;     // GUARDED_BY(mu_); by tx hex
+  std::deque<eth::Hash32> ready_;                      // GUARDED_BY(mu_)
+  std::multimap<std::int64_t, eth::Hash32> rechecks_;  // GUARDED_BY(mu_); due time
+  std::deque<std::string> finished_order_;             // GUARDED_BY(mu_); oldest first
+  bool stopping_ = false;                              // GUARDED_BY(mu_)
   std::vector<std::thread> workers_;
 };
 

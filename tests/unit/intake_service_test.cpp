@@ -17,9 +17,9 @@
 
 using namespace claimsync;
 using namespace claimsync::node;
+using claimsync::testing::fake_wallet;
 using claimsync::testing::FakeChain;
 using claimsync::testing::FakeTransfer;
-using claimsync::testing::fake_wallet;
 using nlohmann::json;
 
 namespace {
@@ -87,8 +87,7 @@ struct Harness {
 
 }  // namespace
 
-TEST_CASE("a hint is verified from the receipt and ingested with source intake",
-          "[intake]") {
+TEST_CASE("a hint is verified from the receipt and ingested with source intake", "[intake]") {
   Harness h;
   const auto alice = fake_wallet(1);
   h.chain.mine({with_id(FakeTransfer::mint_batch(alice, {{1, 1}, {2, 1}, {7, 1}}), 1)});
@@ -126,8 +125,8 @@ TEST_CASE("forged hints change nothing", "[intake]") {
   const auto alice = fake_wallet(1), bob = fake_wallet(2);
   FakeTransfer other = with_id(FakeTransfer::mint(alice, 1), 2);
   other.contract = fake_wallet(0xBAD);
-  h.chain.mine({other,                                                      // another contract
-                with_id(FakeTransfer::transfer(alice, bob, 1), 3),          // a plain transfer
+  h.chain.mine({other,                                                           // another contract
+                with_id(FakeTransfer::transfer(alice, bob, 1), 3),               // a plain transfer
                 with_id(FakeTransfer::transfer(alice, eth::Address(), 1), 4)});  // a burn
 
   CHECK(h.settle(tx_of(2)).body["status"] == "no_claim");
@@ -141,10 +140,10 @@ TEST_CASE("forged hints change nothing", "[intake]") {
 
 TEST_CASE("bad input is 400 and tracks nothing", "[intake]") {
   Harness h;
-  for (const json& body : {json(nullptr), json::array(), json("0x12"), json::object(),
-                           json{{"tx_hash", 5}}, json{{"tx_hash", "0x1234"}},
-                           json{{"tx_hash", "'; DROP TABLE members; --"}},
-                           json{{"tx_hash", std::string(66, 'f')}}}) {
+  for (const json& body :
+       {json(nullptr), json::array(), json("0x12"), json::object(), json{{"tx_hash", 5}},
+        json{{"tx_hash", "0x1234"}}, json{{"tx_hash", "'; DROP TABLE members; --"}},
+        json{{"tx_hash", std::string(66, 'f')}}}) {
     ApiReply r = h.intake->submit(body);
     INFO(body.dump());
     CHECK(r.status == 400);
@@ -215,8 +214,10 @@ TEST_CASE("verifications are bounded: a full queue answers 429", "[intake]") {
   int busy = 0;
   for (std::uint64_t i = 0; i < 10; ++i) {
     ApiReply r = h.hint(tx_of(100 + i));
-    if (r.status == 429) ++busy;
-    else CHECK(r.status == 202);
+    if (r.status == 429)
+      ++busy;
+    else
+      CHECK(r.status == 202);
   }
   CHECK(busy == 7);
   CHECK(h.intake->stats().open == 3);
@@ -228,9 +229,10 @@ TEST_CASE("verifications are bounded: a full queue answers 429", "[intake]") {
   h.chain.set_hook(nullptr);
 }
 
-TEST_CASE("attestations: accepted gives the referrer, refused never blocks the claim, a "
-          "replayed nonce is refused",
-          "[intake]") {
+TEST_CASE(
+    "attestations: accepted gives the referrer, refused never blocks the claim, a "
+    "replayed nonce is refused",
+    "[intake]") {
   const auto alice = fake_wallet(1), carol = fake_wallet(3);
   AttestationChecks checks;
   checks.parse = [](const json& j) -> Result<ReferralAttestation> {
@@ -248,7 +250,8 @@ TEST_CASE("attestations: accepted gives the referrer, refused never blocks the c
     return AttestationVerdict{false, "eoa", "bad_signature", "the signature is not the minter's"};
   };
   Harness h({}, checks);
-  h.chain.mine({with_id(FakeTransfer::mint(alice, 1), 10), with_id(FakeTransfer::mint(alice, 2), 11),
+  h.chain.mine({with_id(FakeTransfer::mint(alice, 1), 10),
+                with_id(FakeTransfer::mint(alice, 2), 11),
                 with_id(FakeTransfer::mint(alice, 3), 12)});
   auto att = [&](bool good, const std::string& nonce) {
     return json{{"minter", alice.lower_hex()},

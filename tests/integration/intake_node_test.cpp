@@ -12,6 +12,7 @@
 
 #include "tests/support/anvil.hpp"
 #include "tests/support/guarantee_node.hpp"
+#include "tests/support/guarantee_report.hpp"
 #include "tests/support/process.hpp"
 
 namespace ct = claimsync::testing;
@@ -59,9 +60,10 @@ std::int64_t sink_count(const std::string& db, const std::string& sql) {
 
 }  // namespace
 
-TEST_CASE("claimsync run: a hint replicates before the follower reaches the block; forged "
-          "hints change nothing; a reorged-out hint is revoked",
-          "[intake]") {
+TEST_CASE(
+    "claimsync run: a hint replicates before the follower reaches the block; forged "
+    "hints change nothing; a reorged-out hint is revoked",
+    "[intake]") {
   ct::TempDir dir("claimsync-intake-node");
   ct::Anvil chain;  // auto-mining: one block per transaction
   const std::string nft = chain.deploy_claim_nft();
@@ -92,8 +94,8 @@ TEST_CASE("claimsync run: a hint replicates before the follower reaches the bloc
   auto membership_of = [&](const std::string& wallet) {
     std::string lower = wallet;
     for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return sink_count(sink_db, "SELECT COUNT(*) FROM membership WHERE wallet_address = '" +
-                                   lower + "'");
+    return sink_count(sink_db,
+                      "SELECT COUNT(*) FROM membership WHERE wallet_address = '" + lower + "'");
   };
   auto checkpoint = [&]() -> std::optional<std::uint64_t> {
     auto s = node.status();

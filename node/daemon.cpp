@@ -149,19 +149,23 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
        {"sink", mask_url(config.sink.url)},
        {"checkpoint", (*store)->checkpoint() ? std::to_string(*(*store)->checkpoint()) : "none"}});
 
-  if (config.api.enabled) {
-    log_warn("api_not_available", {{"listen", config.api.listen},
-                                   {"next",
-                                    "this build has no HTTP API yet; hints are not served. "
-                                    "The follower still finds every claim on chain"}});
-  }
-
   // Wake-ups on the hot path (issue 11): a commit wakes the replicator at once, so a claim
   // waits neither for replicator.idle_poll_ms nor for the next poll; the polls stay as the
   // safety net.
   Wakeup follower_wake(stop);
   Wakeup replicator_wake(stop);
   follower.set_on_new_work([&replicator_wake] { replicator_wake.notify(); });
+
+  // Hints (POST /v1/claims, served by the API): verified on chain by the intake's own
+  // bounded workers; an ingested hint wakes the replicator like a follower commit.
+  std::unique_ptr<IntakeService> intake;
+  if (config.api.enabled) {
+    IntakeHooks hooks;
+    hooks.on_ingested = [&replicator_wake] { replicator_wake.notify(); };
+    intake = std::make_unique<IntakeService>(**chain, **store, clock, stop, intake_options(config),
+                                             AttestationChecks{}, std::move(hooks));
+    intake->start();
+  }
 
   // newHeads (chain.ws_urls): a head wakes the follower at once; the poll stays the
   // fallback whenever the socket is down. Only a hint: the follower reads the chain itself.

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "node/chain_factory.hpp"
+#include "node/intake/intake_options.hpp"
 #include "node/follower.hpp"
 #include "node/lazy_sink.hpp"
 #include "node/new_heads_options.hpp"
@@ -203,6 +204,7 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     log_info("node_stopping",
              {{"reason", "stop requested"}, {"next", "finishing the work in flight"}});
   }
+  if (intake) intake->stop();  // each worker's call in flight is bounded (rpc.timeout_ms)
   const bool joined =
       follower_thread.join_within(options.shutdown_timeout_ms) &&
       replicator_thread.join_within(options.shutdown_timeout_ms) &&

@@ -126,8 +126,7 @@ ApiReply ApiHandlers::wallet(const std::string& address) {
   if (!wallet.ok())
     return api_error(400, "invalid_address", "address must be 0x followed by 40 hex digits");
   // One more than the limit tells whether the answer is truncated.
-  std::vector<store::Claim> claims =
-      services_.store->list_by_wallet(*wallet, kMaxWalletClaims + 1);
+  std::vector<store::Claim> claims = services_.store->list_by_wallet(*wallet, kMaxWalletClaims + 1);
   const bool truncated = claims.size() > kMaxWalletClaims;
   if (truncated) claims.resize(kMaxWalletClaims);
   return {200, wallet_view(*wallet, claims, truncated), {}};
@@ -156,23 +155,24 @@ ApiReply ApiHandlers::admin_rescan(const nlohmann::json& body) {
     if (code == ErrorCode::kInvalidArgument)
       return api_error(400, "invalid_range", report.status().message());
     if (code == ErrorCode::kReorg)
-      return api_error(409, "reorg", report.status().message() +
-                                         " (run `claimsync rescan --rollback` with the node "
-                                         "stopped)");
+      return api_error(409, "reorg",
+                       report.status().message() +
+                           " (run `claimsync rescan --rollback` with the node "
+                           "stopped)");
     return api_error(503, "rescan_failed", report.status().to_string());
   }
   woke_after_change();
-  return {200,
-          {{"from", report->from},
-           {"to", report->to},
-           {"ranges", report->ranges},
-           {"found", report->found},
-           {"created", report->created},
-           {"known", report->known},
-           {"revived", report->revived},
-           {"checkpoint", report->checkpoint ? nlohmann::json(*report->checkpoint)
-                                             : nlohmann::json()}},
-          {}};
+  return {
+      200,
+      {{"from", report->from},
+       {"to", report->to},
+       {"ranges", report->ranges},
+       {"found", report->found},
+       {"created", report->created},
+       {"known", report->known},
+       {"revived", report->revived},
+       {"checkpoint", report->checkpoint ? nlohmann::json(*report->checkpoint) : nlohmann::json()}},
+      {}};
 }
 
 ApiReply ApiHandlers::admin_retry_key(const std::string& key_text) {

@@ -51,11 +51,11 @@ struct ApiServices {
   store::NodeStore* store = nullptr;
   std::uint64_t chain_id = 0;
   ClaimIntake* intake = nullptr;
-  std::function<nlohmann::json()> status;       // StatusReport::to_json of the live node
-  std::function<std::string()> metrics_text;    // Prometheus text exposition
+  std::function<nlohmann::json()> status;     // StatusReport::to_json of the live node
+  std::function<std::string()> metrics_text;  // Prometheus text exposition
   std::function<Result<RescanReport>(const RescanOptions&)> rescan;  // the running node's
-  std::function<void()> wake_replicator;        // after an admin change
-  std::function<std::int64_t()> now_ms;         // unix ms (store timestamps)
+  std::function<void()> wake_replicator;                             // after an admin change
+  std::function<std::int64_t()> now_ms;                              // unix ms (store timestamps)
 };
 
 struct ApiRequest {

@@ -74,9 +74,9 @@ AdminAuth check_bearer(std::string_view configured_token, std::string_view autho
 ParsedBody parse_json_body(std::string_view body, int max_depth) {
   ParsedBody out;
   if (deeper_than(body, max_depth)) {
-    out.error = api_error(400, "json_too_deep",
-                          "request body nests deeper than " + std::to_string(max_depth) +
-                              " levels");
+    out.error =
+        api_error(400, "json_too_deep",
+                  "request body nests deeper than " + std::to_string(max_depth) + " levels");
     return out;
   }
   // allow_exceptions = false: syntax errors, truncation and ill-formed UTF-8 all give a

@@ -199,13 +199,13 @@ void HttpServer::install_handlers() {
   s.Patch(".*", route);
   s.Delete(".*", route);
 
-  s.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    const std::string message = "HTTP " + std::to_string(res.status);
-    write(res, to_answer(api_error(res.status, code_for_status(res.status), message)));
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  s.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        const std::string message = "HTTP " + std::to_string(res.status);
+        write(res, to_answer(api_error(res.status, code_for_status(res.status), message)));
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     log_error("api_handler_failed", {{"next", "a bug: report it with the request that caused it"}});
     write(res, to_answer(api_error(500, "internal_error", "internal error")));
@@ -216,9 +216,10 @@ Status HttpServer::start() {
   std::string host;
   int port = 0;
   if (!split_listen(config_.listen, host, port))
-    return error(ErrorCode::kInvalidArgument, "api.listen must be HOST:PORT, got " + config_.listen);
-  const bool ok = port == 0 ? (port = server_->bind_to_any_port(host)) > 0
-                            : server_->bind_to_port(host, port);
+    return error(ErrorCode::kInvalidArgument,
+                 "api.listen must be HOST:PORT, got " + config_.listen);
+  const bool ok =
+      port == 0 ? (port = server_->bind_to_any_port(host)) > 0 : server_->bind_to_port(host, port);
   if (!ok) {
     return error(ErrorCode::kUnavailable,
                  "cannot listen on " + config_.listen + " (address in use or not local?)");

@@ -29,8 +29,8 @@ struct ReferralAttestation {
   eth::Address referrer;
   eth::Hash32 mint_tx;  // all zero = valid for any tx of the minter
   eth::Hash32 nonce;
-  std::uint64_t issued_at = 0;          // unix seconds
-  std::uint64_t expires_at = 0;         // unix seconds
+  std::uint64_t issued_at = 0;   // unix seconds
+  std::uint64_t expires_at = 0;  // unix seconds
   std::vector<std::uint8_t> signature;  // 65 bytes r||s||v, or ERC-6492-wrapped, or a
                                         // contract wallet's own encoding (EIP-1271)
 };
@@ -56,8 +56,7 @@ struct AttestationContext {
 
 struct AttestationVerdict {
   bool accepted = false;
-  std::string scheme;  // "eoa" | "erc1271" | "erc6492" (names of reference §6.4) (when the
-                       // signature was checked)
+  std::string scheme;  // "eoa" | "erc1271" | "erc6492" (names of reference §6.4) (when the signature was checked)
   // When refused: a stable code for metrics and the answer ("minter_mismatch",
   // "tx_mismatch", "self_referral", "expired", "not_yet_valid", "window_too_long",
   // "bad_signature", "wrong_chain_or_contract" is folded into bad_signature, since the

@@ -41,8 +41,7 @@ std::optional<json> get_json(int port, const std::string& path, int* status = nu
 
 }  // namespace
 
-TEST_CASE("claimsync run serves the API: health, status, readiness, wallet after a mint",
-          "[api]") {
+TEST_CASE("claimsync run serves the API: health, status, readiness, wallet after a mint", "[api]") {
   ct::TempDir dir("claimsync-api-node");
   ct::Anvil chain;
   const std::string nft = chain.deploy_claim_nft();
@@ -71,9 +70,9 @@ TEST_CASE("claimsync run serves the API: health, status, readiness, wallet after
                          milliseconds(10'000), milliseconds(50)));
 
   // /readyz turns 200 once the follower has caught up with the chain.
-  const bool ready = ct::wait_until(
-      [&] { return get_json(port, "/readyz", &status) && status == 200; }, milliseconds(30'000),
-      milliseconds(100));
+  const bool ready =
+      ct::wait_until([&] { return get_json(port, "/readyz", &status) && status == 200; },
+                     milliseconds(30'000), milliseconds(100));
   INFO(get_json(port, "/readyz").value_or(json()).dump());
   REQUIRE(ready);
 

@@ -192,8 +192,9 @@ int status_line_code(const std::string& response) {
 
 std::string post_raw(const std::string& path, const std::string& body,
                      const std::string& content_type = kJson) {
-  return "POST " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: " +
-         content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return "POST " + path +
+         " HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: " + content_type +
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 }  // namespace
@@ -258,9 +259,9 @@ TEST_CASE("api: claim and wallet reads from the store", "[api]") {
   REQUIRE(r);
   CHECK(r->status == 404);
   CHECK(code_of(r) == "not_found");
-  for (const char* bad : {"/v1/claims/0x1234", "/v1/claims/nothex",
-                          "/v1/claims/'%20OR%201=1--", "/v1/claims/%FF%FE",
-                          "/v1/claims/0x11111111111111111111111111111111111111111111111111111111111111zz"}) {
+  for (const char* bad :
+       {"/v1/claims/0x1234", "/v1/claims/nothex", "/v1/claims/'%20OR%201=1--", "/v1/claims/%FF%FE",
+        "/v1/claims/0x11111111111111111111111111111111111111111111111111111111111111zz"}) {
     r = c.Get(bad);
     REQUIRE(r);
     CHECK(r->status == 400);
@@ -279,8 +280,8 @@ TEST_CASE("api: claim and wallet reads from the store", "[api]") {
   CHECK(r->status == 200);
   CHECK(json::parse(r->body).at("active") == false);
   CHECK(json::parse(r->body).at("current_level").is_null());
-  for (const char* bad : {"/v1/wallets/0x12", "/v1/wallets/1;DROP%20TABLE%20members",
-                          "/v1/wallets/%C3%28"}) {
+  for (const char* bad :
+       {"/v1/wallets/0x12", "/v1/wallets/1;DROP%20TABLE%20members", "/v1/wallets/%C3%28"}) {
     r = c.Get(bad);
     REQUIRE(r);
     CHECK(r->status == 400);
@@ -310,8 +311,8 @@ TEST_CASE("api: 404, 405 with Allow, garbage request lines", "[api]") {
   const std::string garbage = raw_exchange(h.server->port(), "GARBAGE\r\n\r\n");
   CHECK(status_line_code(garbage) == 400);
   CHECK(garbage.find("\"error\"") != std::string::npos);
-  const std::string long_path =
-      raw_exchange(h.server->port(), "GET /" + std::string(5000, 'a') + " HTTP/1.1\r\nHost: t\r\n\r\n");
+  const std::string long_path = raw_exchange(
+      h.server->port(), "GET /" + std::string(5000, 'a') + " HTTP/1.1\r\nHost: t\r\n\r\n");
   CHECK(status_line_code(long_path) == 414);
   CHECK(h.client().Get("/healthz")->status == 200);
 }
@@ -330,11 +331,13 @@ TEST_CASE("api: hostile POST /v1/claims bodies never reach the intake", "[api]")
       {"truncated", "{\"tx_hash\": " + hash.substr(0, 20), kJson, 400, "malformed_json"},
       {"empty", "", kJson, 400, "malformed_json"},
       {"deep", std::string(10'000, '['), kJson, 400, "json_too_deep"},
-      {"deep objects", [] {
+      {"deep objects",
+       [] {
          std::string s;
          for (int i = 0; i < 5000; ++i) s += "{\"a\":";
          return s;
-       }(), kJson, 400, "json_too_deep"},
+       }(),
+       kJson, 400, "json_too_deep"},
       {"invalid utf-8", "{\"tx_hash\": \"\xff\xfe\xfd\"}", kJson, 400, "malformed_json"},
       {"overlong utf-8", "{\"tx_hash\": \"\xc0\xaf\"}", kJson, 400, "malformed_json"},
       {"wrong content type", "{\"tx_hash\": " + hash + "}", "text/plain", 415,
@@ -357,7 +360,8 @@ TEST_CASE("api: hostile POST /v1/claims bodies never reach the intake", "[api]")
   CHECK(h.intake.count() == 0);
   // No Content-Type at all with a body: 415 too.
   const std::string no_ct = raw_exchange(
-      port, "POST /v1/claims HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
+      port,
+      "POST /v1/claims HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
   CHECK(status_line_code(no_ct) == 415);
   CHECK(h.intake.count() == 0);
 
@@ -365,8 +369,12 @@ TEST_CASE("api: hostile POST /v1/claims bodies never reach the intake", "[api]")
   // sent back; huge numbers and SQL metacharacters are just values.
   auto c = h.client();
   const std::vector<std::string> odd = {
-      "[]", "123", "null", "{\"tx_hash\": 12345678901234567890123456789012345678901234567890}",
-      "{\"tx_hash\": 1e999999}", "{\"tx_hash\": [\"0x\"]}",
+      "[]",
+      "123",
+      "null",
+      "{\"tx_hash\": 12345678901234567890123456789012345678901234567890}",
+      "{\"tx_hash\": 1e999999}",
+      "{\"tx_hash\": [\"0x\"]}",
       "{\"tx_hash\": \"0x' OR '1'='1'; DROP TABLE members;--\"}"};
   for (const std::string& body : odd) {
     auto r = c.Post("/v1/claims", body, kJson);
@@ -401,7 +409,9 @@ TEST_CASE("api: admin needs the bearer token and changes nothing without it", "[
   auto c = h.client();
   const std::string retry_path = "/v1/admin/claims/" + h.dead_key.to_string() + "/retry";
   const std::vector<std::pair<std::string, std::string>> posts = {
-      {retry_path, ""}, {"/v1/admin/claims/retry-dead", ""}, {"/v1/admin/rescan", R"({"from":1,"to":2})"}};
+      {retry_path, ""},
+      {"/v1/admin/claims/retry-dead", ""},
+      {"/v1/admin/rescan", R"({"from":1,"to":2})"}};
   for (const auto& [path, body] : posts) {
     INFO(path);
     auto r = c.Post(path.c_str(), body, kJson);
@@ -531,14 +541,15 @@ TEST_CASE("api: a stalled client is timed out and others are served meanwhile", 
   std::thread slow([&] {
     const auto t0 = std::chrono::steady_clock::now();
     // Headers promise 100 bytes of body; one arrives, then nothing.
-    stalled_reply = raw_exchange(
-        port,
-        "POST /v1/claims HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-        "Content-Length: 100\r\n\r\n{",
-        milliseconds(10'000));
+    stalled_reply =
+        raw_exchange(port,
+                     "POST /v1/claims HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                     "Content-Length: 100\r\n\r\n{",
+                     milliseconds(10'000));
     stalled_for = std::chrono::steady_clock::now() - t0;
   });
-  std::thread half([&] { raw_exchange(port, "GET /healthz HTTP/1.1\r\nHo", milliseconds(10'000)); });
+  std::thread half(
+      [&] { raw_exchange(port, "GET /healthz HTTP/1.1\r\nHo", milliseconds(10'000)); });
   for (int i = 0; i < 20; ++i) {
     auto r = h.client().Get("/healthz");
     REQUIRE(r);
@@ -583,9 +594,9 @@ TEST_CASE("api: 200 connections at once each get an answer or a clean refusal", 
 TEST_CASE("api: stop is bounded with a stalled client connected", "[api]") {
   Harness h;
   const int port = h.server->port();
-  const int fd = connect_and_send(
-      port, "POST /v1/claims HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\n\r\n",
-      milliseconds(10'000));
+  const int fd =
+      connect_and_send(port, "POST /v1/claims HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\n\r\n",
+                       milliseconds(10'000));
   REQUIRE(fd >= 0);
   REQUIRE(h.client().Get("/healthz")->status == 200);  // the server is serving meanwhile
   const auto t0 = std::chrono::steady_clock::now();

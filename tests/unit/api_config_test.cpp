@@ -40,13 +40,14 @@ TEST_CASE("api keys: defaults", "[config][api]") {
 }
 
 TEST_CASE("api keys: explicit values and a round trip through render_config", "[config][api]") {
-  auto c = parse_config(kMinimal +
-                            "listen = \"127.0.0.1:0\"\nworkers = 2\nmax_queued = 3\n"
-                            "read_timeout_ms = 100\nwrite_timeout_ms = 200\n"
-                            "max_body_bytes = 1024\n"
-                            "cors_origins = [\"https://app.example\", \"http://localhost:3000\"]\n"
-                            "rate_limit_per_s = 5\nrate_limit_burst = 9\nready_max_lag_blocks = 0\n",
-                        "t.toml");
+  auto c =
+      parse_config(kMinimal +
+                       "listen = \"127.0.0.1:0\"\nworkers = 2\nmax_queued = 3\n"
+                       "read_timeout_ms = 100\nwrite_timeout_ms = 200\n"
+                       "max_body_bytes = 1024\n"
+                       "cors_origins = [\"https://app.example\", \"http://localhost:3000\"]\n"
+                       "rate_limit_per_s = 5\nrate_limit_burst = 9\nready_max_lag_blocks = 0\n",
+                   "t.toml");
   REQUIRE(c.ok());
   CHECK(c->api.listen == "127.0.0.1:0");
   CHECK(c->api.workers == 2);
@@ -79,8 +80,9 @@ TEST_CASE("api keys: each mistake names the key and line", "[config][api]") {
         std::string::npos);
   CHECK(error_of("read_timeout_ms = 1\n").find("key api.read_timeout_ms") != std::string::npos);
   CHECK(error_of("max_body_bytes = 10\n").find("key api.max_body_bytes") != std::string::npos);
-  CHECK(error_of("cors_origins = \"https://a\"\n").find("key api.cors_origins: expected an array") !=
-        std::string::npos);
+  CHECK(
+      error_of("cors_origins = \"https://a\"\n").find("key api.cors_origins: expected an array") !=
+      std::string::npos);
   CHECK(error_of("cors_origins = [\"https://a.example/\"]\n")
             .find("key api.cors_origins[0]: must be an origin") != std::string::npos);
   CHECK(error_of("cors_origins = [\"app.example\"]\n")

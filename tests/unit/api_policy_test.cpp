@@ -102,7 +102,8 @@ TEST_CASE("JSON body: valid, malformed, truncated, deep, invalid UTF-8", "[api]"
   CHECK(parse_json_body(std::string(64, '[') + std::string(64, ']')).value);
   // Brackets inside strings do not count.
   CHECK(parse_json_body("[\"" + std::string(1000, '[') + "\"]").value);
-  CHECK(parse_json_body(R"(["\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["])")
+  CHECK(parse_json_body(
+            R"(["\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["])")
             .value);
 }
 
@@ -134,9 +135,9 @@ TEST_CASE("routes", "[api]") {
   CHECK(key.param == "31337:0xab:1:0");
   CHECK(key.admin);
   CHECK_FALSE(tx.admin);
-  for (const char* p : {"/", "", "/v1", "/v1/claims/", "/v1/claims/a/b", "/healthz/",
-                        "/v1/admin/claims//retry", "/v1/admin/claims/x/retry/",
-                        "/v1/wallets/", "/v2/status", "/HEALTHZ"})
+  for (const char* p :
+       {"/", "", "/v1", "/v1/claims/", "/v1/claims/a/b", "/healthz/", "/v1/admin/claims//retry",
+        "/v1/admin/claims/x/retry/", "/v1/wallets/", "/v2/status", "/HEALTHZ"})
     CHECK_FALSE(match_route(p));
   CHECK(route_allows(match_route("/healthz").value(), "GET"));
   CHECK(route_allows(match_route("/healthz").value(), "HEAD"));

@@ -12,6 +12,15 @@ const nlohmann::json& field(const nlohmann::json& j, const char* section, const 
   return v == s->end() ? kNull : *v;
 }
 
+// target - checkpoint, null when either is unknown.
+nlohmann::json behind_target(const nlohmann::json& status) {
+  const auto& t = field(status, "chain", "target");
+  const auto& c = field(status, "chain", "checkpoint");
+  if (!t.is_number_unsigned() || !c.is_number_unsigned()) return nullptr;
+  const auto tv = t.get<std::uint64_t>(), cv = c.get<std::uint64_t>();
+  return tv > cv ? tv - cv : 0;
+}
+
 }  // namespace
 
 Readiness readiness_from_status(const nlohmann::json& status, std::uint64_t max_lag_blocks) {
@@ -52,7 +61,7 @@ nlohmann::json readiness_json(const Readiness& r, const nlohmann::json& status) 
           {"reasons", r.reasons},
           {"target", field(status, "chain", "target")},
           {"checkpoint", field(status, "chain", "checkpoint")},
-          {"lag_blocks", field(status, "chain", "lag_blocks")}};
+          {"behind_target", behind_target(status)}};
 }
 
 }  // namespace claimsync::node

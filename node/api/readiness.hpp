@@ -26,7 +26,8 @@ struct Readiness {
 
 Readiness readiness_from_status(const nlohmann::json& status, std::uint64_t max_lag_blocks);
 
-// {"ready": bool, "reasons": [...]} plus the figures behind it (lag, target, checkpoint).
+// {"ready": bool, "reasons": [...], "target", "checkpoint", "behind_target" (target -
+// checkpoint; null when unknown)}.
 nlohmann::json readiness_json(const Readiness& r, const nlohmann::json& status);
 
 }  // namespace claimsync::node

@@ -117,7 +117,7 @@ struct Harness {
     c.rate_limit_per_s = 0;  // off unless a test turns it on
     c.read_timeout_ms = 500;
     c.write_timeout_ms = 500;
-    c.max_body_bytes = 4096;
+    c.max_body_bytes = 16384;  // room for the 10k-deep body
     return c;
   }
 
@@ -334,17 +334,18 @@ TEST_CASE("api: hostile POST /v1/claims bodies never reach the intake", "[api]")
       {"deep objects",
        [] {
          std::string s;
-         for (int i = 0; i < 5000; ++i) s += "{\"a\":";
+         for (int i = 0; i < 2000; ++i) s += "{\"a\":";
          return s;
        }(),
        kJson, 400, "json_too_deep"},
+      {"huge float", "{\"tx_hash\": 1e999999}", kJson, 400, "malformed_json"},
       {"invalid utf-8", "{\"tx_hash\": \"\xff\xfe\xfd\"}", kJson, 400, "malformed_json"},
       {"overlong utf-8", "{\"tx_hash\": \"\xc0\xaf\"}", kJson, 400, "malformed_json"},
       {"wrong content type", "{\"tx_hash\": " + hash + "}", "text/plain", 415,
        "unsupported_media_type"},
       {"form content type", "tx_hash=0x33", "application/x-www-form-urlencoded", 415,
        "unsupported_media_type"},
-      {"oversized", "{\"tx_hash\": \"" + std::string(5000, 'a') + "\"}", kJson, 413,
+      {"oversized", "{\"tx_hash\": \"" + std::string(20000, 'a') + "\"}", kJson, 413,
        "body_too_large"},
   };
   for (const Case& k : cases) {
@@ -373,7 +374,6 @@ TEST_CASE("api: hostile POST /v1/claims bodies never reach the intake", "[api]")
       "123",
       "null",
       "{\"tx_hash\": 12345678901234567890123456789012345678901234567890}",
-      "{\"tx_hash\": 1e999999}",
       "{\"tx_hash\": [\"0x\"]}",
       "{\"tx_hash\": \"0x' OR '1'='1'; DROP TABLE members;--\"}"};
   for (const std::string& body : odd) {

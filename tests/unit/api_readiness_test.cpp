@@ -36,7 +36,7 @@ TEST_CASE("ready when close to the target, sink fine, nothing stuck", "[api]") {
   CHECK(r.reasons.empty());
   const auto j = readiness_json(r, healthy().to_json());
   CHECK(j.at("ready") == true);
-  CHECK(j.at("lag_blocks") == 2);
+  CHECK(j.at("behind_target") == 2);
 }
 
 TEST_CASE("sink never contacted yet (nothing due) counts as fine", "[api]") {

@@ -470,9 +470,47 @@ void read_replicator(Section& s, ReplicatorConfig& r) {
   s.integer("idle_poll_ms", r.idle_poll_ms, 1, 60'000);
 }
 
+// An origin as browsers send it: scheme://host[:port], nothing after.
+std::string check_origin(const std::string& origin) {
+  if (!starts_with_ci(origin, "http://") && !starts_with_ci(origin, "https://"))
+    return "must start with http:// or https://, got \"" + origin + "\"";
+  const std::string_view rest = std::string_view(origin).substr(origin.find("://") + 3);
+  if (rest.empty()) return "has no host: \"" + origin + "\"";
+  if (rest.find_first_of("/?# \t\r\n") != std::string_view::npos)
+    return "must be an origin (scheme://host[:port], no path or trailing slash), got \"" + origin +
+           "\"";
+  return "";
+}
+
+// Optional; [] means no cross-origin access.
+void read_cors_origins(Section& s, ApiConfig& a) {
+  const toml::node* node = s.find("cors_origins");
+  if (node == nullptr) return;
+  if (!node->is_array()) {
+    s.problem(*node, "cors_origins",
+              std::string("expected an array, got ") + type_phrase(node->type()));
+    return;
+  }
+  read_url_elements(s, "cors_origins", *node->as_array(), check_origin, a.cors_origins);
+}
+
 void read_api(Section& s, ApiConfig& a) {
   s.boolean("enabled", a.enabled);
   s.checked_string("listen", a.listen, check_listen);
+  s.integer("workers", a.workers, 1, 1'024);
+  s.integer("max_queued", a.max_queued, 1, 100'000);
+  s.integer("read_timeout_ms", a.read_timeout_ms, 10, 600'000);
+  s.integer("write_timeout_ms", a.write_timeout_ms, 10, 600'000);
+  s.integer("max_body_bytes", a.max_body_bytes, 256, 64 << 20);
+  read_cors_origins(s, a);
+  const auto* r0 = s.integer("rate_limit_per_s", a.rate_limit_per_s, 0, 1'000'000);
+  const auto* r1 = s.integer("rate_limit_burst", a.rate_limit_burst, 1, 1'000'000);
+  if (r0 != nullptr && r1 == nullptr)
+    a.rate_limit_burst = std::max(a.rate_limit_burst, a.rate_limit_per_s);
+  if (a.rate_limit_per_s > 0)
+    check_order(s, either(r0, r1), "rate_limit_per_s", a.rate_limit_per_s, "rate_limit_burst",
+                a.rate_limit_burst);
+  s.integer("ready_max_lag_blocks", a.ready_max_lag_blocks, 0, 1'000'000);
   s.checked_string("admin_token_env", a.admin_token_env, check_env_name);
   a.admin_token = env_value(a.admin_token_env).value_or("");
 }
@@ -687,6 +725,16 @@ std::string render_config(const Config& c) {
   o << "\n[api]\n"
     << "enabled = " << yes(c.api.enabled) << "\n"
     << "listen = " << quote(c.api.listen) << "\n"
+    << "workers = " << c.api.workers << "\n"
+    << "max_queued = " << c.api.max_queued << "\n"
+    << "read_timeout_ms = " << c.api.read_timeout_ms << "\n"
+    << "write_timeout_ms = " << c.api.write_timeout_ms << "\n"
+    << "max_body_bytes = " << c.api.max_body_bytes << "\n"
+    << "cors_origins = " << list(c.api.cors_origins, [](const std::string& o) { return quote(o); })
+    << "\n"
+    << "rate_limit_per_s = " << c.api.rate_limit_per_s << "\n"
+    << "rate_limit_burst = " << c.api.rate_limit_burst << "\n"
+    << "ready_max_lag_blocks = " << c.api.ready_max_lag_blocks << "\n"
     << "admin_token_env = " << quote(c.api.admin_token_env) << "\n"
     << "# admin token: "
     << (c.api.admin_token.empty() ? "not set (admin endpoints refuse requests)" : "set (hidden)")

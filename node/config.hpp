@@ -68,10 +68,19 @@ struct ReplicatorConfig {
 };
 
 struct ApiConfig {
-  bool enabled = false;                   // api.enabled
-  std::string listen = "127.0.0.1:8645";  // api.listen
-  std::string admin_token_env;            // api.admin_token_env
-  std::string admin_token;                // resolved from the env var, never printed
+  bool enabled = false;                    // api.enabled
+  std::string listen = "127.0.0.1:8645";   // api.listen (HOST:PORT; port 0 = any free port)
+  std::size_t workers = 8;                 // api.workers: threads serving requests
+  std::size_t max_queued = 64;             // api.max_queued: accepted connections waiting
+  std::int64_t read_timeout_ms = 5'000;    // api.read_timeout_ms, per read of a request
+  std::int64_t write_timeout_ms = 5'000;   // api.write_timeout_ms, per write of a response
+  std::size_t max_body_bytes = 65'536;     // api.max_body_bytes (larger: 413)
+  std::vector<std::string> cors_origins;   // api.cors_origins: exact origins allowed by CORS
+  std::uint32_t rate_limit_per_s = 20;     // api.rate_limit_per_s per client address (0 = off)
+  std::uint32_t rate_limit_burst = 40;     // api.rate_limit_burst
+  std::uint64_t ready_max_lag_blocks = 5;  // api.ready_max_lag_blocks (/readyz)
+  std::string admin_token_env;             // api.admin_token_env
+  std::string admin_token;                 // resolved from the env var, never printed
 };
 
 struct IntakeConfig {

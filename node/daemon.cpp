@@ -9,12 +9,14 @@
 #include <fstream>
 #include <thread>
 
+#include "node/api/http_server.hpp"
 #include "node/chain_factory.hpp"
 #include "node/intake/intake_options.hpp"
 #include "node/follower.hpp"
 #include "node/lazy_sink.hpp"
 #include "node/new_heads_options.hpp"
 #include "node/replicator.hpp"
+#include "node/rescan.hpp"
 #include "rpc/logging.hpp"
 #include "storage/node_store.hpp"
 
@@ -177,6 +179,39 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
         [&follower_wake](const eth::HeadHint&) { follower_wake.notify(); });
   }
 
+  // The HTTP API (api.enabled). Admin rescans get their own chain client: the follower's
+  // is used by its thread only.
+  std::unique_ptr<eth::ChainSource> rescan_chain;
+  std::unique_ptr<HttpServer> api;
+  if (config.api.enabled) {
+    auto c = open_chain_source(config, clock, &stop);
+    if (c.ok()) rescan_chain = std::move(c.value());
+    ApiServices services;
+    services.store = store->get();
+    services.chain_id = config.chain.chain_id;
+    services.intake = intake.get();
+    services.metrics_text = {};  // wired by the lead
+    services.status = [&] {
+      return live_report(**store, follower, replicator, subscription.get(), clock.now_ms())
+          .to_json();
+    };
+    if (rescan_chain) {
+      services.rescan = [&](const RescanOptions& o) {
+        return rescan_range(*rescan_chain, **store, clock, follower_options(config), o);
+      };
+    }
+    services.wake_replicator = [&replicator_wake] { replicator_wake.notify(); };
+    services.now_ms = [&clock] { return clock.now_ms(); };
+    api = std::make_unique<HttpServer>(config.api, std::move(services));
+    if (Status st = api->start(); !st.ok()) {
+      log_error("api_start_failed",
+                {{"listen", config.api.listen},
+                 {"error", st.to_string()},
+                 {"next", "free the port or change api.listen (or set api.enabled = false)"}});
+      return 1;
+    }
+  }
+
   Status follower_result;
   std::atomic<bool> line_stopped{false};
   Worker follower_thread([&] {
@@ -204,6 +239,7 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     log_info("node_stopping",
              {{"reason", "stop requested"}, {"next", "finishing the work in flight"}});
   }
+  if (api) api->stop();        // requests in flight finish (each bounded by the API's timeouts)
   if (intake) intake->stop();  // each worker's call in flight is bounded (rpc.timeout_ms)
   const bool joined =
       follower_thread.join_within(options.shutdown_timeout_ms) &&

@@ -1,0 +1,246 @@
+#include "node/api/http_server.hpp"
+
+#include <httplib.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include "node/api/http_policy.hpp"
+#include "rpc/logging.hpp"
+
+namespace claimsync::node {
+namespace {
+
+constexpr std::size_t kMaxPathBytes = 2048;
+constexpr time_t kKeepAliveIdleS = 1;
+constexpr std::size_t kKeepAliveMaxRequests = 100;
+constexpr const char* kCorsMethods = "GET, POST, OPTIONS";
+constexpr const char* kCorsHeaders = "Content-Type, Authorization";
+
+// Set on the accepting thread while it answers a connection the pool had no room for.
+thread_local bool t_refusing = false;
+
+// httplib's TaskQueue with a bounded queue. When full, the connection is served on the
+// accepting thread with t_refusing set: the pre-routing handler answers 503 at once.
+// (httplib 0.11's enqueue cannot refuse, and dropping the task would leak the socket.)
+class BoundedPool final : public httplib::TaskQueue {
+ public:
+  BoundedPool(std::size_t workers, std::size_t max_queued) : max_queued_(max_queued) {
+    for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+  }
+  void enqueue(std::function<void()> fn) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!shutdown_ && queue_.size() < max_queued_) {
+        queue_.push_back(std::move(fn));
+        cv_.notify_one();
+        return;
+      }
+    }
+    t_refusing = true;
+    fn();
+    t_refusing = false;
+  }
+  void shutdown() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      shutdown_ = true;
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return shutdown_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // shutdown, and every accepted connection served
+        fn = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      fn();
+    }
+  }
+
+  const std::size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
+  bool shutdown_ = false;                    // GUARDED_BY(mu_)
+  std::vector<std::thread> threads_;
+};
+
+void write(httplib::Response& res, const HttpAnswer& a) {
+  res.status = a.status;
+  for (const auto& [k, v] : a.headers) res.set_header(k, v);
+  res.set_content(a.body, a.content_type.c_str());
+}
+
+void refuse(httplib::Response& res, ApiReply reply) {
+  reply.headers.emplace_back("Connection", "close");
+  write(res, to_answer(reply));
+}
+
+const char* code_for_status(int status) {
+  switch (status) {
+    case 400: return "bad_request";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 413: return "body_too_large";
+    case 414: return "uri_too_long";
+    case 500: return "internal_error";
+    default: return "http_error";
+  }
+}
+
+bool probe_path(const std::string& path) {
+  return path == "/healthz" || path == "/readyz" || path == "/metrics";
+}
+
+bool split_listen(const std::string& listen, std::string& host, int& port) {
+  const std::size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  try {
+    port = std::stoi(listen.substr(colon + 1));
+  } catch (const std::exception&) {
+    return false;
+  }
+  return port >= 0 && port <= 65535;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(const ApiConfig& config, ApiServices services)
+    : config_(config),
+      handlers_(config, services),
+      limiter_(config.rate_limit_per_s, config.rate_limit_burst),
+      now_ms_(services.now_ms ? services.now_ms : [] {
+        return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::steady_clock::now().time_since_epoch())
+                                              .count());
+      }),
+      server_(std::make_unique<httplib::Server>()) {
+  install_handlers();
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::install_handlers() {
+  httplib::Server& s = *server_;
+  const std::size_t workers = config_.workers, max_queued = config_.max_queued;
+  s.new_task_queue = [workers, max_queued] { return new BoundedPool(workers, max_queued); };
+  s.set_read_timeout(std::chrono::milliseconds(config_.read_timeout_ms));
+  s.set_write_timeout(std::chrono::milliseconds(config_.write_timeout_ms));
+  s.set_keep_alive_timeout(kKeepAliveIdleS);
+  s.set_keep_alive_max_count(kKeepAliveMaxRequests);
+  s.set_payload_max_length(config_.max_body_bytes);
+
+  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    using R = httplib::Server::HandlerResponse;
+    if (t_refusing) {
+      refuse(res, api_error(503, "overloaded", "the server is busy; retry shortly"));
+      return R::Handled;
+    }
+    if (req.path.size() > kMaxPathBytes) {
+      refuse(res, api_error(414, "uri_too_long", "request path too long"));
+      return R::Handled;
+    }
+    if (!probe_path(req.path)) {
+      const RateDecision d = limiter_.take(req.remote_addr, now_ms_());
+      if (!d.allowed) {
+        ApiReply r = api_error(429, "rate_limited", "too many requests from this address");
+        r.headers.emplace_back("Retry-After", std::to_string(d.retry_after_s));
+        refuse(res, std::move(r));
+        return R::Handled;
+      }
+    }
+    const std::string origin = req.get_header_value("Origin");
+    const std::optional<std::string> allowed = cors_allowed_origin(config_.cors_origins, origin);
+    if (allowed) {
+      res.set_header("Access-Control-Allow-Origin", *allowed);
+      res.set_header("Vary", "Origin");
+    }
+    if (req.method != "OPTIONS") return R::Unhandled;
+    const std::optional<RouteMatch> route = match_route(req.path);
+    if (!route) {
+      write(res, to_answer(api_error(404, "not_found", "no such endpoint")));
+    } else if (!origin.empty() && !allowed) {
+      write(res, to_answer(api_error(403, "cors_origin_refused",
+                                     "this origin is not in api.cors_origins")));
+    } else {
+      res.status = 204;
+      res.set_header("Allow", std::string(route->allow) + ", OPTIONS");
+      if (allowed) {
+        res.set_header("Access-Control-Allow-Methods", kCorsMethods);
+        res.set_header("Access-Control-Allow-Headers", kCorsHeaders);
+        res.set_header("Access-Control-Max-Age", "600");
+      }
+    }
+    return R::Handled;
+  });
+
+  auto route = [this](const httplib::Request& req, httplib::Response& res) {
+    ApiRequest r{req.method, req.path, req.body, req.get_header_value("Content-Type"),
+                 req.get_header_value("Authorization")};
+    write(res, handlers_.handle(r));
+  };
+  // The path is matched by match_route, not by httplib's regex (".*" on a path already
+  // bounded to kMaxPathBytes by the pre-routing handler).
+  s.Get(".*", route);
+  s.Post(".*", route);
+  s.Put(".*", route);
+  s.Patch(".*", route);
+  s.Delete(".*", route);
+
+  s.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        const std::string message = "HTTP " + std::to_string(res.status);
+        write(res, to_answer(api_error(res.status, code_for_status(res.status), message)));
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    log_error("api_handler_failed", {{"next", "a bug: report it with the request that caused it"}});
+    write(res, to_answer(api_error(500, "internal_error", "internal error")));
+  });
+}
+
+Status HttpServer::start() {
+  std::string host;
+  int port = 0;
+  if (!split_listen(config_.listen, host, port))
+    return error(ErrorCode::kInvalidArgument,
+                 "api.listen must be HOST:PORT, got " + config_.listen);
+  const bool ok =
+      port == 0 ? (port = server_->bind_to_any_port(host)) > 0 : server_->bind_to_port(host, port);
+  if (!ok) {
+    return error(ErrorCode::kUnavailable,
+                 "cannot listen on " + config_.listen + " (address in use or not local?)");
+  }
+  port_ = port;
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // httplib's stop() is a no-op until the loop runs: wait for it (bounded) so that a
+  // stop right after start cannot miss it.
+  for (int i = 0; i < 5'000 && !server_->is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  log_info("api_listening", {{"host", host}, {"port", port_}});
+  return Status();
+}
+
+void HttpServer::stop() {
+  if (!thread_.joinable()) return;
+  for (int i = 0; i < 5'000 && !server_->is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  server_->stop();
+  thread_.join();
+  log_info("api_stopped", {{"port", port_}});
+}
+
+}  // namespace claimsync::node

@@ -20,8 +20,11 @@ eth::JsonRpcClientOptions client_options(const Config& config) {
 }
 
 Result<std::unique_ptr<eth::RpcChainSource>> open_chain_source(const Config& config, Clock& clock,
-                                                               const StopFlag* stop) {
-  return eth::RpcChainSource::create(client_options(config), clock, stop);
+                                                               const StopFlag* stop,
+                                                               eth::RpcObserver observer) {
+  eth::JsonRpcClientOptions options = client_options(config);
+  options.observer = std::move(observer);
+  return eth::RpcChainSource::create(options, clock, stop);
 }
 
 }  // namespace claimsync::node

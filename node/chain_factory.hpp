@@ -17,7 +17,9 @@ eth::JsonRpcClientOptions client_options(const Config& config);
 // Builds the client; contacts no endpoint (the first call does, and refuses an endpoint
 // whose chain id differs from chain.chain_id). kInvalidArgument for bad options.
 // `clock` and `stop` must outlive the client; `stop` (may be null) cuts retries short.
+// `observer` (may be empty) is told about every call attempt (rpc/rpc_observer.hpp).
 Result<std::unique_ptr<eth::RpcChainSource>> open_chain_source(const Config& config, Clock& clock,
-                                                               const StopFlag* stop);
+                                                               const StopFlag* stop,
+                                                               eth::RpcObserver observer = {});
 
 }  // namespace claimsync::node

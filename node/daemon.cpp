@@ -6,6 +6,7 @@
 #include <mutex>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <thread>
 
@@ -14,6 +15,8 @@
 #include "node/intake/intake_options.hpp"
 #include "node/follower.hpp"
 #include "node/lazy_sink.hpp"
+#include "node/metrics/metered_sink.hpp"
+#include "node/metrics/node_metrics.hpp"
 #include "node/new_heads_options.hpp"
 #include "node/replicator.hpp"
 #include "node/rescan.hpp"
@@ -133,7 +136,10 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
                 "another chain/contract? use a separate storage.data_dir"}});
     return 1;
   }
-  auto chain = open_chain_source(config, clock, &stop);
+  // Metrics (issue 12): fed by the RPC observer, the MeteredSink, the follower's step hook
+  // and, at scrape time, the live status report. Declared first: it outlives its users.
+  NodeMetrics metrics(config.chain.chain_id, CLAIMSYNC_VERSION);
+  auto chain = open_chain_source(config, clock, &stop, metrics.rpc_observer());
   if (!chain.ok()) {
     log_error("chain_config_invalid", {{"error", chain.status().to_string()},
                                        {"next", "fix chain.rpc_urls in the config"}});
@@ -141,8 +147,10 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   }
   // Every sink call is bounded and interrupted by the stop, so shutdown never waits on a
   // silently dead database connection.
-  LazySink sink(config.sink.url, options.migrate, {config.sink.call_timeout_ms, &stop});
+  LazySink lazy_sink(config.sink.url, options.migrate, {config.sink.call_timeout_ms, &stop});
+  MeteredSink sink(lazy_sink, metrics, clock);
   Follower follower(**chain, **store, clock, follower_options(config));
+  follower.set_on_step([&metrics](const FollowerStep& step) { metrics.follower_step(step); });
   Replicator replicator(**store, sink, clock, config.replicator);
   log_info(
       "node_started",
@@ -165,6 +173,10 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   if (config.api.enabled) {
     IntakeHooks hooks;
     hooks.on_ingested = [&replicator_wake] { replicator_wake.notify(); };
+    hooks.on_hint = [&metrics](const std::string& outcome) { metrics.hint("intake", outcome); };
+    hooks.on_attestation = [&metrics](const std::string& scheme, const std::string& result) {
+      metrics.attestation(scheme, result);
+    };
     intake = std::make_unique<IntakeService>(**chain, **store, clock, stop, intake_options(config),
                                              AttestationChecks{}, std::move(hooks));
     intake->start();
@@ -179,6 +191,16 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
         [&follower_wake](const eth::HeadHint&) { follower_wake.notify(); });
   }
 
+  metrics.set_status_source([&] {
+    StatusReport r = live_report(**store, follower, replicator, subscription.get(), clock.now_ms());
+    for (const eth::EndpointHealth& h : (*chain)->endpoint_health()) {  // finality tags: no head
+      if (h.head && (!r.head || *h.head > *r.head)) r.head = h.head;
+    }
+    return r;
+  });
+  // for the API server's /metrics (text format 0.0.4, node/metrics/exposition_text.hpp)
+  const std::function<std::string()> metrics_text = [&metrics] { return metrics.render(); };
+
   // The HTTP API (api.enabled). Admin rescans get their own chain client: the follower's
   // is used by its thread only.
   std::unique_ptr<eth::ChainSource> rescan_chain;
@@ -190,7 +212,7 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     services.store = store->get();
     services.chain_id = config.chain.chain_id;
     services.intake = intake.get();
-    services.metrics_text = {};  // wired by the lead
+    services.metrics_text = metrics_text;
     services.status = [&] {
       return live_report(**store, follower, replicator, subscription.get(), clock.now_ms())
           .to_json();

@@ -216,6 +216,7 @@ Result<FollowerStep> Follower::roll_back(std::uint64_t stale_block, const std::s
                                         std::to_string(stale_block) + " down to " +
                                         std::to_string(lowest) + " is canonical; " + next_step);
   }
+  const std::uint64_t before = store_.checkpoint().value_or(fork->fork_point);
   Result<store::RollbackOutcome> rolled = store_.rollback_to(fork->fork_point, clock_.now_ms());
   if (!rolled.ok()) return rolled.status().with_context("rollback");
   log_warn("reorg_rolled_back", {{"fork_point", fork->fork_point},
@@ -227,6 +228,7 @@ Result<FollowerStep> Follower::roll_back(std::uint64_t stale_block, const std::s
   FollowerStep step;
   step.kind = FollowerStepKind::kRolledBack;
   step.fork_point = fork->fork_point;
+  step.depth = before > fork->fork_point ? before - fork->fork_point : 0;
   step.rollback = *rolled;
   step.reason = reason;
   std::lock_guard<std::mutex> lock(mu_);
@@ -312,6 +314,7 @@ Status Follower::run(const Wakeup& wake) {
     const bool new_work = (r->kind == FollowerStepKind::kCommitted && r->claims_found > 0) ||
                           r->kind == FollowerStepKind::kRolledBack;
     if (new_work && on_new_work_) on_new_work_();
+    if (on_step_) on_step_(*r);
     if (r->kind == FollowerStepKind::kIdle || r->kind == FollowerStepKind::kRaced) {
       clock_.sleep_ms(options_.poll_interval_ms, wake, token);
     }

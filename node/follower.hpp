@@ -92,6 +92,7 @@ struct FollowerStep {
   std::uint64_t claims_found = 0;       // kCommitted: claims in the range
   store::CommitOutcome commit;          // kCommitted
   std::uint64_t fork_point = 0;         // kRolledBack
+  std::uint64_t depth = 0;              // kRolledBack: checkpoint before it - fork_point
   store::RollbackOutcome rollback;      // kRolledBack
   std::string reason;                   // kRolledBack / kRaced / behind: what was seen
   bool behind = false;                  // kIdle: the chain source is behind the store
@@ -140,6 +141,10 @@ class Follower {
   // range committed with new claims, or a rollback. REQUIRES: set before run().
   void set_on_new_work(std::function<void()> fn) { on_new_work_ = std::move(fn); }
 
+  // Called by run() (on its thread) after every successful step, e.g. for metrics
+  // (reorgs and their depth, claims ingested). REQUIRES: set before run().
+  void set_on_step(std::function<void(const FollowerStep&)> fn) { on_step_ = std::move(fn); }
+
   FollowerStatus status() const;
 
   // True for errors that stop the line rather than being retried.
@@ -167,6 +172,7 @@ class Follower {
   RangeScanner scanner_;
   ScanProgress progress_;
   std::function<void()> on_new_work_;
+  std::function<void(const FollowerStep&)> on_step_;
   std::uint64_t span_;  // blocks of the next range (see the contract)
   bool chain_verified_ = false;
   std::uint64_t pruned_below_ = 0;

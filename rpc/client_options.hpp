@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "rpc/rpc_observer.hpp"
+
 namespace claimsync::eth {
 
 struct JsonRpcClientOptions {
@@ -27,6 +29,8 @@ struct JsonRpcClientOptions {
   // endpoint reported is lagging: the pool fails over from it (rpc.max_lag_blocks).
   std::uint64_t max_lag_blocks = 8;
   std::uint64_t rng_seed = 0;  // backoff jitter; 0 = seeded from the OS
+  // Told about every call attempt (rpc/rpc_observer.hpp), e.g. for metrics. May be empty.
+  RpcObserver observer;
 };
 
 }  // namespace claimsync::eth

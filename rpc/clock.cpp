@@ -72,6 +72,11 @@ std::int64_t SystemClock::now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+std::int64_t SystemClock::monotonic_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
 bool SystemClock::sleep_ms(std::int64_t ms, const StopFlag& stop) { return stop.wait_for_ms(ms); }
 
 bool SystemClock::sleep_ms(std::int64_t ms, const Wakeup& wake, std::uint64_t token) {

@@ -75,6 +75,9 @@ class Clock {
  public:
   virtual ~Clock() = default;
   virtual std::int64_t now_ms() = 0;  // unix epoch milliseconds
+  // Microseconds on a monotonic scale, only for measuring durations (metrics): not an
+  // epoch, never goes back. The default follows now_ms(), so test clocks drive it too.
+  virtual std::int64_t monotonic_us() { return now_ms() * 1000; }
   // Sleeps `ms` or until `stop` is requested (or notified). Returns true if stop requested.
   virtual bool sleep_ms(std::int64_t ms, const StopFlag& stop) = 0;
   // Sleeps `ms` or until `wake` was notified after `token` (see Wakeup) or its StopFlag
@@ -85,6 +88,7 @@ class Clock {
 class SystemClock final : public Clock {
  public:
   std::int64_t now_ms() override;
+  std::int64_t monotonic_us() override;  // std::chrono::steady_clock
   bool sleep_ms(std::int64_t ms, const StopFlag& stop) override;
   bool sleep_ms(std::int64_t ms, const Wakeup& wake, std::uint64_t token) override;
 };

@@ -156,6 +156,23 @@ bool EndpointPool::mark_lagging(std::size_t index, const std::string& why) {
   return other;
 }
 
+Result<std::vector<RpcReply>> EndpointPool::send(std::size_t index,
+                                                 const std::vector<RpcCall>& calls,
+                                                 std::int64_t timeout_ms, bool logs_query,
+                                                 RpcRequestInfo* info) {
+  if (!options_.observer) return endpoints_[index]->rpc.send(calls, timeout_ms, info);
+  const std::int64_t start_us = clock_.monotonic_us();
+  auto replies = endpoints_[index]->rpc.send(calls, timeout_ms, info);
+  const double seconds =
+      static_cast<double>(std::max<std::int64_t>(clock_.monotonic_us() - start_us, 0)) / 1e6;
+  const Status transport = replies.status();
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const RpcReply* reply = replies.ok() && i < replies->size() ? &(*replies)[i] : nullptr;
+    options_.observer({calls[i].method, rpc_outcome(transport, reply, logs_query), seconds});
+  }
+  return replies;
+}
+
 Status EndpointPool::ensure_verified(std::size_t index) {
   Endpoint& ep = *endpoints_[index];
   {
@@ -166,8 +183,8 @@ Status EndpointPool::ensure_verified(std::size_t index) {
     }
   }
   RpcRequestInfo info;
-  auto replies =
-      ep.rpc.send({RpcCall{"eth_chainId", nlohmann::json::array()}}, options_.timeout_ms, &info);
+  auto replies = send(index, {RpcCall{"eth_chainId", nlohmann::json::array()}}, options_.timeout_ms,
+                      false, &info);
   Status st;
   std::uint64_t id = 0;
   if (!replies) {
@@ -254,7 +271,7 @@ Result<std::vector<RpcReply>> EndpointPool::call_chunk(const std::vector<RpcCall
     round.reserve(pending.size());
     for (std::size_t i : pending) round.push_back(calls[i]);
     RpcRequestInfo info;
-    auto replies = endpoints_[ep]->rpc.send(round, options.timeout_ms, &info);
+    auto replies = send(ep, round, options.timeout_ms, options.logs_query, &info);
     if (!replies) {
       last = replies.status();
       if (last.code() == ErrorCode::kInvalidArgument) return last;  // our request is too large

@@ -30,6 +30,8 @@
 //     which classify_rpc_error reads as kRangeTooLarge: the caller shrinks the range. The
 //     endpoint is not blamed (the limit is ours).
 //   * Calls beyond max_batch are sent as several batches, one HTTP round trip each.
+//   * Every round trip is reported to JsonRpcClientOptions::observer, per call and attempt
+//     (rpc/rpc_observer.hpp).
 //   * Thread-safe.
 #pragma once
 
@@ -119,6 +121,10 @@ class EndpointPool {
   // Marks the endpoint lagging (one log line per episode). True when another endpoint is
   // usable now: then the lagging one cools down and the call fails over.
   bool mark_lagging(std::size_t index, const std::string& why);
+  // One round trip to endpoint `index`, reported to options_.observer (if any) per call.
+  Result<std::vector<RpcReply>> send(std::size_t index, const std::vector<RpcCall>& calls,
+                                     std::int64_t timeout_ms, bool logs_query,
+                                     RpcRequestInfo* info);
   Result<std::vector<RpcReply>> call_chunk(const std::vector<RpcCall>& calls, std::size_t offset,
                                            const CallOptions& options);
 

@@ -285,7 +285,7 @@ void IntakeService::finish_locked(Entry& e, const std::string& status, const std
   if (e.reported) return;  // a later pass for an attestation: the hint was counted
   e.reported = true;
   if (hooks_.on_hint) hooks_.on_hint(outcome);
-  if (outcome == "mismatch") {
+  if (outcome == "off_chain") {
     log_warn("hint_mismatch", {{"tx", e.tx.hex()},
                                {"reason", reason},
                                {"next",
@@ -359,7 +359,7 @@ void IntakeService::verify(const eth::Hash32& tx) {
         finish_locked(
             e, "no_claim",
             "the transaction holds no transfer of contract " + options_.contract.lower_hex(),
-            "no_claim");
+            "mismatch");
       });
       return;
     }
@@ -387,7 +387,7 @@ void IntakeService::verify(const eth::Hash32& tx) {
         finish_locked(e, "no_claim",
                       "the transaction holds no mint of a configured level (transfers, burns "
                       "and other ids are not claims)",
-                      "no_claim");
+                      "mismatch");
       });
       return;
     }
@@ -526,7 +526,7 @@ void IntakeService::verify(const eth::Hash32& tx) {
       finish_locked(e, "mismatch",
                     "the receipt's block " + std::to_string(block->number) +
                         " is not on the chain the node scanned: " + store_error,
-                    "mismatch");
+                    "off_chain");
       return;
     }
     if (rpc_pending || e.attestations_checked < e.attestations.size()) {

@@ -70,8 +70,9 @@ struct IntakeOptions {
 struct IntakeHooks {
   // After claims went into the store (wake the replicator).
   std::function<void()> on_ingested;
-  // One per finished hint: "confirmed" | "not_found" | "mismatch" | "reverted" |
-  // "no_claim" | "error" (reference §6.4; the last two are ours).
+  // One per finished hint (claimsync_hints_total outcomes, node/metrics/node_metrics.hpp):
+  // "confirmed" | "not_found" | "mismatch" (no mint of the contract) | "reverted" |
+  // "off_chain" (the receipt's block is not on the scanned chain) | "error".
   std::function<void(const std::string& outcome)> on_hint;
   // One per checked attestation: scheme ("eoa" | "erc1271" | "erc6492" | "none") and
   // result ("accepted" | "replayed" | a refusal code).

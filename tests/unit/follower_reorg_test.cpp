@@ -624,3 +624,24 @@ TEST_CASE("a flip A -> B -> A of the chain during one scan lets no fork-B log th
   require_settled(h);
   CHECK(testing::live_claims(h.store()).empty());
 }
+
+TEST_CASE("a rollback step reports its depth: the checkpoint before it minus the fork point",
+          "[follower][reorg]") {
+  FakeChain chain;
+  BlockGen gen(11);
+  gen.mine(chain, 60);
+  FollowerHarness h(fake_follower_options(chain, 10), &chain);
+  require_settled(h);
+  const std::uint64_t before = *h.store().checkpoint();
+  reorg_scanned(h, gen, 5, 0);
+  std::optional<node::FollowerStep> rolled;
+  for (int i = 0; i < 50 && !rolled; ++i) {  // bounded: a rollback comes within a few steps
+    auto step = h.follower().step();
+    REQUIRE(step.ok());
+    if (step->kind == node::FollowerStepKind::kRolledBack) rolled = *step;
+  }
+  REQUIRE(rolled);
+  CHECK(rolled->depth == before - rolled->fork_point);
+  CHECK(rolled->depth >= 5);  // at least the blocks the reorg replaced
+  CHECK(rolled->depth < before);
+}

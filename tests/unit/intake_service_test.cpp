@@ -173,7 +173,7 @@ TEST_CASE("a hint in a block the scan covered cannot add a claim", "[intake]") {
   CHECK(r.body["status"] == "mismatch");
   CHECK(h.store->counters().total() == 0);
   std::lock_guard lock(h.outcomes_mu);
-  CHECK(h.outcomes == std::vector<std::string>{"mismatch"});
+  CHECK(h.outcomes == std::vector<std::string>{"off_chain"});
 }
 
 TEST_CASE("when_final waits for the scan to cover the block", "[intake]") {

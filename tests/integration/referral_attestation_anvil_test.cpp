@@ -15,6 +15,7 @@
 #include "rpc/bytes.hpp"
 #include "rpc/rpc_chain_source.hpp"
 #include "tests/support/anvil.hpp"
+#include "tests/support/fault_server.hpp"
 #include "tests/support/process.hpp"
 
 using namespace claimsync;
@@ -337,4 +338,65 @@ TEST_CASE("an unreachable chain is an error to retry, never a refusal", "[attest
   auto v = node::verify_referral_attestation(a, c, **source);
   REQUIRE_FALSE(v.ok());
   CHECK(v.status().is_transient());
+}
+
+TEST_CASE("eth_call failures of the contract path are errors, reverts are refusals",
+          "[attestation]") {
+  Anvil chain;
+  testing::FaultServer proxy(chain.url());
+  SystemClock clock;
+  eth::JsonRpcClientOptions o;
+  o.urls = {proxy.url()};
+  o.chain_id = chain.chain_id();
+  o.max_retries = 1;
+  o.backoff_initial_ms = 10;
+  o.backoff_max_ms = 20;
+  auto source = eth::RpcChainSource::create(o, clock);
+  REQUIRE(source.ok());
+  const std::string nft = chain.deploy_claim_nft();
+  const std::string minter = chain.account(1);
+  json j = message_json(minter, chain.account(9), unix_now());
+  j["signature"] = anvil_sign(chain, chain.account(2), j, nft);  // not the minter's key
+  const ReferralAttestation a = parse_ok(j);
+  AttestationContext c;
+  c.chain_id = chain.chain_id();
+  c.contract = addr(nft);
+  c.log_minter = a.minter;
+  c.now_s = unix_now();
+
+  auto verify = [&] { return node::verify_referral_attestation(a, c, **source); };
+  {
+    auto v = verify();  // forwarded: the validator answers "no code, not the key"
+    REQUIRE(v.ok());
+    CHECK(v->code == "bad_signature");
+    CHECK(v->scheme == "eoa");
+  }
+  testing::Fault f;
+  f.method = "eth_call";
+  f.kind = testing::Fault::Kind::kRpcError;
+  f.rpc_code = -32602;
+  f.rpc_message = "invalid argument 0: json: cannot unmarshal";
+  proxy.add(f);
+  {
+    auto v = verify();  // a well-formed JSON-RPC error that is no revert: not an answer
+    REQUIRE_FALSE(v.ok());
+    CHECK(v.status().code() == ErrorCode::kRemoteError);
+  }
+  f.rpc_code = 3;
+  f.rpc_message = "execution reverted";
+  proxy.add(f);
+  {
+    auto v = verify();
+    REQUIRE(v.ok());
+    CHECK(v->code == "bad_signature");
+  }
+  f.kind = testing::Fault::Kind::kHttpStatus;
+  f.status = 503;
+  f.times = -1;
+  proxy.add(f);
+  {
+    auto v = verify();  // the pool's bounded retries, then a transient error
+    REQUIRE_FALSE(v.ok());
+    CHECK(v.status().is_transient());
+  }
 }

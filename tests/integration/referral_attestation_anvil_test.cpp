@@ -294,6 +294,8 @@ TEST_CASE("viem signs live: plain key and the owner of a 1271 account", "[attest
         {"node", testing::source_dir() + "/tests/tools/viem_sign_attestation.cjs", request.dump()},
         std::chrono::milliseconds(60'000), opts);
     INFO(r.output);
+    INFO(
+        "viem missing? run scripts/setup (it installs tools/package.json into tools/node_modules)");
     REQUIRE(r.exit_code == 0);
     return json::parse(r.output);
   };

@@ -178,7 +178,7 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
       metrics.attestation(scheme, result);
     };
     intake = std::make_unique<IntakeService>(**chain, **store, clock, stop, intake_options(config),
-                                             AttestationChecks{}, std::move(hooks));
+                                             default_attestation_checks(**chain), std::move(hooks));
     intake->start();
   }
 

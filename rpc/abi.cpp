@@ -27,6 +27,14 @@ struct HeadTailEncoder {
 
   void operator()(const U256& v) const { append(head, encode_word(v)); }
   void operator()(const Address& a) const { append(head, encode_word(a)); }
+  void operator()(const Hash32& h) const { append(head, h.bytes()); }
+  // bytes: length word, then the data right-padded with zeros to a multiple of 32.
+  void operator()(const Bytes& data) const {
+    append(head, encode_word(U256(head_size + tail.size())));
+    append(tail, encode_word(U256(data.size())));
+    tail.insert(tail.end(), data.begin(), data.end());
+    tail.resize(tail.size() + (kWordSize - data.size() % kWordSize) % kWordSize, 0);
+  }
   template <typename T>
   void operator()(const std::vector<T>& items) const {
     append(head, encode_word(U256(head_size + tail.size())));

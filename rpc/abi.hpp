@@ -1,6 +1,7 @@
 // Solidity ABI encoding and decoding of the few shapes claimsync needs: static words
-// (uint256, address) and dynamic arrays of them (uint256[], address[]), as used by
-// ERC-1155 events and `balanceOfBatch(address[],uint256[]) returns (uint256[])`.
+// (uint256, address, bytes32) and dynamic arrays of them (uint256[], address[]), as used by
+// ERC-1155 events and `balanceOfBatch(address[],uint256[]) returns (uint256[])`, and
+// dynamic `bytes` (encoding only: EIP-1271 / ERC-6492 signature arguments).
 //
 // Decoding is a pure function of its input: every offset, length and slice is checked
 // against the buffer (with overflow-safe arithmetic) before it is read, so hostile or
@@ -19,6 +20,7 @@
 
 #include "rpc/address.hpp"
 #include "rpc/bytes.hpp"
+#include "rpc/hash32.hpp"
 #include "rpc/status.hpp"
 #include "rpc/uint256.hpp"
 
@@ -34,9 +36,9 @@ using Word = std::array<std::uint8_t, kWordSize>;
 // `signature` must be canonical (no spaces, no parameter names, uint256 not uint).
 Selector function_selector(std::string_view signature);
 
-// One argument of a call. Static values go in the head; arrays go in the tail with an
-// offset in the head.
-using Value = std::variant<U256, Address, std::vector<U256>, std::vector<Address>>;
+// One argument of a call. Static values (uint256, address, bytes32) go in the head;
+// arrays and `bytes` (Bytes) go in the tail with an offset in the head.
+using Value = std::variant<U256, Address, std::vector<U256>, std::vector<Address>, Hash32, Bytes>;
 
 Word encode_word(const U256& v);     // 32 big-endian bytes
 Word encode_word(const Address& a);  // 12 zero bytes then the 20 address bytes

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "rpc/address.hpp"
+#include "rpc/bytes.hpp"
 #include "rpc/hash32.hpp"
 #include "rpc/log_entry.hpp"
 #include "rpc/status.hpp"
@@ -58,6 +59,13 @@ struct Receipt {
   std::vector<LogEntry> logs;
 };
 
+// The outcome of an eth_call that the node executed: returned or reverted. Both are
+// answers about the call itself; a failure to get an answer is a Status instead.
+struct CallResult {
+  bool reverted = false;
+  Bytes data;  // the return data; when reverted, the revert data if the endpoint gave it
+};
+
 class ChainSource {
  public:
   virtual ~ChainSource() = default;
@@ -84,6 +92,13 @@ class ChainSource {
                                                      const std::vector<Address>& owners,
                                                      const std::vector<U256>& ids,
                                                      BlockRef block) = 0;
+  // eth_call of `data` to `to` at `block`; without `to`, `data` is creation code run
+  // deployless (its constructor's returned bytes are the result, nothing is deployed).
+  // A revert is a CallResult with reverted = true; transport failures, rate limits and
+  // other JSON-RPC errors are a Status (the caller may retry). Default: kUnimplemented
+  // (ChainSources that the code paths using it never reach need not implement it).
+  virtual Result<CallResult> call(const std::optional<Address>& to, const Bytes& data,
+                                  BlockRef block);
 };
 
 }  // namespace claimsync::eth

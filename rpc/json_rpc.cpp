@@ -182,9 +182,13 @@ std::string RpcErrorObject::to_string() const {
   return s;
 }
 
+bool is_revert(const RpcErrorObject& error) {
+  return error_text(error).find("revert") != std::string::npos;
+}
+
 RpcErrorKind classify_rpc_error(const RpcErrorObject& error, bool logs_query) {
   const std::string text = error_text(error);
-  if (text.find("revert") != std::string::npos) return RpcErrorKind::kPermanent;
+  if (is_revert(error)) return RpcErrorKind::kPermanent;
   const bool rate_words = contains_any(text, kRateLimitPhrases);
   if (logs_query && !rate_words) {
     if (contains_any(text, kRangePhrases)) return RpcErrorKind::kRangeTooLarge;

@@ -68,6 +68,10 @@ enum class RpcErrorKind {
 // providers use -32005 both for "limit exceeded" rate limits and for too many results.
 RpcErrorKind classify_rpc_error(const RpcErrorObject& error, bool logs_query);
 
+// True when the error says the call reverted ("execution reverted", "revert", ...): an
+// answer about the call, not a failure of the endpoint (classified kPermanent).
+bool is_revert(const RpcErrorObject& error);
+
 // For kRangeTooLarge errors that name a workable size ("maximum is set to 2048",
 // "this block range should work: [0x10, 0x80f]", "limited to a 10,000 range", ...):
 // that number of blocks. nullopt when the message names none.

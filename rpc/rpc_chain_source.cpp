@@ -43,6 +43,29 @@ Status null_block(std::uint64_t number, std::uint64_t high_water) {
                                     "high-water head " + std::to_string(high_water)};
 }
 
+// The eth_call of `data` (to `to`, or deployless without it) at `block`.
+RpcCall eth_call(const std::optional<Address>& to, const Bytes& data, const BlockRef& block) {
+  json tx = {{"data", to_hex(data)}};
+  if (to) tx["to"] = to->lower_hex();
+  return {"eth_call", json::array({std::move(tx), block_ref_param(block)})};
+}
+
+// The hex bytes of an eth_call result; kBadResponse when the endpoint sent something else.
+Result<Bytes> call_result_bytes(const json& result) {
+  if (!result.is_string())
+    return Status(ErrorCode::kBadResponse, "eth_call result is not a string");
+  auto bytes = from_hex(result.get<std::string>());
+  if (!bytes) return Status(ErrorCode::kBadResponse, "eth_call result is not hex");
+  return bytes;
+}
+
+// Revert data from a JSON-RPC error's `data` ("0x..." as geth and anvil send it), or empty.
+Bytes revert_data(const RpcErrorObject& e) {
+  if (e.data.size() < 4 || e.data.front() != '"') return {};
+  auto bytes = from_hex(std::string_view(e.data).substr(1, e.data.size() - 2));
+  return bytes ? std::move(*bytes) : Bytes{};
+}
+
 std::optional<std::uint64_t> header_number(const RpcReply& r) {
   if (!r.result.is_object()) return std::nullopt;
   auto n = decode_quantity_field(r.result, "number");
@@ -186,17 +209,14 @@ Result<std::vector<U256>> RpcChainSource::balance_of_batch(const Address& contra
     std::vector<Address> o(owners.begin() + begin, owners.begin() + end);
     std::vector<U256> i(ids.begin() + begin, ids.begin() + end);
     sizes.push_back(o.size());
-    json tx = {{"to", contract.lower_hex()},
-               {"data", to_hex(abi::encode_call(selector, {std::move(o), std::move(i)}))}};
-    calls.push_back({"eth_call", json::array({std::move(tx), block_ref_param(block)})});
+    calls.push_back(
+        eth_call(contract, abi::encode_call(selector, {std::move(o), std::move(i)}), block));
   }
   std::vector<std::vector<U256>> decoded(calls.size());
   CallOptions options;
   options.validate = [&](std::size_t c, const RpcReply& r) {
-    if (!r.result.is_string())
-      return Status(ErrorCode::kBadResponse, "eth_call result is not a string");
-    auto bytes = from_hex(r.result.get<std::string>());
-    if (!bytes) return Status(ErrorCode::kBadResponse, "eth_call result is not hex");
+    auto bytes = call_result_bytes(r.result);
+    if (!bytes) return bytes.status();
     if (bytes->empty()) {
       return Status(ErrorCode::kFailedPrecondition,
                     "balanceOfBatch returned nothing: no contract at " + contract.lower_hex() +
@@ -222,6 +242,24 @@ Result<std::vector<U256>> RpcChainSource::balance_of_batch(const Address& contra
     out.insert(out.end(), decoded[c].begin(), decoded[c].end());
   }
   return out;
+}
+
+Result<CallResult> RpcChainSource::call(const std::optional<Address>& to, const Bytes& data,
+                                        BlockRef block) {
+  CallOptions options;
+  options.validate = [](std::size_t, const RpcReply& r) {
+    return call_result_bytes(r.result).status();
+  };
+  auto reply = pool_->call(eth_call(to, data, block), options);
+  if (!reply) return reply.status();
+  if (reply->error) {
+    // The pool retried rate limits and transient errors already; what is left is final.
+    if (is_revert(*reply->error)) return CallResult{true, revert_data(*reply->error)};
+    return reply_error(*reply, "eth_call");
+  }
+  auto bytes = call_result_bytes(reply->result);
+  if (!bytes) return bytes.status();
+  return CallResult{false, std::move(*bytes)};
 }
 
 }  // namespace claimsync::eth

@@ -42,6 +42,9 @@ class RpcChainSource final : public ChainSource {
   Result<std::vector<U256>> balance_of_batch(const Address& contract,
                                              const std::vector<Address>& owners,
                                              const std::vector<U256>& ids, BlockRef block) override;
+  // One eth_call; a JSON-RPC error whose text says "revert" is a revert (reverted = true).
+  Result<CallResult> call(const std::optional<Address>& to, const Bytes& data,
+                          BlockRef block) override;
 
   // eth_blockNumber.
   Result<std::uint64_t> block_number();

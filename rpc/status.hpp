@@ -34,6 +34,7 @@ enum class ErrorCode {
   kReorg,               // the chain changed under us; the follower must walk back
   kCancelled,           // shutdown was requested
   kInternal,            // a bug; logged loudly
+  kUnimplemented,       // this implementation does not offer the operation
 };
 
 const char* error_code_name(ErrorCode code);

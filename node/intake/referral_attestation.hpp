@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,9 +36,16 @@ struct ReferralAttestation {
                                         // contract wallet's own encoding (EIP-1271)
 };
 
+// The longest signature accepted (an ERC-6492 wrapper carries factory calldata).
+constexpr std::size_t kMaxAttestationSignatureBytes = 4096;
+
 // Parses the JSON form {"minter", "referrer", "mintTx", "nonce", "issuedAt", "expiresAt",
-// "signature"}: addresses and bytes32 as 0x-hex, times as decimal seconds (number or
-// decimal string), signature as 0x-hex. kInvalidArgument naming the field otherwise.
+// "signature"}: addresses and bytes32 as 0x-hex (mixed-case addresses must be valid
+// EIP-55), times as decimal seconds (a non-negative integer number or a string of decimal
+// digits, within uint64), signature as 0x-hex of 1..kMaxAttestationSignatureBytes bytes.
+// Every field is required; an unknown field is an error too (a client that sends fields
+// the node does not hash has signed something else). kInvalidArgument naming the field
+// ("attestation.<field>: ...") otherwise.
 Result<ReferralAttestation> parse_referral_attestation(const nlohmann::json& j);
 
 // The EIP-712 digest keccak256(0x1901 || domainSeparator || hashStruct(message)).
@@ -56,21 +64,31 @@ struct AttestationContext {
 
 struct AttestationVerdict {
   bool accepted = false;
-  std::string scheme;  // "eoa" | "erc1271" | "erc6492" (names of reference §6.4) (when the
-                       // signature was checked)
-  // When refused: a stable code for metrics and the answer ("minter_mismatch",
-  // "tx_mismatch", "self_referral", "expired", "not_yet_valid", "window_too_long",
-  // "bad_signature", "wrong_chain_or_contract" is folded into bad_signature, since the
-  // digest binds both) and a sentence for a human.
+  // "eoa" | "erc1271" | "erc6492" (names of reference §6.4) when the signature was
+  // checked: how it was valid, or the path that refused it ("eoa" when the minter has no
+  // code, "erc6492" for a wrapped signature, else "erc1271"); "" when a rule refused it.
+  std::string scheme;
+  // When refused: a stable code for metrics and the answer, and a sentence for a human.
+  // Rules, checked in this order: "minter_mismatch", "tx_mismatch", "zero_referrer",
+  // "self_referral", "not_yet_valid" (issuedAt more than 300 s ahead of now),
+  // "expired" (now >= expiresAt), "bad_window" (expiresAt <= issuedAt),
+  // "window_too_long"; then "bad_signature" (a wrong chain or contract is folded into it,
+  // since the digest binds both).
   std::string code;
   std::string message;
 };
 
-// Checks the rules and the signature. Nonce reuse is NOT checked here (the store owns
-// the used-nonce set, atomically with the claim). Contract wallets need `chain` for
-// eth_call; a chain error (RPC down) is returned as a Status, never as a refusal, so the
-// caller can retry instead of wrongly refusing.
-// Thread-safe.
+// The rules alone (no signature, no I/O): the refusal, or nullopt when they all pass.
+std::optional<AttestationVerdict> check_attestation_rules(const ReferralAttestation& a,
+                                                          const AttestationContext& context);
+
+// Checks the rules, then the signature (reference §6.3): secp256k1 recovery of the digest
+// equals the minter -> "eoa"; otherwise one deployless eth_call (at "latest") of the
+// ERC-6492 validator (contracts/Erc6492Validator.sol), which covers deployed EIP-1271
+// accounts and counterfactual ERC-6492 ones; a revert of that call is a refusal. Nonce reuse is NOT
+// checked here (the store owns the used-nonce set, atomically with the claim). Contract wallets
+// need `chain` for eth_call; a chain error (RPC down) is returned as a Status, never as a refusal,
+// so the caller can retry instead of wrongly refusing. Thread-safe.
 Result<AttestationVerdict> verify_referral_attestation(const ReferralAttestation& a,
                                                        const AttestationContext& context,
                                                        eth::ChainSource& chain);

@@ -64,8 +64,11 @@ struct FollowerOptions {
   std::uint64_t reorg_window = 256;
   std::uint64_t range_blocks = 5000;  // most blocks per committed range (span)
   // Claims per committed range the span adapts to (see Follower: memory stays bounded on a
-  // dense chain, and a backfill commits in pieces the replicator can start on).
-  std::uint64_t range_claims_target = 20'000;
+  // dense chain, and a backfill commits in pieces the replicator can start on). Each claim
+  // in a range costs ~2 KB of RSS at the range's peak (its log's JSON, the decoded log, the
+  // claim, the commit batch; bench/RESULTS.md, "1M mints"): 10,000 keep that near 20 MB,
+  // which the 150 MB budget of the whole node needs on a chain of 10,000 mints per block.
+  std::uint64_t range_claims_target = 10'000;
   std::uint64_t first_range_blocks = 1;     // the span before any density is known
   std::uint64_t pipeline_min_blocks = 256;  // see ScanSettings
   std::uint32_t sources = store::kSourceScan;

@@ -18,37 +18,37 @@ constexpr std::size_t kKeepAliveMaxRequests = 100;
 constexpr const char* kCorsMethods = "GET, POST, OPTIONS";
 constexpr const char* kCorsHeaders = "Content-Type, Authorization";
 
-// Set on the accepting thread while it answers a connection the pool had no room for.
+// Set on the threads that answer connections the pool had no room for.
 thread_local bool t_refusing = false;
 
-// httplib's TaskQueue with a bounded queue. When full, the connection is served on the
-// accepting thread with t_refusing set: the pre-routing handler answers 503 at once.
-// (httplib 0.11's enqueue cannot refuse, and dropping the task would leak the socket.)
-class BoundedPool final : public httplib::TaskQueue {
+// Serves queued tasks on `threads` threads until shutdown (then drains the queue: every
+// accepted connection is answered and its socket closed).
+class TaskLine {
  public:
-  BoundedPool(std::size_t workers, std::size_t max_queued) : max_queued_(max_queued) {
-    for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
-  }
-  void enqueue(std::function<void()> fn) override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!shutdown_ && queue_.size() < max_queued_) {
-        queue_.push_back(std::move(fn));
-        cv_.notify_one();
-        return;
-      }
+  TaskLine(std::size_t threads, std::size_t max_queued, bool refusing) : max_queued_(max_queued) {
+    for (std::size_t i = 0; i < threads; ++i) {
+      threads_.emplace_back([this, refusing] {
+        t_refusing = refusing;
+        work();
+      });
     }
-    t_refusing = true;
-    fn();
-    t_refusing = false;
   }
-  void shutdown() override {
+  // False when full or shut down (the caller keeps `fn`).
+  bool try_push(std::function<void()>& fn) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutdown_ || queue_.size() >= max_queued_) return false;
+    queue_.push_back(std::move(fn));
+    cv_.notify_one();
+    return true;
+  }
+  void shutdown() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       shutdown_ = true;
     }
     cv_.notify_all();
     for (std::thread& t : threads_) t.join();
+    threads_.clear();
   }
 
  private:
@@ -58,7 +58,7 @@ class BoundedPool final : public httplib::TaskQueue {
       {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return shutdown_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // shutdown, and every accepted connection served
+        if (queue_.empty()) return;
         fn = std::move(queue_.front());
         queue_.pop_front();
       }
@@ -72,6 +72,36 @@ class BoundedPool final : public httplib::TaskQueue {
   std::deque<std::function<void()>> queue_;  // GUARDED_BY(mu_)
   bool shutdown_ = false;                    // GUARDED_BY(mu_)
   std::vector<std::thread> threads_;
+};
+
+// httplib's TaskQueue with a bounded queue. When it is full the connection goes to a
+// small line of refusers whose pre-routing handler answers 503 at once; only when that is
+// full too is it answered on the accepting thread. (httplib 0.11's enqueue cannot refuse,
+// and dropping the task would leak the socket.) The refusers exist because answering even
+// a 503 means reading the request: a client that connects and sends nothing holds its
+// refuser for up to api.read_timeout_ms, and on the accepting thread that stalled every
+// connection behind it (api_server_test, 200 clients at once on 2 cores: 105 waited 15 s).
+class BoundedPool final : public httplib::TaskQueue {
+ public:
+  static constexpr std::size_t kRefusers = 4;
+  static constexpr std::size_t kMaxRefusalsQueued = 1024;
+
+  BoundedPool(std::size_t workers, std::size_t max_queued)
+      : workers_(workers, max_queued, false), refusers_(kRefusers, kMaxRefusalsQueued, true) {}
+  void enqueue(std::function<void()> fn) override {
+    if (workers_.try_push(fn) || refusers_.try_push(fn)) return;
+    t_refusing = true;
+    fn();
+    t_refusing = false;
+  }
+  void shutdown() override {
+    workers_.shutdown();
+    refusers_.shutdown();
+  }
+
+ private:
+  TaskLine workers_;
+  TaskLine refusers_;
 };
 
 void write(httplib::Response& res, const HttpAnswer& a) {

@@ -123,7 +123,7 @@ ApiReply IntakeService::submit_hint(const eth::Hash32& tx,
                                     std::optional<ReferralAttestation> attestation,
                                     std::uint32_t source) {
   const std::int64_t now = clock_.now_ms();
-  std::unique_lock lock(mu_);
+  std::lock_guard lock(mu_);
   const std::string id = tx.hex();
   auto it = entries_.find(id);
   if (it == entries_.end()) {
@@ -144,12 +144,9 @@ ApiReply IntakeService::submit_hint(const eth::Hash32& tx,
     if (attestation) e.attestations.push_back(std::move(*attestation));
     it = entries_.emplace(id, std::move(e)).first;
     ready_.push_back(tx);
-    lock.unlock();
+    // Safe under mu_: workers never hold mu_ while they take a token or sleep.
     wake_.notify();
-    lock.lock();
-    it = entries_.find(id);
-    if (it == entries_.end()) return {202, {{"tx_hash", id}, {"status", "verifying"}}};
-    return {it->second.phase == Phase::kFinished ? 200 : 202, answer_locked(it->second)};
+    return {202, answer_locked(it->second)};
   }
 
   // A duplicate hint: cheap. Only a new attestation makes work.
@@ -164,11 +161,7 @@ ApiReply IntakeService::submit_hint(const eth::Hash32& tx,
       e.attestations.push_back(std::move(*attestation));
       e.phase = Phase::kQueued;
       ready_.push_back(tx);
-      lock.unlock();
       wake_.notify();
-      lock.lock();
-      it = entries_.find(id);
-      if (it == entries_.end()) return {202, {{"tx_hash", id}, {"status", "verifying"}}};
     } else if (!known && e.attestations.size() < kMaxAttestationsPerTx &&
                e.phase != Phase::kFinished) {
       e.attestations.push_back(std::move(*attestation));

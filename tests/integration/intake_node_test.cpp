@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "tests/support/anvil.hpp"
+#include "tests/support/attestation_signing.hpp"
 #include "tests/support/guarantee_node.hpp"
 #include "tests/support/guarantee_report.hpp"
 #include "tests/support/process.hpp"
@@ -23,27 +24,71 @@ namespace {
 
 struct Api {
   unsigned short port;
-  json post_claim(const std::string& tx) const {
+  json post_claim(const std::string& tx, const json& attestation = nullptr) const {
     httplib::Client c("127.0.0.1", port);
     c.set_connection_timeout(2, 0);
     c.set_read_timeout(5, 0);
-    auto r = c.Post("/v1/claims", json{{"tx_hash", tx}}.dump(), "application/json");
+    json body = {{"tx_hash", tx}};
+    if (!attestation.is_null()) body["attestation"] = attestation;
+    auto r = c.Post("/v1/claims", body.dump(), "application/json");
     if (!r) return {{"transport_error", httplib::to_string(r.error())}};
     json j = json::parse(r->body, nullptr, false);
     j["http_status"] = r->status;
     return j;
   }
   // Re-posts the hint (duplicates are cheap) until it is no longer being verified.
-  json settle(const std::string& tx) const {
+  json settle(const std::string& tx, const json& attestation = nullptr) const {
     json last;
     ct::wait_until(
         [&] {
-          last = post_claim(tx);
+          last = post_claim(tx, attestation);
           const std::string s = last.value("status", "");
           return !s.empty() && s != "verifying";
         },
         milliseconds(20'000), milliseconds(50));
     return last;
+  }
+};
+
+std::string lower(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+std::string sink_text(const std::string& db, const std::string& sql) {
+  try {
+    SQLite::Database d(db, SQLite::OPEN_READONLY);
+    d.setBusyTimeout(2'000);
+    SQLite::Statement q(d, sql);
+    return q.executeStep() && !q.getColumn(0).isNull() ? q.getColumn(0).getString() : "";
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+// A node on `chain` serving the API, the follower `confirmations` behind.
+struct NodeWithApi {
+  ct::TempDir dir{"claimsync-intake-node"};
+  unsigned short api_port = ct::free_loopback_port();
+  std::string sink_db = dir.file("sink.db");
+  std::unique_ptr<ct::NodeUnderTest> node;
+  NodeWithApi(ct::Anvil& chain, const std::string& nft, std::uint64_t confirmations) {
+    ct::GuaranteeNodeConfig config;
+    config.rpc_url = chain.url();
+    config.chain_id = chain.chain_id();
+    config.contract = nft;
+    config.start_block = 0;
+    config.confirmations = confirmations;
+    config.poll_interval_ms = 100;
+    config.data_dir = dir.file("data");
+    config.sink_url = "sqlite://" + sink_db;
+    const std::string config_path = dir.file("claimsync.toml");
+    std::ofstream(config_path) << ct::render_node_config(config) << "\n[api]\nenabled = true\n"
+                               << "listen = \"127.0.0.1:" << api_port << "\"\n"
+                               << "\n[intake]\nrecheck_ms = 50\nwatch_s = 2\n";
+    node = std::make_unique<ct::NodeUnderTest>(CLAIMSYNC_BINARY, config_path, dir.file("node.log"),
+                                               dir.path());
+    node->start();
   }
 };
 
@@ -64,38 +109,20 @@ TEST_CASE(
     "claimsync run: a hint replicates before the follower reaches the block; forged "
     "hints change nothing; a reorged-out hint is revoked",
     "[intake]") {
-  ct::TempDir dir("claimsync-intake-node");
   ct::Anvil chain;  // auto-mining: one block per transaction
   const std::string nft = chain.deploy_claim_nft();
   const std::string other_nft = chain.deploy_claim_nft();
   const std::string alice = chain.account(1), bob = chain.account(2), carol = chain.account(3);
-
-  const unsigned short api_port = ct::free_loopback_port();
-  ct::GuaranteeNodeConfig config;
-  config.rpc_url = chain.url();
-  config.chain_id = chain.chain_id();
-  config.contract = nft;
-  config.start_block = 0;
-  config.confirmations = 6;  // the follower stays well behind the hinted blocks
-  config.poll_interval_ms = 100;
-  config.data_dir = dir.file("data");
-  const std::string sink_db = dir.file("sink.db");
-  config.sink_url = "sqlite://" + sink_db;
-  const std::string config_path = dir.file("claimsync.toml");
-  std::ofstream(config_path) << ct::render_node_config(config) << "\n[api]\nenabled = true\n"
-                             << "listen = \"127.0.0.1:" << api_port << "\"\n"
-                             << "\n[intake]\nrecheck_ms = 50\nwatch_s = 2\n";
-  ct::NodeUnderTest node(CLAIMSYNC_BINARY, config_path, dir.file("node.log"), dir.path());
-  node.start();
-  Api api{api_port};
+  NodeWithApi n(chain, nft, 6);  // the follower stays well behind the hinted blocks
+  ct::NodeUnderTest& node = *n.node;
+  const std::string& sink_db = n.sink_db;
+  Api api{n.api_port};
   REQUIRE(ct::wait_until([&] { return !api.post_claim("0x00").contains("transport_error"); },
                          milliseconds(30'000), milliseconds(100)));
 
   auto membership_of = [&](const std::string& wallet) {
-    std::string lower = wallet;
-    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return sink_count(sink_db,
-                      "SELECT COUNT(*) FROM membership WHERE wallet_address = '" + lower + "'");
+    return sink_count(
+        sink_db, "SELECT COUNT(*) FROM membership WHERE wallet_address = '" + lower(wallet) + "'");
   };
   auto checkpoint = [&]() -> std::optional<std::uint64_t> {
     auto s = node.status();
@@ -154,4 +181,88 @@ TEST_CASE(
   // Alice's claim was confirmed by the scan and stays.
   CHECK(membership_of(alice) == 1);
   CHECK(node.stop(milliseconds(20'000)) == 0);
+}
+
+TEST_CASE(
+    "claimsync run: a signed referral attaches the referrer; a refused one never blocks "
+    "the claim; a nonce is used once",
+    "[intake][attestation]") {
+  ct::Anvil chain;
+  const std::string nft = chain.deploy_claim_nft();
+  const std::string other_nft = chain.deploy_claim_nft();
+  const std::string alice = chain.account(1), bob = chain.account(2), carol = chain.account(3);
+  NodeWithApi n(chain, nft, 50);  // only hints ingest during the test
+  Api api{n.api_port};
+  REQUIRE(ct::wait_until([&] { return !api.post_claim("0x00").contains("transport_error"); },
+                         milliseconds(30'000), milliseconds(100)));
+  const std::uint64_t now = ct::unix_now_s();
+  auto signed_by = [&](const std::string& signer, json m, const std::string& contract,
+                       std::uint64_t chain_id = 31337) {
+    m["signature"] = ct::anvil_sign_attestation(chain, signer, m, contract, chain_id);
+    return m;
+  };
+
+  // Accepted: alice signs "carol referred me"; the referrer lands in the database.
+  const json good = signed_by(alice, ct::attestation_message(alice, carol, now, 1), nft);
+  json a = api.settle(chain.mint(nft, alice, 1, 1), good);
+  INFO(a.dump());
+  REQUIRE(a["status"] == "claimed");
+  CHECK(a["attestations"][0]["accepted"] == true);
+  CHECK(a["attestations"][0]["scheme"] == "eoa");
+  CHECK(a["claims"][0]["referrer"] == lower(carol));
+  REQUIRE(ct::wait_until(
+      [&] {
+        return sink_text(n.sink_db, "SELECT referrer_wallet FROM users WHERE wallet_address = '" +
+                                        lower(alice) + "'") == lower(carol);
+      },
+      milliseconds(20'000), milliseconds(50)));
+
+  // Replayed: the same signed nonce on alice's next mint.
+  json replay = api.settle(chain.mint(nft, alice, 2, 1), good);
+  CHECK(replay["status"] == "claimed");
+  CHECK(replay["attestations"][0]["code"] == "replayed");
+  CHECK(replay["claims"][0]["referrer"].is_null());
+
+  // Refused, each on a mint of bob's; every claim still goes in, without referrer.
+  struct Case {
+    std::string name;
+    json attestation;
+    std::string code;
+  };
+  json tampered = signed_by(bob, ct::attestation_message(bob, carol, now, 2), nft);
+  tampered["referrer"] = lower(chain.account(4));
+  const std::vector<Case> cases = {
+      {"tampered", tampered, "bad_signature"},
+      {"expired", signed_by(bob, ct::attestation_message(bob, carol, now - 7200, 3, 3600), nft),
+       "expired"},
+      {"wrong chain", signed_by(bob, ct::attestation_message(bob, carol, now, 4), nft, 42161),
+       "bad_signature"},
+      {"wrong contract", signed_by(bob, ct::attestation_message(bob, carol, now, 5), other_nft),
+       "bad_signature"},
+      {"signed by someone else", signed_by(carol, ct::attestation_message(bob, carol, now, 6), nft),
+       "bad_signature"},
+  };
+  std::uint64_t level = 1;
+  for (const Case& c : cases) {
+    json r = api.settle(chain.mint(nft, bob, level++, 1), c.attestation);
+    INFO(c.name << ": " << r.dump());
+    CHECK(r["status"] == "claimed");
+    CHECK(r["attestations"][0]["accepted"] == false);
+    CHECK(r["attestations"][0]["code"] == c.code);
+    CHECK(r["claims"][0]["referrer"].is_null());
+  }
+  REQUIRE(ct::wait_until(
+      [&] {
+        return sink_count(n.sink_db, "SELECT COUNT(*) FROM membership WHERE wallet_address = '" +
+                                         lower(bob) + "'") == 5;
+      },
+      milliseconds(20'000), milliseconds(50)));
+  CHECK(sink_text(n.sink_db, "SELECT referrer_wallet FROM users WHERE wallet_address = '" +
+                                 lower(bob) + "'") == "");
+
+  // Malformed attestation JSON is bad input: 400, nothing tracked for the tx.
+  json bad = api.post_claim(chain.mint(nft, bob, 7, 1), json{{"minter", "0x12"}});
+  CHECK(bad["http_status"] == 400);
+  CHECK(bad["error"]["code"] == "invalid_attestation");
+  CHECK(n.node->stop(milliseconds(20'000)) == 0);
 }

@@ -15,6 +15,7 @@
 #include "rpc/bytes.hpp"
 #include "rpc/rpc_chain_source.hpp"
 #include "tests/support/anvil.hpp"
+#include "tests/support/attestation_signing.hpp"
 #include "tests/support/fault_server.hpp"
 #include "tests/support/process.hpp"
 
@@ -59,43 +60,14 @@ std::string deploy_calldata(const std::string& owner, std::uint64_t salt) {
 
 // The message fields as JSON (the node's intake form, without signature).
 json message_json(const std::string& minter, const std::string& referrer, std::uint64_t now) {
-  return {{"minter", minter},
-          {"referrer", referrer},
-          {"mintTx", "0x" + std::string(64, '0')},
-          {"nonce", "0x" + std::string(62, '0') + "2a"},
-          {"issuedAt", std::to_string(now - 10)},
-          {"expiresAt", std::to_string(now + 3600)}};
+  return testing::attestation_message(minter, referrer, now);
 }
 
-// anvil signs the typed data with an unlocked dev account (eth_signTypedData_v4).
 std::string anvil_sign(Anvil& chain, const std::string& signer, const json& message,
                        const std::string& contract) {
-  json m = message;
-  m["issuedAt"] = std::stoull(m["issuedAt"].get<std::string>());
-  m["expiresAt"] = std::stoull(m["expiresAt"].get<std::string>());
-  json typed = {
-      {"types",
-       {{"EIP712Domain", json::array({{{"name", "name"}, {"type", "string"}},
-                                      {{"name", "version"}, {"type", "string"}},
-                                      {{"name", "chainId"}, {"type", "uint256"}},
-                                      {{"name", "verifyingContract"}, {"type", "address"}}})},
-        {"ReferralAttestation", json::array({{{"name", "minter"}, {"type", "address"}},
-                                             {{"name", "referrer"}, {"type", "address"}},
-                                             {{"name", "mintTx"}, {"type", "bytes32"}},
-                                             {{"name", "nonce"}, {"type", "bytes32"}},
-                                             {{"name", "issuedAt"}, {"type", "uint64"}},
-                                             {{"name", "expiresAt"}, {"type", "uint64"}}})}}},
-      {"primaryType", "ReferralAttestation"},
-      {"domain",
-       {{"name", "claimsync"},
-        {"version", "1"},
-        {"chainId", 31337},
-        {"verifyingContract", contract}}},
-      {"message", m}};
-  return chain.rpc("eth_signTypedData_v4", json::array({signer, typed})).get<std::string>();
+  return testing::anvil_sign_attestation(chain, signer, message, contract);
 }
 
-// ERC-6492: abi.encode(factory, factoryCalldata, signature) ++ 32 bytes of 0x6492.
 std::string wrap_6492(const std::string& factory, const std::string& calldata,
                       const std::string& signature) {
   eth::abi::Value args[] = {addr(factory), *eth::from_hex(calldata), *eth::from_hex(signature)};
@@ -114,11 +86,7 @@ ReferralAttestation parse_ok(const json& j) {
   return *a;
 }
 
-std::uint64_t unix_now() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count());
-}
+std::uint64_t unix_now() { return testing::unix_now_s(); }
 
 struct World {
   Anvil chain;

@@ -149,9 +149,21 @@ ApiReply IntakeService::submit_hint(const eth::Hash32& tx,
     return {202, answer_locked(it->second)};
   }
 
-  // A duplicate hint: cheap. Only a new attestation makes work.
+  // A duplicate hint: cheap. Only a new attestation, or a tx whose watch ended without
+  // an answer at least watch_ms ago (it may be mined by now), makes work.
   Entry& e = it->second;
   e.sources |= source;
+  if (e.phase == Phase::kFinished && (e.status == "not_found" || e.status == "unknown") &&
+      now - e.finished_at_ms >= options_.watch_ms && open_locked() < options_.queue_limit) {
+    e.phase = Phase::kQueued;
+    e.status = "verifying";
+    e.reason.clear();
+    e.last_error.clear();
+    e.failures = 0;
+    e.first_seen_ms = now;
+    ready_.push_back(tx);
+    wake_.notify();
+  }
   if (attestation) {
     const bool known =
         std::any_of(e.attestations.begin(), e.attestations.end(),
@@ -274,6 +286,7 @@ void IntakeService::finish_locked(Entry& e, const std::string& status, const std
   e.phase = Phase::kFinished;
   e.status = status;
   e.reason = reason;
+  e.finished_at_ms = clock_.now_ms();
   finished_order_.push_back(e.tx.hex());
   if (e.reported) return;  // a later pass for an attestation: the hint was counted
   e.reported = true;

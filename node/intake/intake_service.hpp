@@ -121,6 +121,7 @@ class IntakeService final : public ClaimIntake {
     Phase phase = Phase::kQueued;
     std::int64_t first_seen_ms = 0;
     std::int64_t next_check_ms = 0;
+    std::int64_t finished_at_ms = 0;
     std::uint32_t failures = 0;
     bool reported = false;             // its outcome went to hooks.on_hint
     std::string status = "verifying";  // the answer's "status"

@@ -6,8 +6,8 @@ namespace claimsync::testing {
 
 using nlohmann::json;
 
-json attestation_message(const std::string& minter, const std::string& referrer,
-                         std::uint64_t now, std::uint8_t nonce_byte, std::int64_t ttl_s) {
+json attestation_message(const std::string& minter, const std::string& referrer, std::uint64_t now,
+                         std::uint8_t nonce_byte, std::int64_t ttl_s) {
   char nonce[3];
   std::snprintf(nonce, sizeof nonce, "%02x", nonce_byte);
   return {{"minter", minter},

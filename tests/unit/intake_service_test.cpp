@@ -136,6 +136,13 @@ TEST_CASE("forged hints change nothing", "[intake]") {
   CHECK(unknown.body["status"] == "not_found");
   CHECK(h.store->counters().total() == 0);
   CHECK(h.ingested == 0);
+
+  // Mined after its watch ended: a hint sent a watch later looks again.
+  h.chain.mine({with_id(FakeTransfer::mint(alice, 2), 999)});
+  h.settle(tx_of(999), nullptr, "not_found");  // until the 300 ms cool-down has passed
+  CHECK(h.settle(tx_of(999)).body["status"] == "claimed");
+  CHECK(h.store->counters().total() == 1);
+  CHECK(h.ingested == 1);
 }
 
 TEST_CASE("bad input is 400 and tracks nothing", "[intake]") {

@@ -268,7 +268,7 @@ std::string counts(const std::map<std::string, std::uint64_t>& m) {
 int run_bench(const Args& args) {
   std::printf("load at start: %s\n", testing::uptime_line().c_str());
   const std::string binary = testing::claimsync_binary();  // fail early when it is not built
-  testing::Anvil anvil;  // auto-mining: one block per transaction
+  testing::Anvil anvil;                                    // auto-mining: one block per tx
   const std::string nft = anvil.deploy_claim_nft();
   const std::uint64_t deploy_block = anvil.block_number();
 
@@ -388,7 +388,8 @@ int run_bench(const Args& args) {
   std::size_t slow_first = 0;
   for (double ms : fresh.first_ms) slow_first += ms > kFirstAnswerTargetMs ? 1 : 0;
 
-  std::printf("\n| request | n | per s | p50 | p99 | max | notes |\n|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "\n| request | n | per s | p50 | p99 | max | notes |\n|---|---|---|---|---|---|---|\n");
   std::printf("%s\n", row("GET /healthz (baseline)", healthz.ms.size(), healthz_rate, healthz.ms,
                           "not 200: " + std::to_string(healthz.unexpected))
                           .c_str());
@@ -401,17 +402,18 @@ int run_bench(const Args& args) {
                               std::to_string(static_cast<int>(kFirstAnswerTargetMs)) +
                               " ms: " + std::to_string(slow_first))
                           .c_str());
-  std::printf("%s\n", row("POST fresh hint: sent -> \"claimed\"", fresh.claimed_ms.size(),
-                          fresh_rate, fresh.claimed_ms,
-                          counts(fresh.final_status) + "; re-POSTs: " +
-                              std::to_string(fresh.reposts))
-                          .c_str());
+  std::printf("%s\n",
+              row("POST fresh hint: sent -> \"claimed\"", fresh.claimed_ms.size(), fresh_rate,
+                  fresh.claimed_ms,
+                  counts(fresh.final_status) + "; re-POSTs: " + std::to_string(fresh.reposts))
+                  .c_str());
   std::printf("\nratios (same run, same server, same %u clients):\n", args.threads);
-  std::printf("  POST duplicate hint = %.2f x GET /healthz (p50 answer time), %.2f x (p99); "
-              "throughput %.2f x healthz's\n",
-              testing::median(dup.ms) / testing::median(healthz.ms),
-              testing::percentile(dup.ms, 99) / testing::percentile(healthz.ms, 99),
-              dup_rate / healthz_rate);
+  std::printf(
+      "  POST duplicate hint = %.2f x GET /healthz (p50 answer time), %.2f x (p99); "
+      "throughput %.2f x healthz's\n",
+      testing::median(dup.ms) / testing::median(healthz.ms),
+      testing::percentile(dup.ms, 99) / testing::percentile(healthz.ms, 99),
+      dup_rate / healthz_rate);
   if (!fresh.first_ms.empty())
     std::printf("  POST fresh hint, first answer = %.2f x GET /healthz (p50)\n",
                 testing::median(fresh.first_ms) / testing::median(healthz.ms));

@@ -1,7 +1,9 @@
 #include "node/api/http_server.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
+#include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -13,6 +15,7 @@ namespace claimsync::node {
 namespace {
 
 constexpr std::size_t kMaxPathBytes = 2048;
+constexpr int kListenBacklog = 1024;
 constexpr time_t kKeepAliveIdleS = 1;
 constexpr std::size_t kKeepAliveMaxRequests = 100;
 constexpr const char* kCorsMethods = "GET, POST, OPTIONS";
@@ -172,6 +175,18 @@ void HttpServer::install_handlers() {
   // headers and the body in two sends, and Nagle holds the second until the client's
   // delayed ACK (bench/intake_bench measured 44 ms p50 for GET /healthz).
   s.set_tcp_nodelay(true);
+  // Debian's cpp-httplib is a compiled library that listens with a backlog of 5
+  // (CPPHTTPLIB_LISTEN_BACKLOG is fixed in the .so): a burst of clients overflows it, the
+  // kernel drops their handshakes and data, and they wait seconds for retransmits
+  // (api_server_test, 200 clients at once: some waited 15 s for nothing). httplib hands
+  // us the listening socket before bind; start() raises the backlog after bind (a second
+  // listen() on a listening socket only changes its backlog). SO_REUSEADDR, not httplib's
+  // default SO_REUSEPORT: a second node on the same port must fail to start, not share it.
+  s.set_socket_options([this](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_fd_ = sock;
+  });
   s.set_keep_alive_timeout(kKeepAliveIdleS);
   s.set_keep_alive_max_count(kKeepAliveMaxRequests);
   s.set_payload_max_length(config_.max_body_bytes);
@@ -259,6 +274,10 @@ Status HttpServer::start() {
                  "cannot listen on " + config_.listen + " (address in use or not local?)");
   }
   port_ = port;
+  if (listen_fd_ >= 0 && ::listen(listen_fd_, kListenBacklog) != 0) {
+    log_warn("api_backlog_unchanged",
+             {{"errno", errno}, {"next", "none: bursts of clients may wait for retransmits"}});
+  }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   // httplib's stop() is a no-op until the loop runs: wait for it (bounded) so that a
   // stop right after start cannot miss it.

@@ -59,6 +59,7 @@ class HttpServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  int listen_fd_ = -1;  // the listening socket httplib created (for its backlog)
 };
 
 }  // namespace claimsync::node

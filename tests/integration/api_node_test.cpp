@@ -109,6 +109,23 @@ TEST_CASE("claimsync run serves the API: health, status, readiness, wallet after
   CHECK(get_json(port, "/readyz", &status));
   CHECK(status == 200);
 
+  // The live node's /metrics passes promtool, and shows what just happened.
+  {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(5);
+    auto m = c.Get("/metrics");
+    REQUIRE(m);
+    CHECK(m->status == 200);
+    CHECK(m->get_header_value("Content-Type").find("version=0.0.4") != std::string::npos);
+    CHECK(m->body.find("claimsync_claims{state=\"done\"} 1") != std::string::npos);
+    CHECK(m->body.find("claimsync_rpc_requests_total{") != std::string::npos);
+    const std::string path = dir.file("metrics.txt");
+    std::ofstream(path) << m->body;
+    auto check = ct::run_command({"sh", "-c", "promtool check metrics < '" + path + "'"});
+    INFO(check.output);
+    CHECK(check.exit_code == 0);
+  }
+
   const auto t0 = std::chrono::steady_clock::now();
   CHECK(node.stop(milliseconds(15'000)) == 0);
   CHECK(std::chrono::steady_clock::now() - t0 < milliseconds(10'000));

@@ -15,6 +15,7 @@
 #include "tests/support/guarantee_node.hpp"
 #include "tests/support/guarantee_report.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/test_accounts.hpp"
 
 namespace ct = claimsync::testing;
 using nlohmann::json;
@@ -264,5 +265,55 @@ TEST_CASE(
   json bad = api.post_claim(chain.mint(nft, bob, 7, 1), json{{"minter", "0x12"}});
   CHECK(bad["http_status"] == 400);
   CHECK(bad["error"]["code"] == "invalid_attestation");
+  CHECK(n.node->stop(milliseconds(20'000)) == 0);
+}
+
+TEST_CASE(
+    "claimsync run: smart-account referrals: a deployed EIP-1271 account and a "
+    "counterfactual ERC-6492 one",
+    "[intake][attestation]") {
+  ct::Anvil chain;
+  const std::string nft = chain.deploy_claim_nft();
+  ct::TestAccounts accounts(chain);
+  const std::string owner = chain.account(5), carol = chain.account(3);
+  const std::string deployed = accounts.deploy(owner, 1);
+  const std::string counterfactual = accounts.predict(owner, 2);  // no code yet
+  NodeWithApi n(chain, nft, 50);
+  Api api{n.api_port};
+  REQUIRE(ct::wait_until([&] { return !api.post_claim("0x00").contains("transport_error"); },
+                         milliseconds(30'000), milliseconds(100)));
+  const std::uint64_t now = ct::unix_now_s();
+
+  // Deployed account: the owner signs; the node asks the account (EIP-1271).
+  json m = ct::attestation_message(deployed, carol, now, 1);
+  m["signature"] = ct::anvil_sign_attestation(chain, owner, m, nft);
+  json r = api.settle(chain.mint(nft, deployed, 1, 1), m);
+  INFO(r.dump());
+  REQUIRE(r["status"] == "claimed");
+  CHECK(r["attestations"][0]["accepted"] == true);
+  CHECK(r["attestations"][0]["scheme"] == "erc1271");
+  CHECK(r["claims"][0]["referrer"] == lower(carol));
+
+  // Counterfactual account: the signature carries its deployment (ERC-6492).
+  json m2 = ct::attestation_message(counterfactual, carol, now, 2);
+  m2["signature"] = accounts.wrap_6492(ct::TestAccounts::deploy_calldata(owner, 2),
+                                       ct::anvil_sign_attestation(chain, owner, m2, nft));
+  json r2 = api.settle(chain.mint(nft, counterfactual, 2, 1), m2);
+  INFO(r2.dump());
+  REQUIRE(r2["status"] == "claimed");
+  CHECK(r2["attestations"][0]["accepted"] == true);
+  CHECK(r2["attestations"][0]["scheme"] == "erc6492");
+  CHECK(r2["claims"][0]["referrer"] == lower(carol));
+  CHECK(chain.rpc("eth_getCode", json::array({counterfactual, "latest"})).get<std::string>() ==
+        "0x");  // deployed inside the eth_call only
+
+  // Signed by someone who does not own the account: refused; the claim still goes in.
+  json m3 = ct::attestation_message(deployed, carol, now, 3);
+  m3["signature"] = ct::anvil_sign_attestation(chain, chain.account(6), m3, nft);
+  json r3 = api.settle(chain.mint(nft, deployed, 3, 1), m3);
+  INFO(r3.dump());
+  CHECK(r3["status"] == "claimed");
+  CHECK(r3["attestations"][0]["accepted"] == false);
+  CHECK(r3["attestations"][0]["code"] == "bad_signature");
   CHECK(n.node->stop(milliseconds(20'000)) == 0);
 }

@@ -16,6 +16,7 @@
 #include "rpc/rpc_chain_source.hpp"
 #include "tests/support/anvil.hpp"
 #include "tests/support/attestation_signing.hpp"
+#include "tests/support/test_accounts.hpp"
 #include "tests/support/fault_server.hpp"
 #include "tests/support/process.hpp"
 
@@ -30,35 +31,10 @@ namespace {
 eth::Address addr(const std::string& s) { return eth::Address::parse(s).value(); }
 eth::Hash32 hash(const std::string& s) { return eth::Hash32::parse(s).value(); }
 
-std::string contract_bytecode(const std::string& name) {
-  const std::string bin = testing::source_dir() + "/tests/contracts/build/" + name + ".bin";
-  const std::string src = testing::source_dir() + "/tests/contracts/" + name + ".sol";
-  if (!std::filesystem::exists(bin) ||
-      std::filesystem::last_write_time(bin) < std::filesystem::last_write_time(src)) {
-    auto r = testing::run_command({testing::source_dir() + "/scripts/build-contracts"},
-                                  std::chrono::milliseconds(180'000));
-    REQUIRE(r.exit_code == 0);
-  }
-  std::string code = testing::read_file(bin);
-  while (!code.empty() && (code.back() == '\n' || code.back() == '\r')) code.pop_back();
-  REQUIRE_FALSE(code.empty());
-  return "0x" + code;
-}
-
-std::string deploy(Anvil& chain, const std::string& bytecode) {
-  json r = chain.receipt(chain.send_transaction(
-      {{"from", chain.account(0)}, {"data", bytecode}, {"gas", "0x4c4b40"}}));
-  REQUIRE(r.value("status", "") == "0x1");
-  return r["contractAddress"].get<std::string>();
-}
-
 std::string deploy_calldata(const std::string& owner, std::uint64_t salt) {
-  static const auto selector = eth::abi::function_selector("deploy(address,bytes32)");
-  eth::abi::Value args[] = {addr(owner), eth::Hash32(eth::U256(salt).to_word())};
-  return eth::to_hex(eth::abi::encode_call(selector, args));
+  return testing::TestAccounts::deploy_calldata(owner, salt);
 }
 
-// The message fields as JSON (the node's intake form, without signature).
 json message_json(const std::string& minter, const std::string& referrer, std::uint64_t now) {
   return testing::attestation_message(minter, referrer, now);
 }
@@ -66,17 +42,6 @@ json message_json(const std::string& minter, const std::string& referrer, std::u
 std::string anvil_sign(Anvil& chain, const std::string& signer, const json& message,
                        const std::string& contract) {
   return testing::anvil_sign_attestation(chain, signer, message, contract);
-}
-
-std::string wrap_6492(const std::string& factory, const std::string& calldata,
-                      const std::string& signature) {
-  eth::abi::Value args[] = {addr(factory), *eth::from_hex(calldata), *eth::from_hex(signature)};
-  eth::Bytes out = eth::abi::encode_args(args);
-  for (int i = 0; i < 16; ++i) {
-    out.push_back(0x64);
-    out.push_back(0x92);
-  }
-  return eth::to_hex(out);
 }
 
 ReferralAttestation parse_ok(const json& j) {
@@ -93,7 +58,8 @@ struct World {
   SystemClock clock;
   std::unique_ptr<eth::RpcChainSource> source;
   std::string nft = chain.deploy_claim_nft();
-  std::string factory = deploy(chain, contract_bytecode("AccountFactory"));
+  testing::TestAccounts accounts{chain};
+  std::string factory = accounts.factory();
   std::uint64_t now = unix_now();
 
   World() {
@@ -109,24 +75,11 @@ struct World {
     source = std::move(*s);
   }
 
-  // The address factory.deploy(owner, salt) would create (eth_call: nothing is sent).
   std::string predict(const std::string& owner, std::uint64_t salt) {
-    std::string word =
-        chain
-            .rpc("eth_call",
-                 json::array({{{"to", factory}, {"data", deploy_calldata(owner, salt)}}, "latest"}))
-            .get<std::string>();
-    return "0x" + word.substr(word.size() - 40);
+    return accounts.predict(owner, salt);
   }
   std::string deploy_account(const std::string& owner, std::uint64_t salt) {
-    std::string account = predict(owner, salt);
-    json r = chain.receipt(chain.send_transaction({{"from", chain.account(0)},
-                                                   {"to", factory},
-                                                   {"data", deploy_calldata(owner, salt)},
-                                                   {"gas", "0x1e8480"}}));
-    REQUIRE(r.value("status", "") == "0x1");
-    REQUIRE(chain.rpc("eth_getCode", json::array({account, "latest"})).get<std::string>() != "0x");
-    return account;
+    return accounts.deploy(owner, salt);
   }
 
   AttestationContext context(const std::string& minter) const {
@@ -212,7 +165,7 @@ TEST_CASE("attestations against anvil: plain key, EIP-1271, ERC-6492", "[attesta
     const std::string account = w.predict(owner, 2);
     json j = message_json(account, referrer, w.now);
     const std::string inner = anvil_sign(w.chain, owner, j, w.nft);
-    j["signature"] = wrap_6492(w.factory, deploy_calldata(owner, 2), inner);
+    j["signature"] = w.accounts.wrap_6492(deploy_calldata(owner, 2), inner);
     const ReferralAttestation a = parse_ok(j);
     auto v = w.verify(a, w.context(account));
     CHECK(v.accepted);
@@ -233,7 +186,7 @@ TEST_CASE("attestations against anvil: plain key, EIP-1271, ERC-6492", "[attesta
     // A wrapper whose factory call deploys another account (wrong salt): the check reverts.
     json wrong = message_json(account, referrer, w.now);
     wrong["signature"] =
-        wrap_6492(w.factory, deploy_calldata(owner, 3), anvil_sign(w.chain, owner, wrong, w.nft));
+        w.accounts.wrap_6492(deploy_calldata(owner, 3), anvil_sign(w.chain, owner, wrong, w.nft));
     expect_refused(w.verify(parse_ok(wrong), w.context(account)), "bad_signature", "erc6492");
 
     // Once deployed, the same wrapped signature is still valid (ERC-6492 order).

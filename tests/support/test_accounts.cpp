@@ -12,10 +12,18 @@ namespace claimsync::testing {
 using nlohmann::json;
 
 std::string test_contract_bytecode(const std::string& name) {
-  const std::string bin = source_dir() + "/tests/contracts/build/" + name + ".bin";
-  const std::string src = source_dir() + "/tests/contracts/" + name + ".sol";
-  if (!std::filesystem::exists(bin) ||
-      std::filesystem::last_write_time(bin) < std::filesystem::last_write_time(src)) {
+  const std::string dir = source_dir() + "/tests/contracts";
+  const std::string bin = dir + "/build/" + name + ".bin";
+  // Stale when any source is newer: a contract embeds the code of those it imports
+  // (AccountFactory carries OwnedAccount's).
+  bool stale = !std::filesystem::exists(bin);
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (stale) break;
+    if (entry.path().extension() == ".sol" &&
+        std::filesystem::last_write_time(entry.path()) > std::filesystem::last_write_time(bin))
+      stale = true;
+  }
+  if (stale) {
     auto r = run_command({source_dir() + "/scripts/build-contracts"},
                          std::chrono::milliseconds(180'000));
     if (r.exit_code != 0) throw std::runtime_error("scripts/build-contracts failed: " + r.output);

@@ -19,7 +19,7 @@
 namespace claimsync::testing {
 
 // 0x-hex creation bytecode of tests/contracts/<name>.sol, compiled by scripts/build-contracts
-// (run when the .bin is missing or older than the .sol).
+// (run when the .bin is missing or older than any .sol there).
 std::string test_contract_bytecode(const std::string& name);
 // Deploys `bytecode` from account 0; the contract's address.
 std::string deploy_contract(Anvil& chain, const std::string& bytecode);

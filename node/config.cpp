@@ -14,6 +14,8 @@
 #include <toml++/toml.h>
 
 #include "node/did_you_mean.hpp"
+#include "node/webhooks/webhook_scheme.hpp"
+#include "node/webhooks/webhook_verifier.hpp"
 #include "rpc/http_transport.hpp"
 #include "rpc/ws_url.hpp"
 
@@ -526,6 +528,53 @@ void read_intake(Section& s, IntakeConfig& i) {
   s.integer("recheck_ms", i.recheck_ms, 10, 600'000);
 }
 
+// The default name of a provider's secret variable: CLAIMSYNC_THIRDWEB_WEBHOOK_SECRET, ...
+std::string default_webhook_secret_env(std::string_view provider) {
+  std::string upper;
+  for (char c : provider) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return "CLAIMSYNC_" + upper + "_WEBHOOK_SECRET";
+}
+
+// [webhooks] and its optional [webhooks.<provider>] tables. Every provider of the verifier
+// table gets an entry; its route is enabled when its secret variable is set.
+void read_webhooks(Section& s, WebhooksConfig& w, Problems& problems) {
+  s.integer("max_body_bytes", w.max_body_bytes, 1024, 64 << 20);
+  s.integer("replay_capacity", w.replay_capacity, 16, 10'000'000);
+  for (std::string_view name : webhook_providers()) {
+    const std::string provider(name);
+    WebhookProviderConfig p;
+    p.secret_env = default_webhook_secret_env(provider);
+    const toml::node* node = s.find(provider);
+    const toml::table* table = nullptr;
+    if (node != nullptr && !node->is_table()) {
+      s.problem(*node, provider,
+                std::string("expected a table [webhooks.") + provider + "], got " +
+                    type_phrase(node->type()));
+    } else if (node != nullptr) {
+      table = node->as_table();
+    }
+    Section sub(table, "webhooks." + provider, problems);
+    const toml::node* env_node = sub.checked_string("secret_env", p.secret_env, check_env_name);
+    sub.checked_string("network", p.network, [](const std::string& v) {
+      return v.empty() || v.size() > 64 ? "must be a network name of 1 to 64 characters" : "";
+    });
+    sub.reject_unknown();
+    if (p.secret_env.empty()) p.secret_env = default_webhook_secret_env(provider);
+    if (const auto secret = env_value(p.secret_env)) {
+      const auto scheme = select_webhook_scheme(provider, [](std::string_view) { return false; });
+      const Status valid = scheme ? validate_webhook_secret(*scheme, *secret) : Status::ok_status();
+      if (!valid.ok()) {  // never echo the value
+        problems.add(env_node != nullptr ? line_of(*env_node) : 0,
+                     "webhooks." + provider + ".secret_env",
+                     "(environment variable " + p.secret_env + ") " + valid.message());
+      } else {
+        p.secret = *secret;
+      }
+    }
+    w.providers.emplace(provider, std::move(p));
+  }
+}
+
 void read_log(Section& s, LogConfig& l) {
   s.checked_string("level", l.level, [](const std::string& v) {
     return check_one_of(v, {"debug", "info", "warn", "error"});
@@ -548,8 +597,8 @@ const toml::table* section_table(const toml::table& root, const char* name, Prob
 }
 
 void read_root(const toml::table& root, Config& config, Problems& problems) {
-  const std::vector<std::string> sections = {"chain",      "rpc", "storage", "sink",
-                                             "replicator", "api", "intake",  "log"};
+  const std::vector<std::string> sections = {"chain", "rpc",    "storage",  "sink", "replicator",
+                                             "api",   "intake", "webhooks", "log"};
   for (const auto& [key, node] : root) {
     const std::string k(key.str());
     if (std::find(sections.begin(), sections.end(), k) != sections.end()) continue;
@@ -584,6 +633,9 @@ void read_root(const toml::table& root, Config& config, Problems& problems) {
   Section intake(section_table(root, "intake", problems), "intake", problems);
   read_intake(intake, config.intake);
   intake.reject_unknown();
+  Section webhooks(section_table(root, "webhooks", problems), "webhooks", problems);
+  read_webhooks(webhooks, config.webhooks, problems);
+  webhooks.reject_unknown();
   Section log(section_table(root, "log", problems), "log", problems);
   read_log(log, config.log);
   log.reject_unknown();
@@ -746,6 +798,18 @@ std::string render_config(const Config& c) {
     << "max_tracked = " << c.intake.max_tracked << "\n"
     << "watch_s = " << c.intake.watch_s << "\n"
     << "recheck_ms = " << c.intake.recheck_ms << "\n";
+  o << "\n[webhooks]\n"
+    << "max_body_bytes = " << c.webhooks.max_body_bytes << "\n"
+    << "replay_capacity = " << c.webhooks.replay_capacity << "\n";
+  for (const auto& [name, p] : c.webhooks.providers) {
+    o << "\n[webhooks." << name << "]\n"
+      << "secret_env = " << quote(p.secret_env) << "\n";
+    if (!p.network.empty()) o << "network = " << quote(p.network) << "\n";
+    o << "# secret: "
+      << (p.secret.empty() ? "not set (POST /v1/webhooks/" + name + " answers 404)"
+                           : std::string("set (hidden)"))
+      << "\n";
+  }
   o << "\n[log]\n"
     << "level = " << quote(c.log.level) << "\n"
     << "format = " << quote(c.log.format) << "\n";

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,20 @@ struct IntakeConfig {
   std::int64_t recheck_ms = 1'000;    // intake.recheck_ms (between checks of a watched tx)
 };
 
+// One provider's webhook route, POST /v1/webhooks/{provider} (node/webhooks/).
+struct WebhookProviderConfig {
+  std::string secret_env;  // webhooks.<provider>.secret_env (default CLAIMSYNC_<P>_WEBHOOK_SECRET)
+  std::string network;     // webhooks.<provider>.network: extra network name for chain_id
+  std::string secret;      // resolved from the env var, never printed; "" = route disabled
+};
+
+struct WebhooksConfig {
+  std::size_t max_body_bytes = 1 << 20;   // webhooks.max_body_bytes (inflated size, too)
+  std::size_t replay_capacity = 100'000;  // webhooks.replay_capacity (deliveries remembered)
+  // Every provider of the verifier table, configured or not (sections are optional).
+  std::map<std::string, WebhookProviderConfig> providers;
+};
+
 struct LogConfig {
   std::string level = "info";   // log.level: debug|info|warn|error
   std::string format = "text";  // log.format: text|json
@@ -105,6 +120,7 @@ struct Config {
   ReplicatorConfig replicator;
   ApiConfig api;
   IntakeConfig intake;
+  WebhooksConfig webhooks;
   LogConfig log;
   std::string source_path;  // the file it came from
 };

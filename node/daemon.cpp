@@ -13,6 +13,7 @@
 #include "node/api/http_server.hpp"
 #include "node/chain_factory.hpp"
 #include "node/intake/intake_options.hpp"
+#include "node/webhooks/webhook_service.hpp"
 #include "node/follower.hpp"
 #include "node/lazy_sink.hpp"
 #include "node/metrics/metered_sink.hpp"
@@ -173,13 +174,40 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   if (config.api.enabled) {
     IntakeHooks hooks;
     hooks.on_ingested = [&replicator_wake] { replicator_wake.notify(); };
-    hooks.on_hint = [&metrics](const std::string& outcome) { metrics.hint("intake", outcome); };
+    hooks.on_hint = [&metrics](std::uint32_t source, const std::string& outcome) {
+      metrics.hint(source == store::kSourceWebhook ? "webhook" : "intake", outcome);
+    };
     hooks.on_attestation = [&metrics](const std::string& scheme, const std::string& result) {
       metrics.attestation(scheme, result);
     };
     intake = std::make_unique<IntakeService>(**chain, **store, clock, stop, intake_options(config),
                                              default_attestation_checks(**chain), std::move(hooks));
     intake->start();
+  }
+
+  // Provider webhooks (POST /v1/webhooks/{provider}, a provider is on when its secret
+  // variable is set): verified, reduced to hints, handed to the intake like POST /v1/claims.
+  std::unique_ptr<WebhookService> webhooks;
+  if (intake) {
+    WebhookHooks hooks;
+    hooks.on_request = [&metrics](std::string_view provider, std::string_view result) {
+      metrics.webhook_request(provider, result);
+    };
+    webhooks = std::make_unique<WebhookService>(
+        config.webhooks, config.chain.chain_id, config.chain.contract,
+        [&intake](const eth::Hash32& tx, bool recheck) {
+          return intake->submit_hint(tx, std::nullopt, store::kSourceWebhook, recheck);
+        },
+        clock, std::move(hooks));
+    std::string on;
+    for (const auto& [name, p] : config.webhooks.providers)
+      if (!p.secret.empty()) on += (on.empty() ? "" : ",") + name;
+    if (!on.empty()) {
+      log_info("webhooks_enabled",
+               {{"providers", on},
+                {"path", "/v1/webhooks/{provider}"},
+                {"next", "point each provider at this path (README: Webhooks)"}});
+    }
   }
 
   // newHeads (chain.ws_urls): a head wakes the follower at once; the poll stays the
@@ -212,6 +240,8 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     services.store = store->get();
     services.chain_id = config.chain.chain_id;
     services.intake = intake.get();
+    services.webhooks = webhooks.get();
+    services.webhook_max_body_bytes = config.webhooks.max_body_bytes;
     services.metrics_text = metrics_text;
     services.status = [&] {
       return live_report(**store, follower, replicator, subscription.get(), clock.now_ms())

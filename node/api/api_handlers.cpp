@@ -65,6 +65,18 @@ ApiReply ApiHandlers::dispatch(const ApiRequest& request, bool& text_metrics) {
       }
     }
   }
+  // A webhook's body is verified as raw bytes before anything parses it.
+  if (route->id == RouteId::kWebhook) {
+    if (services_.webhooks == nullptr) return api_error(404, "not_found", "no such endpoint");
+    const auto no_header = [](std::string_view) -> std::optional<std::string> {
+      return std::nullopt;
+    };
+    return services_.webhooks->handle(
+        {route->param, request.body, request.header ? request.header : no_header});
+  }
+  // Elsewhere a body above api.max_body_bytes is refused (webhooks may be larger).
+  if (request.body.size() > config_.max_body_bytes)
+    return api_error(413, "body_too_large", "the request body is larger than api.max_body_bytes");
   // A POST body must be JSON, and parse as JSON, before any handler sees it.
   std::optional<nlohmann::json> body;
   if (request.method == "POST" && !request.body.empty()) {
@@ -97,6 +109,7 @@ ApiReply ApiHandlers::dispatch(const ApiRequest& request, bool& text_metrics) {
       return admin_rescan(*body);
     case RouteId::kAdminRetryKey: return admin_retry_key(route->param);
     case RouteId::kAdminRetryDead: return admin_retry_dead();
+    case RouteId::kWebhook: break;  // answered above
   }
   return api_error(404, "not_found", "no such endpoint");
 }

@@ -12,6 +12,8 @@
 //   GET  /v1/claims/{tx_hash}             the tx's claims (404 when none), from the store
 //   GET  /v1/wallets/{address}            the wallet's levels (claim_view.hpp), from the store
 //   POST /v1/claims                       the body to ClaimIntake::submit (503 when none)
+//   POST /v1/webhooks/{provider}          the raw body and headers to WebhookService::handle
+//                                         (404 when webhooks are not wired)
 //   POST /v1/admin/rescan {"from","to"}   rescan_range on the running node, synchronous,
 //                                         at most kMaxAdminRescanBlocks, one at a time (409)
 //   POST /v1/admin/claims/{key}/retry     dead -> pending (key CHAIN:0xTX:LOG:BATCH)
@@ -26,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +38,7 @@
 #include "node/api/api_reply.hpp"
 #include "node/config.hpp"
 #include "node/intake/claim_intake.hpp"
+#include "node/webhooks/webhook_service.hpp"
 #include "node/rescan.hpp"
 #include "rpc/status.hpp"
 #include "storage/node_store.hpp"
@@ -51,6 +55,8 @@ struct ApiServices {
   store::NodeStore* store = nullptr;
   std::uint64_t chain_id = 0;
   ClaimIntake* intake = nullptr;
+  WebhookService* webhooks = nullptr;         // POST /v1/webhooks/{provider}
+  std::size_t webhook_max_body_bytes = 0;     // their body limit (0: api.max_body_bytes)
   std::function<nlohmann::json()> status;     // StatusReport::to_json of the live node
   std::function<std::string()> metrics_text;  // Prometheus text exposition
   std::function<Result<RescanReport>(const RescanOptions&)> rescan;  // the running node's
@@ -64,6 +70,9 @@ struct ApiRequest {
   std::string body;
   std::string content_type;
   std::string authorization;
+  // Any header by name (any case), or nullopt. The body is already decoded from its
+  // Content-Encoding by the transport, so this never reports one.
+  std::function<std::optional<std::string>(std::string_view)> header;
 };
 
 struct HttpAnswer {

@@ -122,6 +122,7 @@ std::optional<RouteMatch> match_route(std::string_view path) {
   if (auto p = param_of("/v1/wallets/", "")) return RouteMatch{RouteId::kWallet, *p, "GET"};
   if (auto p = param_of("/v1/admin/claims/", "/retry"))
     return RouteMatch{RouteId::kAdminRetryKey, *p, "POST", true};
+  if (auto p = param_of("/v1/webhooks/", "")) return RouteMatch{RouteId::kWebhook, *p, "POST"};
   return std::nullopt;
 }
 

@@ -52,11 +52,12 @@ enum class RouteId {
   kAdminRescan,
   kAdminRetryDead,
   kAdminRetryKey,
+  kWebhook,  // POST /v1/webhooks/{provider}: raw body, verified by the webhook service
 };
 
 struct RouteMatch {
   RouteId id;
-  std::string param;  // {tx_hash}, {address} or {key}; empty otherwise
+  std::string param;  // {tx_hash}, {address}, {key} or {provider}; empty otherwise
   const char* allow;  // the methods the path answers, for 405's Allow header
   bool admin = false;
 };

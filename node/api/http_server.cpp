@@ -3,6 +3,9 @@
 #include <httplib.h>
 #include <sys/socket.h>
 
+#include <strings.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
@@ -134,6 +137,11 @@ bool probe_path(const std::string& path) {
   return path == "/healthz" || path == "/readyz" || path == "/metrics";
 }
 
+// Provider webhooks come in bursts from a few provider addresses, each delivery signed:
+// a per-address bucket sized for browsers would refuse them (and providers suspend
+// endpoints that refuse). A forged one costs an HMAC and is refused with 401.
+bool webhook_path(const std::string& path) { return path.rfind("/v1/webhooks/", 0) == 0; }
+
 bool split_listen(const std::string& listen, std::string& host, int& port) {
   const std::size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
@@ -160,6 +168,7 @@ HttpServer::HttpServer(const ApiConfig& config, ApiServices services)
                                               .count());
       }),
       server_(std::make_unique<httplib::Server>()) {
+  webhook_max_body_bytes_ = services.webhook_max_body_bytes;
   install_handlers();
 }
 
@@ -189,7 +198,8 @@ void HttpServer::install_handlers() {
   });
   s.set_keep_alive_timeout(kKeepAliveIdleS);
   s.set_keep_alive_max_count(kKeepAliveMaxRequests);
-  s.set_payload_max_length(config_.max_body_bytes);
+  // The raw Content-Length limit; the decoded body is bounded in the POST handler below.
+  s.set_payload_max_length(std::max(config_.max_body_bytes, webhook_max_body_bytes_));
 
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     using R = httplib::Server::HandlerResponse;
@@ -201,7 +211,7 @@ void HttpServer::install_handlers() {
       refuse(res, api_error(414, "uri_too_long", "request path too long"));
       return R::Handled;
     }
-    if (!probe_path(req.path)) {
+    if (!probe_path(req.path) && !webhook_path(req.path)) {
       const RateDecision d = limiter_.take(req.remote_addr, now_ms_());
       if (!d.allowed) {
         ApiReply r = api_error(429, "rate_limited", "too many requests from this address");
@@ -235,15 +245,61 @@ void HttpServer::install_handlers() {
     return R::Handled;
   });
 
-  auto route = [this](const httplib::Request& req, httplib::Response& res) {
-    ApiRequest r{req.method, req.path, req.body, req.get_header_value("Content-Type"),
-                 req.get_header_value("Authorization")};
+  auto handle = [this](const httplib::Request& req, httplib::Response& res, std::string body) {
+    ApiRequest r{req.method,
+                 req.path,
+                 std::move(body),
+                 req.get_header_value("Content-Type"),
+                 req.get_header_value("Authorization"),
+                 [&req](std::string_view name) -> std::optional<std::string> {
+                   const std::string key(name);
+                   // httplib has already decoded the body (gzip, br): the webhook verifier
+                   // must not decode it again.
+                   if (strcasecmp(key.c_str(), "Content-Encoding") == 0) return std::nullopt;
+                   if (!req.has_header(key)) return std::nullopt;
+                   return req.get_header_value(key);
+                 }};
     write(res, handlers_.handle(r));
+  };
+  auto route = [handle](const httplib::Request& req, httplib::Response& res) {
+    handle(req, res, req.body);
+  };
+  // POST bodies are read here, not by httplib, so that the DECODED size is bounded too:
+  // httplib inflates a gzip body and reads a chunked one without limit (a 1 MiB gzip bomb
+  // is a gigabyte in memory). Past the route's limit the read stops and the answer is 413.
+  auto post = [this, handle](const httplib::Request& req, httplib::Response& res,
+                             const httplib::ContentReader& read) {
+    const std::size_t limit = webhook_path(req.path)
+                                  ? std::max(webhook_max_body_bytes_, config_.max_body_bytes)
+                                  : config_.max_body_bytes;
+    std::string body;
+    bool too_large = false;
+    const bool complete = read([&](const char* data, std::size_t n) {
+      if (body.size() + n > limit) {
+        too_large = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    });
+    if (too_large) {
+      write(res, to_answer(api_error(413, "body_too_large",
+                                     "the request body is larger than " + std::to_string(limit) +
+                                         " bytes (decoded)")));
+      res.set_header("Connection", "close");
+      return;
+    }
+    if (!complete) {
+      write(res,
+            to_answer(api_error(400, "incomplete_body", "the request body could not be read")));
+      return;
+    }
+    handle(req, res, std::move(body));
   };
   // The path is matched by match_route, not by httplib's regex (".*" on a path already
   // bounded to kMaxPathBytes by the pre-routing handler).
   s.Get(".*", route);
-  s.Post(".*", route);
+  s.Post(".*", post);
   s.Put(".*", route);
   s.Patch(".*", route);
   s.Delete(".*", route);

@@ -6,10 +6,13 @@
 //     close) on the accepting thread, so a flood degrades into clean refusals.
 //   * api.read_timeout_ms / api.write_timeout_ms per socket read/write: a client stalling
 //     mid-request is dropped. Idle keep-alive connections are closed after 1 s.
-//   * Bodies above api.max_body_bytes: 413. Paths above 2048 bytes: 414.
+//   * Bodies above api.max_body_bytes: 413, measured after the transport decoded them
+//     (gzip, chunked); webhook routes allow ApiServices::webhook_max_body_bytes. Paths
+//     above 2048 bytes: 414.
 //   * Per client address a token bucket (api.rate_limit_per_s / _burst): 429 with
 //     Retry-After. /healthz, /readyz and /metrics are exempt (probes and scrapes must not
-//     be starved by a flood from the same address).
+//     be starved by a flood from the same address), and so are the signed provider
+//     webhooks (/v1/webhooks/..., bursts from a few provider addresses).
 //   * CORS: Access-Control-Allow-Origin only for origins in api.cors_origins; a preflight
 //     (OPTIONS) from another origin is 403, from a listed one 204 with the allowed
 //     methods and headers.
@@ -59,6 +62,7 @@ class HttpServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  std::size_t webhook_max_body_bytes_ = 0;  // ApiServices::webhook_max_body_bytes
   int listen_fd_ = -1;  // the listening socket httplib created (for its backlog)
 };
 

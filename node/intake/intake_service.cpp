@@ -121,7 +121,7 @@ ApiReply IntakeService::submit(const json& body) {
 
 ApiReply IntakeService::submit_hint(const eth::Hash32& tx,
                                     std::optional<ReferralAttestation> attestation,
-                                    std::uint32_t source) {
+                                    std::uint32_t source, bool recheck) {
   const std::int64_t now = clock_.now_ms();
   std::lock_guard lock(mu_);
   const std::string id = tx.hex();
@@ -139,6 +139,7 @@ ApiReply IntakeService::submit_hint(const eth::Hash32& tx,
     Entry e;
     e.tx = tx;
     e.sources = source;
+    e.first_source = source;
     e.first_seen_ms = now;
     e.next_check_ms = now;
     if (attestation) e.attestations.push_back(std::move(*attestation));
@@ -153,8 +154,10 @@ ApiReply IntakeService::submit_hint(const eth::Hash32& tx,
   // an answer at least watch_ms ago (it may be mined by now), makes work.
   Entry& e = it->second;
   e.sources |= source;
-  if (e.phase == Phase::kFinished && (e.status == "not_found" || e.status == "unknown") &&
-      now - e.finished_at_ms >= options_.watch_ms && open_locked() < options_.queue_limit) {
+  const bool unanswered = e.status == "not_found" || e.status == "unknown";
+  const std::int64_t retry_after_ms = recheck ? options_.recheck_ms : options_.watch_ms;
+  if (e.phase == Phase::kFinished && (unanswered || recheck) &&
+      now - e.finished_at_ms >= retry_after_ms && open_locked() < options_.queue_limit) {
     e.phase = Phase::kQueued;
     e.status = "verifying";
     e.reason.clear();
@@ -290,7 +293,7 @@ void IntakeService::finish_locked(Entry& e, const std::string& status, const std
   finished_order_.push_back(e.tx.hex());
   if (e.reported) return;  // a later pass for an attestation: the hint was counted
   e.reported = true;
-  if (hooks_.on_hint) hooks_.on_hint(outcome);
+  if (hooks_.on_hint) hooks_.on_hint(e.first_source, outcome);
   if (outcome == "off_chain") {
     log_warn("hint_mismatch", {{"tx", e.tx.hex()},
                                {"reason", reason},

@@ -72,8 +72,9 @@ struct IntakeHooks {
   std::function<void()> on_ingested;
   // One per finished hint (claimsync_hints_total outcomes, node/metrics/node_metrics.hpp):
   // "confirmed" | "not_found" | "mismatch" (no mint of the contract) | "reverted" |
-  // "off_chain" (the receipt's block is not on the scanned chain) | "error".
-  std::function<void(const std::string& outcome)> on_hint;
+  // "off_chain" (the receipt's block is not on the scanned chain) | "error". `source` is
+  // the ClaimSource of the submit that made the entry (store::kSourceIntake, ...Webhook).
+  std::function<void(std::uint32_t source, const std::string& outcome)> on_hint;
   // One per checked attestation: scheme ("eoa" | "erc1271" | "erc6492" | "none") and
   // result ("accepted" | "replayed" | a refusal code).
   std::function<void(const std::string& scheme, const std::string& result)> on_attestation;
@@ -104,8 +105,11 @@ class IntakeService final : public ClaimIntake {
 
   ApiReply submit(const nlohmann::json& body) override;
   // The same for a hint that is already parsed (webhooks): `source` is its ClaimSource.
+  // `recheck` (a provider says the tx was reorged out or reverted): an entry that already
+  // finished is verified again now, at most once per recheck_ms; it never removes a claim
+  // by itself (the follower's scan decides what is on chain).
   ApiReply submit_hint(const eth::Hash32& tx, std::optional<ReferralAttestation> attestation,
-                       std::uint32_t source);
+                       std::uint32_t source, bool recheck = false);
 
   struct Stats {
     std::size_t tracked = 0;
@@ -118,6 +122,7 @@ class IntakeService final : public ClaimIntake {
   struct Entry {
     eth::Hash32 tx;
     std::uint32_t sources = 0;
+    std::uint32_t first_source = 0;  // the submit that made the entry (for hint metrics)
     Phase phase = Phase::kQueued;
     std::int64_t first_seen_ms = 0;
     std::int64_t next_check_ms = 0;

@@ -85,8 +85,11 @@ inline constexpr std::array<std::string_view, 12> kAttestationResults = {
 // webhook_requests_total (reference §6.1 providers, §6.4 results).
 inline constexpr std::array<std::string_view, 7> kWebhookProviders = {
     "thirdweb", "alchemy", "standard", "quicknode", "engine", "moralis", "other"};
-inline constexpr std::array<std::string_view, 6> kWebhookResults = {
-    "accepted", "bad_signature", "stale", "duplicate", "malformed", "other"};
+// "ignored": verified, but nothing in it for this chain and contract (or a setup POST);
+// "too_large": above webhooks.max_body_bytes.
+inline constexpr std::array<std::string_view, 8> kWebhookResults = {
+    "accepted",  "bad_signature", "stale",     "duplicate",
+    "malformed", "ignored",       "too_large", "other"};
 // mints_ingested_total source: how the claim was first found.
 inline constexpr std::array<std::string_view, 5> kIngestSources = {"scan", "intake", "webhook",
                                                                    "rescan", "other"};

@@ -95,10 +95,10 @@ std::optional<std::uint64_t> chain_id_of_network(std::string_view network);
 
 // What filter_webhook_hints decided, per hint.
 enum class HintVerdict {
-  kUse,           // for the configured chain and contract, possibly a mint
-  kOtherChain,    // names another chain (or a network not mapped to the configured one)
-  kOtherContract, // emitted by another contract
-  kNotAMint,      // a transfer whose from is not 0x0, or a log that is no ERC-1155 transfer
+  kUse,            // for the configured chain and contract, possibly a mint
+  kOtherChain,     // names another chain (or a network not mapped to the configured one)
+  kOtherContract,  // emitted by another contract
+  kNotAMint,       // a transfer whose from is not 0x0, or a log that is no ERC-1155 transfer
 };
 struct HintFilter {
   std::uint64_t chain_id = 0;

@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "node/webhooks/webhook_scheme.hpp"
+#include "rpc/status.hpp"
 
 namespace claimsync::node {
 
@@ -43,7 +44,7 @@ struct VerifiedDelivery {
 };
 
 struct WebhookVerdict {
-  std::optional<VerifiedDelivery> delivery;  // set when verified
+  std::optional<VerifiedDelivery> delivery;                // set when verified
   WebhookRefusal refusal = WebhookRefusal::kBadSignature;  // when not
   std::string reason;  // for the log line, never containing the secret or the signature
 };
@@ -55,6 +56,10 @@ WebhookVerdict verify_webhook_delivery(
     const WebhookScheme& scheme, std::string_view secret,
     const std::function<std::optional<std::string>(std::string_view)>& header,
     std::string_view raw_body, std::int64_t now_s, std::size_t max_body_bytes);
+
+// Whether `secret` can key `scheme` (config load): kInvalidArgument when empty, or for
+// kStandardWhsec when it is not base64 of 24..64 bytes. The message never echoes it.
+Status validate_webhook_secret(const WebhookScheme& scheme, std::string_view secret);
 
 // The signature a sender of `scheme` puts in its signature header for these inputs
 // (tests and the benchmark sign with it; "v1,<base64>" for Standard Webhooks, lower-case

@@ -52,7 +52,7 @@ struct Harness {
     if (o.recheck_ms == 1'000) o.recheck_ms = 20;
     IntakeHooks hooks;
     hooks.on_ingested = [this] { ++ingested; };
-    hooks.on_hint = [this](const std::string& outcome) {
+    hooks.on_hint = [this](std::uint32_t, const std::string& outcome) {
       std::lock_guard lock(outcomes_mu);
       outcomes.push_back(outcome);
     };

@@ -72,8 +72,10 @@ ApiReply WebhookService::refuse(std::string_view provider, std::string_view resu
   if (hooks_.on_request) hooks_.on_request(provider, result);
   std::string next;
   if (result == "bad_signature") {
-    next = "if this is your provider, check that its signing secret is the one in the "
-           "webhooks." + std::string(provider) + ".secret_env variable; otherwise ignore";
+    next =
+        "if this is your provider, check that its signing secret is the one in the "
+        "webhooks." +
+        std::string(provider) + ".secret_env variable; otherwise ignore";
   } else if (result == "stale") {
     next = "check this host's clock (NTP); a replayed old delivery is refused on purpose";
   } else if (result == "duplicate") {
@@ -99,10 +101,10 @@ ApiReply WebhookService::handle(const WebhookDeliveryRequest& request) {
   }
   const Provider& p = found->second;
   if (request.body.size() > max_body_bytes_) {
-    return refuse(provider, "too_large", 413, "too_large",
-                  "the body is larger than webhooks.max_body_bytes (" +
-                      std::to_string(max_body_bytes_) + ")",
-                  "-");
+    return refuse(
+        provider, "too_large", 413, "too_large",
+        "the body is larger than webhooks.max_body_bytes (" + std::to_string(max_body_bytes_) + ")",
+        "-");
   }
   const auto has_header = [&](std::string_view name) {
     return static_cast<bool>(request.header(name));

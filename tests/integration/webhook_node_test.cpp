@@ -119,7 +119,8 @@ Delivery signed_delivery(const std::string& provider, const std::string& body, s
   d.headers.emplace(std::string(scheme->signature_header),
                     node::sign_webhook_delivery(
                         *scheme, secret.empty() ? kSecrets.at(provider) : secret, id, t, body));
-  if (!scheme->timestamp_header.empty()) d.headers.emplace(std::string(scheme->timestamp_header), t);
+  if (!scheme->timestamp_header.empty())
+    d.headers.emplace(std::string(scheme->timestamp_header), t);
   if (!scheme->id_header.empty()) d.headers.emplace(std::string(scheme->id_header), id);
   if (provider == "thirdweb") d.headers.emplace("x-webhook-id", "wh_config_1");
   return d;
@@ -231,9 +232,7 @@ std::string body_for(const std::string& variant, const std::vector<ct::FixtureLo
   return "";
 }
 
-std::string provider_of(const std::string& variant) {
-  return variant.substr(0, variant.find('-'));
-}
+std::string provider_of(const std::string& variant) { return variant.substr(0, variant.find('-')); }
 
 std::int64_t now_s() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
@@ -263,10 +262,9 @@ TEST_CASE(
     "forged, stale, replayed, truncated and re-encoded ones change nothing",
     "[webhooks]") {
   World w;
-  const std::vector<std::string> variants = {"thirdweb-insight", "thirdweb-unified",
-                                             "alchemy-graphql",  "alchemy-nft",
-                                             "quicknode",        "standard",
-                                             "moralis"};
+  const std::vector<std::string> variants = {
+      "thirdweb-insight", "thirdweb-unified", "alchemy-graphql", "alchemy-nft",
+      "quicknode",        "standard",         "moralis"};
   std::map<std::string, ProviderTxs> txs;
   for (std::size_t k = 0; k < variants.size(); ++k) txs[variants[k]] = mint_for(w, k);
   // A mint only ever sent in refused deliveries: it must never become a claim.
@@ -284,8 +282,8 @@ TEST_CASE(
     Delivery good = signed_delivery(provider, body, now, id, unified);
 
     // The signature of another secret (whsec_ + base64 for Standard).
-    const Delivery forged = signed_delivery(provider, body, now, id, unified,
-                                            "whsec_QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB");
+    const Delivery forged =
+        signed_delivery(provider, body, now, id, unified, "whsec_QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB");
     CHECK(w.post(forged).first == 401);
     Delivery missing = good;  // no signature at all
     for (auto it = missing.headers.begin(); it != missing.headers.end();) {
@@ -386,14 +384,16 @@ TEST_CASE(
   httplib::Client c("127.0.0.1", w.api_port);
   auto m = c.Get("/metrics");
   REQUIRE(m);
-  CHECK(m->body.find("claimsync_webhook_requests_total{provider=\"thirdweb\",result=\"accepted\"}") !=
-        std::string::npos);
+  CHECK(
+      m->body.find("claimsync_webhook_requests_total{provider=\"thirdweb\",result=\"accepted\"}") !=
+      std::string::npos);
   CHECK(m->body.find(
             "claimsync_webhook_requests_total{provider=\"alchemy\",result=\"bad_signature\"}") !=
         std::string::npos);
   CHECK(m->body.find("claimsync_webhook_requests_total{provider=\"quicknode\",result=\"stale\"}") !=
         std::string::npos);
-  CHECK(m->body.find("claimsync_webhook_requests_total{provider=\"thirdweb\",result=\"duplicate\"}") !=
+  CHECK(m->body.find(
+            "claimsync_webhook_requests_total{provider=\"thirdweb\",result=\"duplicate\"}") !=
         std::string::npos);
 }
 
@@ -416,8 +416,8 @@ TEST_CASE("claimsync run: a webhook provider without its secret variable is 404"
   n.start();
   httplib::Client c("127.0.0.1", port);
   c.set_connection_timeout(2, 0);
-  REQUIRE(ct::wait_until([&] { return static_cast<bool>(c.Get("/healthz")); },
-                         milliseconds(30'000), milliseconds(100)));
+  REQUIRE(ct::wait_until([&] { return static_cast<bool>(c.Get("/healthz")); }, milliseconds(30'000),
+                         milliseconds(100)));
   auto r = c.Post("/v1/webhooks/alchemy", "{}", "application/json");
   REQUIRE(r);
   CHECK(r->status == 404);

@@ -27,10 +27,8 @@ const eth::Address kContract =
 const eth::Address kOther =
     eth::Address::parse("0xe7f1725e7734ce288f8367e1bb143e90bb3f0512").value();
 const std::map<std::string, std::string> kSecrets = {
-    {"thirdweb", "whsecret_unit"},
-    {"alchemy", "alchemy-key"},
-    {"quicknode", "qn-token"},
-    {"standard", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+    {"thirdweb", "whsecret_unit"}, {"alchemy", "alchemy-key"},
+    {"quicknode", "qn-token"},     {"standard", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
     {"moralis", "moralis-secret"},
 };
 
@@ -69,8 +67,8 @@ struct Fixture {
   std::map<std::string, int> results;
   std::unique_ptr<WebhookService> service;
 
-  explicit Fixture(std::set<std::string> enabled = {"thirdweb", "alchemy", "quicknode",
-                                                    "standard", "moralis"}) {
+  explicit Fixture(std::set<std::string> enabled = {"thirdweb", "alchemy", "quicknode", "standard",
+                                                    "moralis"}) {
     WebhooksConfig config;
     config.max_body_bytes = 64 * 1024;
     for (std::string_view p : webhook_providers()) {
@@ -107,23 +105,25 @@ struct Fixture {
     headers.emplace(std::string(scheme->signature_header),
                     sign_webhook_delivery(*scheme, secret.empty() ? kSecrets.at(provider) : secret,
                                           id, t, body));
-    if (!scheme->timestamp_header.empty()) headers.emplace(std::string(scheme->timestamp_header), t);
+    if (!scheme->timestamp_header.empty())
+      headers.emplace(std::string(scheme->timestamp_header), t);
     if (!scheme->id_header.empty()) headers.emplace(std::string(scheme->id_header), id);
     return raw(provider, body, headers);
   }
   ApiReply raw(const std::string& provider, const std::string& body,
                const std::map<std::string, std::string>& headers) {
-    return service->handle({provider, body, [&](std::string_view name) -> std::optional<std::string> {
-                              for (const auto& [k, v] : headers) {
-                                if (k.size() == name.size() &&
-                                    std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-                                      return std::tolower(static_cast<unsigned char>(a)) ==
-                                             std::tolower(static_cast<unsigned char>(b));
-                                    }))
-                                  return v;
-                              }
-                              return std::nullopt;
-                            }});
+    return service->handle(
+        {provider, body, [&](std::string_view name) -> std::optional<std::string> {
+           for (const auto& [k, v] : headers) {
+             if (k.size() == name.size() &&
+                 std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+                   return std::tolower(static_cast<unsigned char>(a)) ==
+                          std::tolower(static_cast<unsigned char>(b));
+                 }))
+               return v;
+           }
+           return std::nullopt;
+         }});
   }
 };
 
@@ -160,18 +160,18 @@ TEST_CASE("webhook service: refused deliveries submit nothing", "[webhooks]") {
   const std::string body = ct::standard_claim_hint_body(mixed_logs());
   const std::int64_t now = f.now_s();
   CHECK(f.post("standard", body, now, "id-1", "whsec_QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB").status ==
-        401);                                               // another secret
-  CHECK(f.raw("standard", body, {}).status == 401);         // unsigned
+        401);                                                // another secret
+  CHECK(f.raw("standard", body, {}).status == 401);          // unsigned
   CHECK(f.post("standard", body, now - 301).status == 401);  // stale
   CHECK(f.post("standard", body, now + 301).status == 401);  // from the future
   {
     // Signed, then the body cut or re-encoded in transit.
     const auto scheme = select_webhook_scheme("standard", [](std::string_view) { return true; });
-    const std::string sig = sign_webhook_delivery(*scheme, kSecrets.at("standard"), "id-9",
-                                                  std::to_string(now), body);
-    const std::map<std::string, std::string> headers = {
-        {"webhook-id", "id-9"}, {"webhook-timestamp", std::to_string(now)},
-        {"webhook-signature", sig}};
+    const std::string sig =
+        sign_webhook_delivery(*scheme, kSecrets.at("standard"), "id-9", std::to_string(now), body);
+    const std::map<std::string, std::string> headers = {{"webhook-id", "id-9"},
+                                                        {"webhook-timestamp", std::to_string(now)},
+                                                        {"webhook-signature", sig}};
     CHECK(f.raw("standard", body.substr(0, body.size() - 1), headers).status == 401);
     CHECK(f.raw("standard", nlohmann::json::parse(body).dump(1), headers).status == 401);
     CHECK(f.raw("standard", body, headers).status == 200);  // the untouched one passes
@@ -199,8 +199,7 @@ TEST_CASE("webhook service: unknown or unconfigured providers are 404", "[webhoo
   CHECK(f.results.empty());  // nothing counted for a route that does not exist
 }
 
-TEST_CASE("webhook service: every provider's accepted path, other chains ignored",
-          "[webhooks]") {
+TEST_CASE("webhook service: every provider's accepted path, other chains ignored", "[webhooks]") {
   Fixture f;
   const auto logs = mixed_logs();
   const std::int64_t now = f.now_s();
@@ -249,7 +248,8 @@ TEST_CASE("webhook service: removed entries recheck; a full intake defers", "[we
 
   f.submitted.clear();
   f.answer_status = 429;
-  const ApiReply d = f.post("thirdweb", ct::thirdweb_unified_body("evt_d", mixed_logs()), f.now_s());
+  const ApiReply d =
+      f.post("thirdweb", ct::thirdweb_unified_body("evt_d", mixed_logs()), f.now_s());
   CHECK(d.status == 200);  // the follower finds the claims anyway; the provider must not retry
   CHECK(d.body["deferred"] == 2);
 }

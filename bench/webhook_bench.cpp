@@ -153,7 +153,8 @@ Delivery make_delivery(const Provider& p, const std::vector<testing::FixtureLog>
   const std::string id = p.name + "_" + std::to_string(seq);
   std::string body;
   if (p.variant == "thirdweb-unified") body = testing::thirdweb_unified_body("evt_" + id, logs);
-  if (p.variant == "alchemy-nft") body = testing::alchemy_nft_activity_body("whevt_" + id, kNetwork, logs);
+  if (p.variant == "alchemy-nft")
+    body = testing::alchemy_nft_activity_body("whevt_" + id, kNetwork, logs);
   if (p.variant == "quicknode") body = testing::quicknode_logs_body(kNetwork, logs);
   if (p.variant == "standard") body = testing::standard_claim_hint_body(logs);
   if (p.variant == "moralis") {
@@ -168,7 +169,8 @@ Delivery make_delivery(const Provider& p, const std::vector<testing::FixtureLog>
   const std::string t = std::to_string(ts);
   d.headers.emplace(std::string(scheme->signature_header),
                     node::sign_webhook_delivery(*scheme, p.secret, id, t, body));
-  if (!scheme->timestamp_header.empty()) d.headers.emplace(std::string(scheme->timestamp_header), t);
+  if (!scheme->timestamp_header.empty())
+    d.headers.emplace(std::string(scheme->timestamp_header), t);
   if (!scheme->id_header.empty()) d.headers.emplace(std::string(scheme->id_header), id);
   return d;
 }
@@ -305,24 +307,27 @@ int run_bench(const Args& args) {
       std::this_thread::sleep_for(milliseconds(args.mine_ms));  // the bench's own pacing
     }
   });
-  std::printf("node: claimsync run, confirmations 0, SQLite sink, 5 webhook providers; %u "
-              "client threads; %u deliveries per provider over %u mint txs; a mintMany of 10 "
-              "every %u ms meanwhile\n",
-              args.threads, args.deliveries, args.txs, args.mine_ms);
+  std::printf(
+      "node: claimsync run, confirmations 0, SQLite sink, 5 webhook providers; %u "
+      "client threads; %u deliveries per provider over %u mint txs; a mintMany of 10 "
+      "every %u ms meanwhile\n",
+      args.threads, args.deliveries, args.txs, args.mine_ms);
   std::fflush(stdout);
 
-  const Sample healthz = burst(port, args.threads, args.deliveries, [](httplib::Client& cl, std::size_t) {
-    auto r = cl.Get("/healthz");
-    return r ? r->status : 0;
-  });
+  const Sample healthz =
+      burst(port, args.threads, args.deliveries, [](httplib::Client& cl, std::size_t) {
+        auto r = cl.Get("/healthz");
+        return r ? r->status : 0;
+      });
   const auto cp0 = checkpoint(*c);
   std::map<std::string, Sample> results;
   for (const Provider& p : kProviders) {
     const auto& list = deliveries[p.name];
-    results[p.name] = burst(port, args.threads, list.size(), [&](httplib::Client& cl, std::size_t i) {
-      auto r = cl.Post(list[i].path, list[i].headers, list[i].body, "application/json");
-      return r ? r->status : 0;
-    });
+    results[p.name] =
+        burst(port, args.threads, list.size(), [&](httplib::Client& cl, std::size_t i) {
+          auto r = cl.Post(list[i].path, list[i].headers, list[i].body, "application/json");
+          return r ? r->status : 0;
+        });
   }
   const auto cp1 = checkpoint(*c);
   mining = false;
@@ -330,17 +335,17 @@ int run_bench(const Args& args) {
   const std::string load_end = testing::uptime_line();
   const int rc = node.stop(milliseconds(15'000));
 
-  std::printf("\n| request | n | per s | p50 | p99 | max | deadline | p99 / deadline | statuses |\n"
-              "|---|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "\n| request | n | per s | p50 | p99 | max | deadline | p99 / deadline | statuses |\n"
+      "|---|---|---|---|---|---|---|---|---|\n");
   auto row = [&](const std::string& what, const Sample& s, double deadline) {
-    std::printf("| %s | %zu | %.0f | %.3f ms | %.3f ms | %.3f ms | %s | %s | %s |\n", what.c_str(),
-                s.ms.size(), s.ms.size() / s.wall_s, testing::median(s.ms),
-                testing::percentile(s.ms, 99), *std::max_element(s.ms.begin(), s.ms.end()),
-                deadline > 0 ? (std::to_string(static_cast<int>(deadline / 1000)) + " s").c_str()
-                             : "-",
-                deadline > 0 ? std::to_string(testing::percentile(s.ms, 99) / deadline).c_str()
-                             : "-",
-                statuses(s).c_str());
+    std::printf(
+        "| %s | %zu | %.0f | %.3f ms | %.3f ms | %.3f ms | %s | %s | %s |\n", what.c_str(),
+        s.ms.size(), s.ms.size() / s.wall_s, testing::median(s.ms), testing::percentile(s.ms, 99),
+        *std::max_element(s.ms.begin(), s.ms.end()),
+        deadline > 0 ? (std::to_string(static_cast<int>(deadline / 1000)) + " s").c_str() : "-",
+        deadline > 0 ? std::to_string(testing::percentile(s.ms, 99) / deadline).c_str() : "-",
+        statuses(s).c_str());
   };
   row("GET /healthz (baseline)", healthz, 0);
   bool ok = true;

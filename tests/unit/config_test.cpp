@@ -368,3 +368,45 @@ TEST_CASE("chain.ws_urls: optional ws:// / wss:// URLs, at most one per RPC endp
   CHECK(mask_ws_url("wss://arb.example/v2/KEY") == "wss://arb.example:443/…");
   CHECK(mask_ws_url("ws://127.0.0.1:8545") == "ws://127.0.0.1:8545");
 }
+
+TEST_CASE("[webhooks]: a provider is on when its secret variable is set; never rendered",
+          "[config][webhooks]") {
+  ScopedEnv env("CLAIMSYNC_TEST_QN_TOKEN", "qn-secret-token-123");
+  auto config = parse_config(kMinimal +
+                                 "[webhooks]\nmax_body_bytes = 2048\n"
+                                 "[webhooks.quicknode]\nsecret_env = \"CLAIMSYNC_TEST_QN_TOKEN\"\n"
+                                 "network = \"my-devnet\"\n",
+                             "t");
+  REQUIRE(config.ok());
+  CHECK(config->webhooks.max_body_bytes == 2048);
+  REQUIRE(config->webhooks.providers.size() == 5);
+  CHECK(config->webhooks.providers.at("quicknode").secret == "qn-secret-token-123");
+  CHECK(config->webhooks.providers.at("quicknode").network == "my-devnet");
+  CHECK(config->webhooks.providers.at("alchemy").secret_env == "CLAIMSYNC_ALCHEMY_WEBHOOK_SECRET");
+  const std::string rendered = render_config(*config);
+  CHECK(rendered.find("qn-secret-token-123") == std::string::npos);
+  CHECK(rendered.find("secret: set (hidden)") != std::string::npos);
+}
+
+TEST_CASE("[webhooks]: mistakes are errors naming the key, never the secret",
+          "[config][webhooks]") {
+  {
+    auto c = parse_config(kMinimal + "[webhooks.alchemey]\nsecret_env = \"X\"\n", "t");
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().message().find("webhooks.alchemey") != std::string::npos);
+    CHECK(c.status().message().find("did you mean webhooks.alchemy") != std::string::npos);
+  }
+  {
+    ScopedEnv env("CLAIMSYNC_TEST_BAD_WHSEC", "whsec_not*base64");
+    auto c = parse_config(
+        kMinimal + "[webhooks.standard]\nsecret_env = \"CLAIMSYNC_TEST_BAD_WHSEC\"\n", "t");
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().message().find("webhooks.standard.secret_env") != std::string::npos);
+    CHECK(c.status().message().find("not*base64") == std::string::npos);
+  }
+  {
+    auto c = parse_config(kMinimal + "[webhooks.thirdweb]\nsecret = \"inline\"\n", "t");
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().message().find("webhooks.thirdweb.secret") != std::string::npos);
+  }
+}

@@ -32,8 +32,8 @@ enum class SignatureEncoding {
 };
 
 enum class SecretFormat {
-  kRaw,           // the secret's bytes are the key
-  kStandardWhsec, // "whsec_" + base64 (prefix optional): the key is the decoded bytes
+  kRaw,            // the secret's bytes are the key
+  kStandardWhsec,  // "whsec_" + base64 (prefix optional): the key is the decoded bytes
 };
 
 struct WebhookScheme {

@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "node/webhooks/webhook_scheme.hpp"
+#include "rpc/status.hpp"
 
 namespace claimsync::node {
 
@@ -43,7 +44,7 @@ struct VerifiedDelivery {
 };
 
 struct WebhookVerdict {
-  std::optional<VerifiedDelivery> delivery;  // set when verified
+  std::optional<VerifiedDelivery> delivery;                // set when verified
   WebhookRefusal refusal = WebhookRefusal::kBadSignature;  // when not
   std::string reason;  // for the log line, never containing the secret or the signature
 };
@@ -62,5 +63,10 @@ WebhookVerdict verify_webhook_delivery(
 std::string sign_webhook_delivery(const WebhookScheme& scheme, std::string_view secret,
                                   std::string_view id, std::string_view timestamp,
                                   std::string_view body);
+
+// Checks a configured secret for `scheme` at config load: kInvalidArgument when it is
+// empty, or (kStandardWhsec) when what follows the optional "whsec_" prefix is not base64
+// of 24 to 64 bytes. The message says what is wrong and never contains the secret.
+Status validate_webhook_secret(const WebhookScheme& scheme, std::string_view secret);
 
 }  // namespace claimsync::node

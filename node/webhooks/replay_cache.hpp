@@ -22,6 +22,8 @@ namespace claimsync::node {
 
 class ReplayCache {
  public:
+  // REQUIRES: capacity > 0 and window_ms > 0 (else std::invalid_argument: a bug, since
+  // config validation rejects them).
   ReplayCache(std::size_t capacity, std::int64_t window_ms);
 
   // True when (provider, key) was not seen within the window: it is recorded as seen at
@@ -38,8 +40,12 @@ class ReplayCache {
   const std::size_t capacity_;
   const std::int64_t window_ms_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, std::int64_t> seen_;  // GUARDED_BY(mu_); key -> seen at
-  std::multimap<std::int64_t, std::string> by_time_;    // GUARDED_BY(mu_); seen at -> key
+  using ByTime = std::multimap<std::int64_t, std::string>;
+  // Drops the entry at `it` from both indexes. REQUIRES: mu_ held.
+  void erase_locked(ByTime::iterator it);
+
+  ByTime by_time_;                                          // GUARDED_BY(mu_); seen at -> key
+  std::unordered_map<std::string, ByTime::iterator> seen_;  // GUARDED_BY(mu_); key -> entry
 };
 
 }  // namespace claimsync::node

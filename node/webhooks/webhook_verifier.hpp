@@ -68,4 +68,9 @@ std::string sign_webhook_delivery(const WebhookScheme& scheme, std::string_view 
                                   std::string_view id, std::string_view timestamp,
                                   std::string_view body);
 
+// Checks a configured secret for `scheme` at config load: kInvalidArgument when it is
+// empty, or (kStandardWhsec) when what follows the optional "whsec_" prefix is not base64
+// of 24 to 64 bytes. The message says what is wrong and never contains the secret.
+Status validate_webhook_secret(const WebhookScheme& scheme, std::string_view secret);
+
 }  // namespace claimsync::node

@@ -14,6 +14,33 @@
 //   * Setup and test deliveries (thirdweb's one-time verification code, Moralis's empty
 //     test body) parse as kind kSetup, not as an error.
 //   * Never throws; bounded by the body (no entry is expanded).
+//   * Numbers are accepted as JSON numbers, decimal strings ("12") or hex quantities
+//     ("0x1a"), whichever the provider sends; negative, fractional or >= 2^64 values are
+//     errors. Addresses are compared case-insensitively (providers send lower-case or
+//     EIP-55; a checksum proves nothing here). `from` is set only when topic0 is
+//     TransferSingle/TransferBatch and topic2 is a zero-padded ABI address word (or, for
+//     Alchemy NFT activity, from `fromAddress`).
+//
+// Decisions where the providers' docs are silent:
+//   * thirdweb's verification POST has no documented body: a top-level "otp", "code",
+//     "verification_code" or "verificationCode" (string or number), or "otp" /
+//     "verification_code" inside an object `data`, makes it kSetup; setup_note then
+//     carries the code (the operator needs it for POST /v1/webhooks/{id}/verify within
+//     15 min). An Insight body whose topic starts with "test" is kSetup too.
+//   * thirdweb unified envelope: `data` (object or array) items are Insight entries
+//     {data, status, type, id}, bare events {transaction_hash, ...} or Engine-style
+//     {transactionHash, chainId}; items with none of these (other topics) give no hint.
+//     delivery_id is the envelope `id`.
+//   * Alchemy `event.error` (a capacity notice) is kEvents with no hints and
+//     setup_note = "alchemy event.error: <text>": nothing to reject, nothing to look at.
+//     Types other than GRAPHQL, NFT_ACTIVITY, ADDRESS_ACTIVITY are kInvalidArgument.
+//     Alchemy's Custom (GRAPHQL) webhook documents no removed flag: never removed.
+//   * QuickNode: a hint whose block number is in metadata.blocks_reorged is removed (the
+//     batch re-delivers a reorged block); `data: null` is a delivery with no hints; a bare
+//     JSON array body is the data of a stream without body metadata (no network then).
+//     block_with_receipts items {block, receipts[]} are read like receipts.
+//   * Moralis: the test body is {} or one with no logs, no txs and block.number absent
+//     or ""; txs[] entries whose hash no log carries become tx-only hints.
 #pragma once
 
 #include <cstdint>

@@ -57,10 +57,6 @@ WebhookVerdict verify_webhook_delivery(
     const std::function<std::optional<std::string>(std::string_view)>& header,
     std::string_view raw_body, std::int64_t now_s, std::size_t max_body_bytes);
 
-// Whether `secret` can key `scheme` (config load): kInvalidArgument when empty, or for
-// kStandardWhsec when it is not base64 of 24..64 bytes. The message never echoes it.
-Status validate_webhook_secret(const WebhookScheme& scheme, std::string_view secret);
-
 // The signature a sender of `scheme` puts in its signature header for these inputs
 // (tests and the benchmark sign with it; "v1,<base64>" for Standard Webhooks, lower-case
 // hex, "0x"-prefixed for keccak). `id` and `timestamp` are used where the scheme signs them.

@@ -139,7 +139,7 @@ std::vector<ct::FixtureLog> mixed_logs() {
 
 TEST_CASE("webhook service: an accepted delivery submits each mint tx once", "[webhooks]") {
   Fixture f;
-  const ApiReply r = f.post("standard", ct::standard_claim_hint_body(mixed_logs()), f.now_s());
+  const ApiReply r = f.post("thirdweb", ct::thirdweb_insight_body(mixed_logs()), f.now_s());
   INFO(r.body.dump());
   REQUIRE(r.status == 200);
   CHECK(r.body["status"] == "accepted");
@@ -209,7 +209,7 @@ TEST_CASE("webhook service: every provider's accepted path, other chains ignored
   const std::vector<Case> cases = {
       {"thirdweb", ct::thirdweb_insight_body(logs)},
       {"thirdweb", ct::thirdweb_unified_body("evt_1", logs)},
-      {"alchemy", ct::alchemy_graphql_body("whevt_1", "ARB_MAINNET", logs)},
+      {"alchemy", ct::alchemy_graphql_body("whevt_1", "ARB_MAINNET", logs)},  // one block
       {"alchemy", ct::alchemy_nft_activity_body("whevt_2", "ARB_MAINNET", logs)},
       {"quicknode", ct::quicknode_logs_body("arbitrum-mainnet", logs)},
       {"moralis", ct::moralis_body(true, logs)},

@@ -32,8 +32,8 @@ constexpr std::array<WebhookScheme, 6> kSchemes{{
      SignatureDigest::kKeccak256, SignatureEncoding::kHex, SecretFormat::kRaw, 0, false},
 }};
 
-constexpr std::array<std::string_view, 5> kProviders{"thirdweb", "alchemy", "quicknode",
-                                                     "standard", "moralis"};
+constexpr std::array<std::string_view, 5> kProviders{"thirdweb", "alchemy", "quicknode", "standard",
+                                                     "moralis"};
 
 }  // namespace
 

@@ -77,8 +77,8 @@ std::string outcome(const WebhookVerdict& v) {
 
 std::string gzip(const std::string& in) {
   z_stream s{};
-  REQUIRE(deflateInit2(&s, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                       Z_DEFAULT_STRATEGY) == Z_OK);
+  REQUIRE(deflateInit2(&s, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) ==
+          Z_OK);
   std::string out(deflateBound(&s, static_cast<uLong>(in.size())), '\0');
   s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   s.avail_in = static_cast<uInt>(in.size());
@@ -157,8 +157,8 @@ TEST_CASE("published vectors are reproduced by the signer and accepted by the ve
       {"moralis", "secret123", "", "", kVectorBody,
        "0x21f890b937998246519397d73b7b8580502ec321c3afe0b0eeb9bb19ac308661", 0},
       {"standard", kStandardSecret, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
-       R"({"test": 2432232314})", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
-       1614265330 + 10},
+       R"({"test": 2432232314})",
+       "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", 1614265330 + 10},
   };
   for (const Vector& v : vectors) {
     INFO(v.scheme);
@@ -213,10 +213,9 @@ TEST_CASE("every row refuses tampering, missing headers and other secrets") {
     CHECK(refused(r) == "bad_signature");
   }
   SECTION("body tampered: one byte, truncated, re-encoded") {
-    for (std::string other :
-         {std::string(R"({"a":2,"b":[2,3]})"), body.substr(0, body.size() - 1),
-          std::string(R"({"a": 1, "b": [2, 3]})"), std::string(R"({"b":[2,3],"a":1})"),
-          body + "\n", std::string()}) {
+    for (std::string other : {std::string(R"({"a":2,"b":[2,3]})"), body.substr(0, body.size() - 1),
+                              std::string(R"({"a": 1, "b": [2, 3]})"),
+                              std::string(R"({"b":[2,3],"a":1})"), body + "\n", std::string()}) {
       INFO(other);
       Request r = good;
       r.body = other;
@@ -351,7 +350,8 @@ TEST_CASE("Standard Webhooks signature lists and secrets") {
   CHECK(check(right + " " + wrong) == "accepted");
   CHECK(check("v1a,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= " + right) == "accepted");
   CHECK(check("v1,!!notbase64!! " + right) == "accepted");
-  CHECK(check("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE " + wrong) == "accepted");  // unpadded
+  CHECK(check("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE " + wrong) ==
+        "accepted");  // unpadded
   CHECK(check(wrong) == "bad_signature");
   CHECK(check("v1a,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=") == "bad_signature");
   CHECK(check("v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=") == "bad_signature");
@@ -462,8 +462,9 @@ TEST_CASE("validate_webhook_secret") {
   const WebhookScheme& s = scheme("standard");
   CHECK(validate_webhook_secret(s, kStandardSecret).ok());
   CHECK(validate_webhook_secret(s, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").ok());
-  CHECK(validate_webhook_secret(s, "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygp"
-                                   "KissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==")
+  CHECK(validate_webhook_secret(s,
+                                "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygp"
+                                "KissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==")
             .ok());  // 64 bytes
   struct Bad {
     std::string secret, says;

@@ -12,7 +12,8 @@
 //   * Content-Encoding gzip on a scheme that allows it: the body is inflated (at most
 //     max_body_bytes out, else kTooLarge; a corrupt stream is kMalformed) and the
 //     signature is checked over the inflated bytes. Any other Content-Encoding, or gzip
-//     where the scheme does not allow it: kMalformed.
+//     where the scheme does not allow it: kMalformed. A raw body longer than
+//     max_body_bytes is kTooLarge whatever its encoding.
 //   * Never throws (allocation failure aside).
 #pragma once
 
@@ -60,6 +61,7 @@ WebhookVerdict verify_webhook_delivery(
 // The signature a sender of `scheme` puts in its signature header for these inputs
 // (tests and the benchmark sign with it; "v1,<base64>" for Standard Webhooks, lower-case
 // hex, "0x"-prefixed for keccak). `id` and `timestamp` are used where the scheme signs them.
+// "" when the secret is unusable (empty, or a whsec secret that is not base64).
 std::string sign_webhook_delivery(const WebhookScheme& scheme, std::string_view secret,
                                   std::string_view id, std::string_view timestamp,
                                   std::string_view body);

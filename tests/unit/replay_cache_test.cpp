@@ -97,21 +97,27 @@ TEST_CASE("ReplayCache refuses a zero capacity or window") {
 }
 
 TEST_CASE("concurrent sightings: each key is first exactly once") {
-  constexpr int kThreads = 4, kKeys = 2000;
-  ReplayCache cache(kKeys, 1'000'000);
-  std::atomic<int> firsts{0};
+  constexpr int kThreads = 4, kKeys = 20000, kCapacity = kKeys;
+  ReplayCache cache(kCapacity, 1'000'000);
+  std::atomic<int> firsts{0}, ready{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
+    threads.emplace_back([&] {
+      // All threads start together and walk the same keys, so they race on each one.
+      ++ready;
+      while (ready.load() < kThreads) std::this_thread::yield();
       for (int i = 0; i < kKeys; ++i) {
-        // Threads walk the keys in different orders to contend on different ones.
-        const int k = (i * (2 * t + 1)) % kKeys;
-        if (cache.first_sighting("p", std::to_string(k), i)) ++firsts;
-        if (i % 7 == 0) (void)cache.size();
+        if (cache.first_sighting("p", std::to_string(i), i)) ++firsts;
+        if (i % 64 == 0) cache.forget("p", std::to_string(i));
       }
     });
   }
   for (std::thread& th : threads) th.join();
-  CHECK(firsts.load() == kKeys);
-  CHECK(cache.size() == kKeys);
+  // Keys forgotten right after their sighting may be first again for a later thread;
+  // every other key is first exactly once (the window outlasts the test and the capacity
+  // holds every key, so nothing is evicted).
+  const int forgotten = (kKeys + 63) / 64;
+  CHECK(firsts.load() >= kKeys);
+  CHECK(firsts.load() <= kKeys + (kThreads - 1) * forgotten);
+  CHECK(cache.size() <= static_cast<std::size_t>(kCapacity));
 }

@@ -444,7 +444,7 @@ void add_quicknode_hint(const QuickNodeBatch& batch, WebhookHint h, WebhookPaylo
 }
 
 // A receipt {transactionHash, blockHash, blockNumber, logs[]}: one hint per log, the
-// receipt's fields as defaults.
+// receipt's fields as defaults. REQUIRES: r is an object whose `logs` is an array.
 Status read_quicknode_receipt(const json& r, const std::string& path, const QuickNodeBatch& batch,
                               WebhookPayload* out) {
   WebhookHint base;

@@ -674,3 +674,25 @@ TEST_CASE("every body builder round-trips through its parser") {
                                                  HintVerdict::kOtherContract, HintVerdict::kUse});
   CHECK(p->hints.at(4).removed);
 }
+
+TEST_CASE("addresses in any case are accepted; a dirty topic2 leaves from unknown") {
+  const std::string tx = L("single").tx.hex();
+  // Upper-case hex digits, and mixed case that is no valid EIP-55 checksum.
+  for (const char* contract : {"0x5FBDB2315678AFECB367F032D93F642F64180AA3",
+                               "0x5FBDB2315678afecb367f032d93f642f64180aa3"}) {
+    INFO(contract);
+    auto p = parse_standard_webhook(R"({"type":"claim.hint","data":{"chain_id":42161,"tx_hash":")" +
+                                    tx + R"(","contract":")" + contract + "\"}}");
+    REQUIRE(p.ok());
+    CHECK(p->hints.at(0).contract == kContract);
+  }
+  const std::string dirty = "0x" + std::string(23, '0') + "1" + kAlice.lower_hex().substr(2);
+  auto p = parse_moralis_webhook(R"({"chainId":"0xa4b1","logs":[{"transactionHash":")" + tx +
+                                 R"(","topic0":")" + eth::transfer_single_topic().hex() +
+                                 R"(","topic1":")" + word(kOperator).hex() + R"(","topic2":")" +
+                                 dirty + R"("}]})");
+  REQUIRE(p.ok());
+  CHECK(p->hints.at(0).topic0 == eth::transfer_single_topic());
+  CHECK_FALSE(p->hints.at(0).from.has_value());
+  CHECK(p->hints.at(0).chain_id == kArbitrum);
+}

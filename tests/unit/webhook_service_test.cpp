@@ -6,6 +6,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "node/webhooks/webhook_scheme.hpp"
@@ -53,7 +54,7 @@ ct::FixtureLog log_of(std::uint8_t tx, std::uint64_t index, const eth::Address& 
   l.tx_index = 0;
   l.log_index = index;
   l.address = emitter;
-  l.topics = {batch ? eth::kTransferBatchTopic : eth::kTransferSingleTopic, word(kOther),
+  l.topics = {batch ? eth::transfer_batch_topic() : eth::transfer_single_topic(), word(kOther),
               word(from), word(kOther)};
   l.data_hex = "0x" + std::string(128, '0');
   return l;

@@ -1,5 +1,6 @@
 #include "node/webhooks/webhook_service.hpp"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -18,10 +19,15 @@ namespace {
 constexpr std::int64_t kReplayWindowMs = 600'000;
 
 // The key the replay cache remembers: the scheme's delivery id or nonce header, else the
-// body's own delivery id, else the body's hash (a byte-identical re-delivery).
+// body's own delivery id, else the body's hash (a byte-identical re-delivery). A delivery
+// that marks entries removed is another delivery than the one that announced them, even
+// under the same ids (thirdweb Insight re-delivers a reorged event, same id, "reverted").
 std::string delivery_key(const VerifiedDelivery& d, const WebhookPayload& p) {
-  if (!d.header_id.empty()) return "h:" + d.header_id;
-  if (!p.delivery_id.empty()) return "b:" + p.delivery_id;
+  const bool removes =
+      std::any_of(p.hints.begin(), p.hints.end(), [](const WebhookHint& h) { return h.removed; });
+  const std::string suffix = removes ? ":removed" : "";
+  if (!d.header_id.empty()) return "h:" + d.header_id + suffix;
+  if (!p.delivery_id.empty()) return "b:" + p.delivery_id + suffix;
   return "k:" + eth::keccak256(std::string_view(d.body)).hex();
 }
 

@@ -228,7 +228,7 @@ TEST_CASE("webhook service: every provider's accepted path, other chains ignored
   auto other = logs;
   for (auto& l : other) l.chain_id = 1;
   f.submitted.clear();
-  const ApiReply r = f.post("thirdweb", ct::thirdweb_insight_body(other), now);
+  const ApiReply r = f.post("thirdweb", ct::thirdweb_unified_body("evt_other", other), now);
   CHECK(r.status == 200);
   CHECK(r.body["status"] == "ignored");
   CHECK(f.submitted.empty());
@@ -253,6 +253,21 @@ TEST_CASE("webhook service: removed entries recheck; a full intake defers", "[we
       f.post("thirdweb", ct::thirdweb_unified_body("evt_d", mixed_logs()), f.now_s());
   CHECK(d.status == 200);  // the follower finds the claims anyway; the provider must not retry
   CHECK(d.body["deferred"] == 2);
+}
+
+TEST_CASE("webhook service: a reverted re-delivery of the same entries is not a replay",
+          "[webhooks]") {
+  // thirdweb Insight re-delivers an event with status "reverted" under the same entry id.
+  Fixture f;
+  auto logs = mixed_logs();
+  CHECK(f.post("thirdweb", ct::thirdweb_insight_body(logs), f.now_s()).status == 200);
+  for (auto& l : logs) l.removed = true;
+  f.submitted.clear();
+  const ApiReply r = f.post("thirdweb", ct::thirdweb_insight_body(logs), f.now_s());
+  INFO(r.body.dump());
+  CHECK(r.status == 200);
+  CHECK(r.body["rechecks"] == 2);
+  CHECK(f.post("thirdweb", ct::thirdweb_insight_body(logs), f.now_s()).status == 409);
 }
 
 TEST_CASE("webhook service: setup deliveries are acknowledged, nothing submitted", "[webhooks]") {

@@ -273,8 +273,11 @@ void HttpServer::install_handlers() {
                                   ? std::max(webhook_max_body_bytes_, config_.max_body_bytes)
                                   : config_.max_body_bytes;
     std::string body;
-    bool too_large = false;
-    const bool complete = read([&](const char* data, std::size_t n) {
+    // A declared length above the limit is refused before reading (httplib refuses it
+    // too, without calling the receiver); a chunked or gzip body is measured as it comes.
+    bool too_large = req.has_header("Content-Length") &&
+                     req.get_header_value<std::uint64_t>("Content-Length") > limit;
+    const bool complete = !too_large && read([&](const char* data, std::size_t n) {
       if (body.size() + n > limit) {
         too_large = true;
         return false;

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <httplib.h>
+#include <zlib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -368,6 +369,36 @@ TEST_CASE("api: hostile POST /v1/claims bodies never reach the intake", "[api]")
       "POST /v1/claims HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
   CHECK(status_line_code(no_ct) == 415);
   CHECK(h.intake.count() == 0);
+
+  // The limit holds for the DECODED body too: httplib inflates gzip and reads chunked
+  // bodies itself, so a small gzip "bomb" or an endless chunked body must still be 413.
+  {
+    const std::string inflated = "{\"tx_hash\": \"" + std::string(200'000, 'a') + "\"}";
+    z_stream z{};
+    REQUIRE(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+    std::string gz(deflateBound(&z, inflated.size()), '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(inflated.data()));
+    z.avail_in = static_cast<uInt>(inflated.size());
+    z.next_out = reinterpret_cast<Bytef*>(gz.data());
+    z.avail_out = static_cast<uInt>(gz.size());
+    REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+    gz.resize(z.total_out);
+    deflateEnd(&z);
+    REQUIRE(gz.size() < 16384);  // small on the wire, large once inflated
+    const std::string bomb = raw_exchange(
+        port,
+        "POST /v1/claims HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+        "Content-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: " +
+            std::to_string(gz.size()) + "\r\n\r\n" + gz);
+    CHECK(status_line_code(bomb) == 413);
+    std::string chunked =
+        "POST /v1/claims HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 40; ++i) chunked += "400\r\n" + std::string(1024, ' ') + "\r\n";
+    chunked += "0\r\n\r\n";
+    CHECK(status_line_code(raw_exchange(port, chunked)) == 413);
+    CHECK(h.intake.count() == 0);
+  }
 
   // Valid JSON of the wrong shape is the intake's to judge: it gets it and its answer is
   // sent back; huge numbers and SQL metacharacters are just values.

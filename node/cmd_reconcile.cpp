@@ -64,7 +64,8 @@ int cmd_reconcile(const std::vector<std::string>& args) {
                  kDescription);
   add_common_options(cl.options, common);
   cl.options.add_options()(
-      "at", po::value<std::string>(&settings.at)->value_name("TAG|BLOCK")->default_value("finalized"),
+      "at",
+      po::value<std::string>(&settings.at)->value_name("TAG|BLOCK")->default_value("finalized"),
       "the block to compare at: finalized, safe, latest or a block number")(
       "samples", po::value<std::size_t>(&settings.samples)->value_name("N")->default_value(10),
       "samples printed per class");

@@ -53,7 +53,7 @@ struct MemberRow {
 };
 
 struct SinkSnapshot {
-  std::vector<LedgerRow> ledger;  // chain_id == the one asked for, key order
+  std::vector<LedgerRow> ledger;          // chain_id == the one asked for, key order
   std::vector<MembershipRow> membership;  // (wallet, level) order
   std::vector<MemberRow> members;         // wallet order
   std::uint64_t unreadable_rows = 0;
@@ -72,9 +72,9 @@ Result<std::unique_ptr<SinkSnapshotReader>> open_sink_snapshot_reader(
 // The three queries both implementations run, and how their text rows become a snapshot.
 struct SnapshotText {
   using Row = std::vector<std::optional<std::string>>;  // nullopt = SQL NULL
-  std::vector<Row> ledger;      // claim_key, status, wallet_address, level
-  std::vector<Row> membership;  // wallet_address, nft_level, claim_key
-  std::vector<Row> members;     // wallet_address, current_level
+  std::vector<Row> ledger;                              // claim_key, status, wallet_address, level
+  std::vector<Row> membership;                          // wallet_address, nft_level, claim_key
+  std::vector<Row> members;                             // wallet_address, current_level
 };
 extern const char* const kSnapshotLedgerSql;  // one parameter: the chain id
 extern const char* const kSnapshotMembershipSql;

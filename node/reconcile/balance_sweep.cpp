@@ -36,9 +36,9 @@ BalanceSweep sweep_balances(eth::ChainSource& chain, const eth::Address& contrac
     ++out.calls;
     Result<std::vector<eth::U256>> got = chain.balance_of_batch(contract, owners, ids, at);
     if (got.ok() && got->size() != n) {
-      got = error(ErrorCode::kBadResponse, "balanceOfBatch returned " +
-                                               std::to_string(got->size()) + " balances for " +
-                                               std::to_string(n) + " pairs");
+      got =
+          error(ErrorCode::kBadResponse, "balanceOfBatch returned " + std::to_string(got->size()) +
+                                             " balances for " + std::to_string(n) + " pairs");
     }
     if (!got.ok()) {
       ++out.retries;
@@ -48,16 +48,18 @@ BalanceSweep sweep_balances(eth::ChainSource& chain, const eth::Address& contrac
                                                  {"next", n > 1 ? "retry with half" : "retry"}});
       if (hopeless(got.status().code()) || out.retries > options.max_retries) {
         out.pairs_unread = total - pos;
-        out.failure = got.status().with_context("balanceOfBatch of " + std::to_string(n) +
-                                                " pairs, after " + std::to_string(out.retries) +
-                                                " failed calls");
+        out.failure =
+            got.status().with_context("balanceOfBatch of " + std::to_string(n) + " pairs, after " +
+                                      std::to_string(out.retries) + " failed calls");
         return out;
       }
       size = std::max<std::size_t>(n / 2, 1);
       continue;
     }
-    out.smallest_batch = out.smallest_batch == 0 ? n : std::min<std::uint64_t>(out.smallest_batch, n);
-    for (std::size_t i = 0; i < n; ++i) out.balances[{owners[i], levels[(pos + i) % levels.size()]}] = (*got)[i];
+    out.smallest_batch =
+        out.smallest_batch == 0 ? n : std::min<std::uint64_t>(out.smallest_batch, n);
+    for (std::size_t i = 0; i < n; ++i)
+      out.balances[{owners[i], levels[(pos + i) % levels.size()]}] = (*got)[i];
     pos += n;
     if (++streak >= options.grow_after && size < initial) {
       size = std::min(size * 2, initial);

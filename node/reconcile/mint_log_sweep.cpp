@@ -17,7 +17,8 @@ Result<MintSweep> sweep_mints(eth::ChainSource& chain, const MintSweepSettings& 
     const std::uint64_t hi = pin.number - lo < span ? pin.number : lo + span - 1;
     eth::LogFilter filter;
     filter.address = settings.contract;
-    filter.topics = {{eth::transfer_single_topic(), eth::transfer_batch_topic()}, {}, {eth::Hash32()}};
+    filter.topics = {
+        {eth::transfer_single_topic(), eth::transfer_batch_topic()}, {}, {eth::Hash32()}};
     filter.from_block = lo;
     filter.to_block = hi;
     filter.pin = pin;

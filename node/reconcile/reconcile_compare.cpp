@@ -24,14 +24,15 @@ bool sink_may_hold(ClaimState s) {
 }
 
 bool in_ranges(const std::vector<store::BlockRange>& ranges, std::uint64_t block) {
-  auto it = std::upper_bound(ranges.begin(), ranges.end(), block,
-                             [](std::uint64_t b, const store::BlockRange& r) { return b < r.from; });
+  auto it =
+      std::upper_bound(ranges.begin(), ranges.end(), block,
+                       [](std::uint64_t b, const store::BlockRange& r) { return b < r.from; });
   return it != ranges.begin() && std::prev(it)->to >= block;
 }
 
 ReconcileSample claim_sample(const Claim& c, std::string chain_value, std::string db_value) {
-  return {c.wallet.lower_hex(),   c.level, std::move(chain_value), std::move(db_value),
-          c.key.to_string(), c.block_number};
+  return {c.wallet.lower_hex(), c.level,           std::move(chain_value),
+          std::move(db_value),  c.key.to_string(), c.block_number};
 }
 
 std::string state_of(const Claim& c) {
@@ -64,7 +65,7 @@ void sink_vs_outbox(const ReconcileInputs& in, const std::map<ClaimKey, const Cl
   std::map<eth::Address, std::int64_t> foreign_max;  // rows of others: any level is theirs
   for (const store::MembershipRow& m : sink.membership) rows.insert({m.wallet, m.level});
 
-  std::set<WalletLevel> held;                   // (wallet, level) the sink may hold
+  std::set<WalletLevel> held;  // (wallet, level) the sink may hold
   std::map<eth::Address, std::int64_t> done_max, held_max;
   for (const Claim& c : in.store_claims) {
     if (sink_may_hold(c.state)) {
@@ -112,8 +113,12 @@ void sink_vs_outbox(const ReconcileInputs& in, const std::map<ClaimKey, const Cl
     auto it = current.find(wallet);
     if (it != current.end() && it->second >= lowest && it->second <= highest) continue;
     const std::string db = it == current.end() ? "no members row" : std::to_string(it->second);
-    r.add(C::kCurrentLevelWrong, {wallet.lower_hex(), static_cast<std::uint32_t>(lowest),
-                                  "store:" + std::to_string(lowest), db, "", {}});
+    r.add(C::kCurrentLevelWrong, {wallet.lower_hex(),
+                                  static_cast<std::uint32_t>(lowest),
+                                  "store:" + std::to_string(lowest),
+                                  db,
+                                  "",
+                                  {}});
   }
 }
 

@@ -6,15 +6,15 @@ namespace claimsync::node {
 namespace {
 
 constexpr std::array<const char*, kReconcileClassCount> kNames = {
-    "missing_in_store",       "extra_in_store",        "ledger_missing",
-    "ledger_status_mismatch", "ledger_without_claim",  "membership_missing",
-    "membership_without_claim", "current_level_wrong", "unscanned",
-    "newer_than_pin",         "membership_foreign",    "member_holder",
-    "member_not_holding",     "holder_without_claim",
+    "missing_in_store",         "extra_in_store",       "ledger_missing",
+    "ledger_status_mismatch",   "ledger_without_claim", "membership_missing",
+    "membership_without_claim", "current_level_wrong",  "unscanned",
+    "newer_than_pin",           "membership_foreign",   "member_holder",
+    "member_not_holding",       "holder_without_claim",
 };
 
 nlohmann::json sample_json(const ReconcileSample& s) {
-  nlohmann::json j = {{"wallet", s.wallet},          {"level", s.level},
+  nlohmann::json j = {{"wallet", s.wallet},           {"level", s.level},
                       {"chain_value", s.chain_value}, {"db_value", s.db_value},
                       {"claim_key", s.claim_key},     {"block", nullptr}};
   if (s.block) j["block"] = *s.block;
@@ -70,11 +70,15 @@ nlohmann::json ReconcileReport::to_json() const {
   }
   nlohmann::json pin_j = nullptr;
   if (pin) {
-    pin_j = {{"at", pin->at},     {"number", pin->number}, {"hash", pin->hash},
-             {"head", pin->head}, {"lag_blocks", pin->lag()}};
+    pin_j = {{"at", pin->at},
+             {"number", pin->number},
+             {"hash", pin->hash},
+             {"head", pin->head},
+             {"lag_blocks", pin->lag()}};
   }
   return {
-      {"result", !complete() ? "partial" : (this->differences() == 0 ? "consistent" : "differences")},
+      {"result",
+       !complete() ? "partial" : (this->differences() == 0 ? "consistent" : "differences")},
       {"status", complete() ? "complete" : "partial"},
       {"partial_reasons", partial_reasons},
       {"differences_total", this->differences()},

@@ -26,19 +26,19 @@ enum class ReconcileClass : int {
   kMembershipWithoutClaim,  // a membership row claimsync made, with no live claim behind it
   kCurrentLevelWrong,       // members.current_level is not what the claims (and rows) make
   // information, not differences
-  kUnscanned,            // a mint on chain in a block the node has not scanned yet
-  kNewerThanPin,         // a store claim above the pinned block (not compared)
-  kMembershipForeign,    // a membership row not created by claimsync (never judged)
-  kMemberHolder,         // (wallet, level) with a live claim and a balance
-  kMemberNotHolding,     // a live claim, balance 0 (sold or burned: still a member)
-  kHolderWithoutClaim,   // a balance without a claim (received by transfer)
+  kUnscanned,           // a mint on chain in a block the node has not scanned yet
+  kNewerThanPin,        // a store claim above the pinned block (not compared)
+  kMembershipForeign,   // a membership row not created by claimsync (never judged)
+  kMemberHolder,        // (wallet, level) with a live claim and a balance
+  kMemberNotHolding,    // a live claim, balance 0 (sold or burned: still a member)
+  kHolderWithoutClaim,  // a balance without a claim (received by transfer)
 };
 constexpr int kReconcileClassCount = 14;
 const char* reconcile_class_name(ReconcileClass c);  // "missing_in_store", ...
 bool is_difference(ReconcileClass c);
 
 struct ReconcileSample {
-  std::string wallet;      // lower-case hex, or empty
+  std::string wallet;  // lower-case hex, or empty
   std::uint32_t level = 0;
   std::string chain_value;  // what the chain says ("mint", a balance, ...), or empty
   std::string db_value;     // what the store / sink says, or empty
@@ -73,9 +73,9 @@ struct ReconcileReport {
   std::size_t sample_limit = 10;
   std::optional<PinnedBlock> pin;
   std::optional<std::uint64_t> checkpoint;  // the store's
-  std::uint64_t store_claims = 0;            // claims read from the store
-  std::uint64_t chain_claims = 0;            // mints found by the sweep
-  std::uint64_t wallets = 0;                 // wallets whose balances were read
+  std::uint64_t store_claims = 0;           // claims read from the store
+  std::uint64_t chain_claims = 0;           // mints found by the sweep
+  std::uint64_t wallets = 0;                // wallets whose balances were read
   std::uint64_t unreadable_sink_rows = 0;
   ReconcileCost cost;
   std::vector<std::string> partial_reasons;  // empty: complete

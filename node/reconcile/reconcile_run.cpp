@@ -16,8 +16,8 @@ void chain_part(eth::ChainSource& chain, const ReconcileSettings& s, const Pinne
     in.chain_claims.emplace();  // nothing to sweep below start_block
     return;
   }
-  MintSweepSettings ms{s.chain_id, s.contract, {s.levels.begin(), s.levels.end()},
-                       s.log_chunk_blocks};
+  MintSweepSettings ms{
+      s.chain_id, s.contract, {s.levels.begin(), s.levels.end()}, s.log_chunk_blocks};
   auto hash = eth::Hash32::parse(pin.hash);
   Result<MintSweep> sweep = sweep_mints(chain, ms, s.start_block, {pin.number, *hash});
   if (!sweep.ok()) {

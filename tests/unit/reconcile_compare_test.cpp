@@ -72,8 +72,8 @@ TEST_CASE("reconcile compare: consistent inputs give no difference", "[reconcile
 
 TEST_CASE("reconcile compare: outbox vs chain", "[reconcile]") {
   ReconcileInputs in = consistent();
-  const Claim lost = claim(9, 3, 2, 40);                       // on chain, store lacks it
-  const Claim late = claim(10, 3, 4, 150);                     // on chain above the scan
+  const Claim lost = claim(9, 3, 2, 40);                           // on chain, store lacks it
+  const Claim late = claim(10, 3, 4, 150);                         // on chain above the scan
   const Claim forged = claim(11, 4, 1, 50, ClaimState::kPending);  // store only
   const Claim newer = claim(12, 4, 2, 130, ClaimState::kPending);  // above the pin
   in.scanned = {{0, 60}};
@@ -234,7 +234,7 @@ class ScriptedBalances final : public eth::ChainSource {
 TEST_CASE("balance sweep: halves on failure, grows back, bounded retries", "[reconcile]") {
   std::vector<eth::Address> wallets;
   for (std::uint64_t w = 0; w < 100; ++w) wallets.push_back(testing::fixture_wallet(w));
-  const std::vector<std::uint32_t> levels = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+  const std::vector<std::uint32_t> levels = {1,  2,  3,  4,  5,  6,  7,  8,  9, 10,
                                              11, 12, 13, 14, 15, 16, 17, 18, 19};
   ScriptedBalances chain;
   SECTION("everything fits") {

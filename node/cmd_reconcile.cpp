@@ -92,15 +92,17 @@ int cmd_reconcile(const std::vector<std::string>& args) {
   const std::string sink_error = sink.ok() ? "" : sink.status().to_string();
   ReconcileReport report = run_reconcile(**chain, *node_store, sink.ok() ? sink->get() : nullptr,
                                          sink_error, settings, clock);
+  // Logged before the report, so that stderr never lands inside the JSON on a shared pipe.
+  for (const std::string& reason : report.partial_reasons) {
+    log_error("reconcile_partial",
+              {{"reason", reason}, {"next", "fix the cause (RPC, database) and run it again"}});
+  }
   if (common.json) {
     print_json(report.to_json());
   } else {
     std::cout << report.to_text();
   }
-  for (const std::string& reason : report.partial_reasons) {
-    log_error("reconcile_partial",
-              {{"reason", reason}, {"next", "fix the cause (RPC, database) and run it again"}});
-  }
+  std::cout.flush();
   return report.exit_code();
 }
 

@@ -54,6 +54,13 @@ ReconcileInputs consistent() {
   return in;
 }
 
+// Sample i of class c (REQUIREs it exists, so a broken comparison fails, not crashes).
+ReconcileSample nth(const ReconcileReport& r, C c, std::size_t i) {
+  REQUIRE(r.of(c).samples.size() > i);
+  return r.of(c).samples[i];
+}
+ReconcileSample first(const ReconcileReport& r, C c) { return nth(r, c, 0); }
+
 ReconcileReport run(const ReconcileInputs& in, std::size_t samples = 10) {
   ReconcileReport r;
   r.sample_limit = samples;
@@ -90,11 +97,11 @@ TEST_CASE("reconcile compare: outbox vs chain", "[reconcile]") {
   in.store_claims.push_back(newer);
   ReconcileReport r = run(in);
   CHECK(r.of(C::kMissingInStore).count == 2);  // lost + the orphaned one the chain holds
-  CHECK(r.of(C::kMissingInStore).samples[0].claim_key == lost.key.to_string());
-  CHECK(r.of(C::kMissingInStore).samples[0].db_value == "absent");
-  CHECK(r.of(C::kMissingInStore).samples[1].db_value == "store:orphaned");
+  CHECK(nth(r, C::kMissingInStore, 0).claim_key == lost.key.to_string());
+  CHECK(nth(r, C::kMissingInStore, 0).db_value == "absent");
+  CHECK(nth(r, C::kMissingInStore, 1).db_value == "store:orphaned");
   CHECK(r.of(C::kExtraInStore).count == 1);
-  CHECK(r.of(C::kExtraInStore).samples[0].claim_key == forged.key.to_string());
+  CHECK(nth(r, C::kExtraInStore, 0).claim_key == forged.key.to_string());
   CHECK(r.of(C::kNewerThanPin).count == 1);
   CHECK(r.of(C::kUnscanned).count == 0);
   in.chain_claims->push_back(claim(15, 6, 1, 90));  // a mint in 61..120: not scanned yet
@@ -110,9 +117,9 @@ TEST_CASE("reconcile compare: sink vs outbox", "[reconcile]") {
     s.members[0].current_level = 1;
     ReconcileReport r = run(in);
     CHECK(r.of(C::kMembershipMissing).count == 1);
-    CHECK(r.of(C::kMembershipMissing).samples[0].level == 3);
+    CHECK(nth(r, C::kMembershipMissing, 0).level == 3);
     CHECK(r.of(C::kCurrentLevelWrong).count == 1);
-    CHECK(r.of(C::kCurrentLevelWrong).samples[0].db_value == "1");
+    CHECK(nth(r, C::kCurrentLevelWrong, 0).db_value == "1");
     CHECK(r.differences() == 2);
   }
   SECTION("a membership row claimsync made without a live claim; a foreign row") {
@@ -133,7 +140,7 @@ TEST_CASE("reconcile compare: sink vs outbox", "[reconcile]") {
     ReconcileReport r = run(in);
     CHECK(r.of(C::kLedgerMissing).count == 1);
     CHECK(r.of(C::kLedgerStatusMismatch).count == 1);
-    CHECK(r.of(C::kLedgerStatusMismatch).samples[0].db_value == "pending");
+    CHECK(nth(r, C::kLedgerStatusMismatch, 0).db_value == "pending");
     CHECK(r.of(C::kLedgerWithoutClaim).count == 1);
   }
   SECTION("replication in flight is not a difference") {
@@ -155,7 +162,7 @@ TEST_CASE("reconcile compare: sink vs outbox", "[reconcile]") {
     s.membership.push_back({testing::fixture_wallet(2), 4, std::nullopt});
     CHECK(run(in).of(C::kCurrentLevelWrong).count == 0);
     s.members.pop_back();
-    CHECK(run(in).of(C::kCurrentLevelWrong).samples[0].db_value == "no members row");
+    CHECK(first(run(in), C::kCurrentLevelWrong).db_value == "no members row");
   }
 }
 
@@ -171,7 +178,7 @@ TEST_CASE("reconcile compare: balances are information", "[reconcile]") {
   CHECK(r.of(C::kMemberHolder).count == 1);
   CHECK(r.of(C::kMemberNotHolding).count == 1);
   CHECK(r.of(C::kHolderWithoutClaim).count == 1);
-  CHECK(r.of(C::kHolderWithoutClaim).samples[0].chain_value == "5");
+  CHECK(nth(r, C::kHolderWithoutClaim, 0).chain_value == "5");
   CHECK(r.differences() == 0);
   CHECK(r.exit_code() == 0);
 }

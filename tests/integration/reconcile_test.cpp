@@ -133,7 +133,7 @@ TEST_CASE("reconcile: consistent, then every kind of difference; holders are inf
   // Mints: 7 claims of 4 wallets. Then a transfer and a burn, which are not claims.
   s.chain.mint(s.nft, s.wallet(1), 1, 1);
   s.chain.mint(s.nft, s.wallet(1), 3, 2);
-  s.chain.mint_batch(s.nft, s.wallet(2), {1, 2}, {1, 1});
+  const std::string batch_tx = s.chain.mint_batch(s.nft, s.wallet(2), {1, 2}, {1, 1});
   s.chain.mint(s.nft, s.wallet(3), 1, 1);
   s.chain.mint(s.nft, s.wallet(4), 2, 1);
   s.chain.mint(s.nft, s.wallet(4), 1, 1);
@@ -172,6 +172,33 @@ TEST_CASE("reconcile: consistent, then every kind of difference; holders are inf
     CHECK(text.exit_code == 0);
     CHECK(text.output.find("reconcile: consistent") != std::string::npos);
     CHECK(text.output.find("holder_without_claim: 2") != std::string::npos);
+  }
+
+  SECTION("--at BLOCK: claims above the pin are not compared, balances are of that block") {
+    const std::string at = std::to_string(
+        std::stoull(s.chain.receipt(batch_tx)["blockNumber"].get<std::string>(), nullptr, 16));
+    RunResult r = s.reconcile(good_cfg, {"--json", "--at", at});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    json j = json::parse(r.output.substr(r.output.find("{\n")));
+    CHECK(j["pin"]["number"] == std::stoull(at));
+    CHECK(j["pin"]["lag_blocks"] == s.chain.block_number() - std::stoull(at));
+    CHECK(j["chain_claims"] == 4);                   // 1:1, 1:3, 2:1, 2:2
+    CHECK(count(j, "info", "newer_than_pin") == 3);  // 3:1, 4:2, 4:1
+    CHECK(count(j, "info", "member_holder") == 4);   // before the transfers and the burn
+    CHECK(count(j, "info", "member_not_holding") == 0);
+    CHECK(count(j, "info", "holder_without_claim") == 0);
+  }
+
+  SECTION("an unreachable chain makes the report partial (exit 2); the sink is still compared") {
+    s.chain.stop();
+    json j = s.reconcile_json(good_cfg, 2);
+    CHECK(j["status"] == "partial");
+    REQUIRE(j["partial_reasons"].size() == 1);
+    CHECK(j["partial_reasons"][0].get<std::string>().rfind("pin:", 0) == 0);
+    CHECK(j["pin"].is_null());
+    CHECK(j["differences_total"] == 0);
+    CHECK(j["store_claims"] == 7);
   }
 
   SECTION("while a node holds the store it refuses and says what to do") {

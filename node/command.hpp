@@ -34,5 +34,6 @@ int cmd_claims(const std::vector<std::string>& args);  // claims list/show/retry
 int cmd_rescan(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
 int cmd_status(const std::vector<std::string>& args);
+int cmd_reconcile(const std::vector<std::string>& args);
 
 }  // namespace claimsync::node

@@ -15,6 +15,8 @@ const std::vector<Command>& command_table() {
       {"migrate", "apply pending SQL migrations to the membership database", cmd_migrate},
       {"verify-tx", "show the mints a transaction holds, read from the chain", cmd_verify_tx},
       {"rescan", "scan a block range again and report claims found/new/known", cmd_rescan},
+      {"reconcile", "audit the database against the chain at a pinned block (offline)",
+       cmd_reconcile},
   };
   return table;
 }

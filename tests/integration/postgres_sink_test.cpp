@@ -65,6 +65,7 @@ SinkHarness pg_harness(PgCluster& pg, ApplyPath path = kDefault, const std::stri
     pg.create_database(prefix + db);
     return pg.url(prefix + db);
   };
+  h.url = [&pg, prefix](const std::string& db) { return pg.url(prefix + db); };
   return h;
 }
 
@@ -127,6 +128,11 @@ TEST_CASE("postgres sink: SQL metacharacters are stored literally", "[pg][sink]"
 TEST_CASE("postgres sink: record mirrors states without touching membership", "[pg][sink]") {
   PgCluster pg;
   for_each_path(pg, check_record);
+}
+
+TEST_CASE("postgres sink: snapshot read side (reconcile)", "[pg][sink][snapshot]") {
+  PgCluster pg;
+  check_snapshot(pg_harness(pg));
 }
 
 TEST_CASE("postgres sink: model-based apply / revoke / re-apply", "[pg][sink][model]") {

@@ -10,6 +10,7 @@
 
 #include "storage/claim_row.hpp"
 #include "storage/migration_runner.hpp"
+#include "storage/sink_snapshot.hpp"
 
 namespace claimsync::testing {
 namespace {
@@ -367,6 +368,91 @@ void check_literal_strings(const SinkHarness& h) {
   CHECK(scalar(h, "literal", "SELECT count(*) FROM claim_sync_queue") ==
         std::to_string(2 * nasty.size()));
   CHECK(scalar(h, "literal", "SELECT count(*) FROM users") != "0");
+}
+
+void check_snapshot(const SinkHarness& h) {
+  auto sink = h.open_fresh("snapshot");
+  const std::vector<Claim> claims = make_claims(30, 6, 4);
+  apply_all(*sink, claims, 7);
+  Claim revoked = claims[4];
+  revoked.state = ClaimState::kRevoking;
+  require_ok(sink->revoke({revoked}));
+  Claim dead = make_claim(40, 6, 4);
+  dead.state = ClaimState::kDead;
+  REQUIRE(sink->record({store::LedgerUpdate{dead}}).ok());
+  Claim other_chain = make_claim(41, 6, 4);
+  other_chain.key.chain_id = 1;
+  other_chain.wallet = fixture_wallet(77);
+  require_ok(sink->apply({other_chain}));
+  const std::string foreign = fixture_wallet(90).lower_hex();
+  h.exec("snapshot", "INSERT INTO users (wallet_address) VALUES ('" + foreign + "')");
+  h.exec("snapshot",
+         "INSERT INTO members (wallet_address, current_level) VALUES ('" + foreign + "', 9)");
+  h.exec("snapshot",
+         "INSERT INTO membership (wallet_address, nft_level, activated_at, claim_key) VALUES ('" +
+             foreign + "', 9, '2020-01-01T00:00:00Z', NULL), ('" + foreign +
+             "', 8, '2020-01-01T00:00:00Z', 'not-a-claim-key')");
+
+  auto reader = store::open_sink_snapshot_reader(h.url("snapshot"));
+  INFO(reader.status().to_string());
+  REQUIRE(reader.ok());
+  auto snap = (*reader)->read(42161);
+  INFO(snap.status().to_string());
+  REQUIRE(snap.ok());
+
+  // Ledger: this chain's rows only, in key order, with their statuses.
+  const SqlRows ledger_rows = h.query(
+      "snapshot",
+      "SELECT claim_key, status, wallet_address, level FROM claim_sync_queue WHERE chain_id = "
+      "42161 ORDER BY claim_key");
+  REQUIRE(snap->ledger.size() == ledger_rows.size());
+  std::map<std::string, std::string> status;
+  for (std::size_t i = 0; i < ledger_rows.size(); ++i) {
+    const store::LedgerRow& r = snap->ledger[i];
+    CHECK(r.key.to_string() == ledger_rows[i][0]);
+    CHECK(r.status == ledger_rows[i][1]);
+    CHECK(r.wallet.lower_hex() == ledger_rows[i][2]);
+    CHECK(std::to_string(r.level) == ledger_rows[i][3]);
+    status[r.key.to_string()] = r.status;
+  }
+  CHECK(status.size() == 31);  // 30 applied + the dead one; not the other chain's
+  CHECK(status.at(revoked.key.to_string()) == "revoked");
+  CHECK(status.at(dead.key.to_string()) == "dead");
+  CHECK(status.at(claims[0].key.to_string()) == "done");
+  CHECK(status.count(other_chain.key.to_string()) == 0);
+
+  // Membership: every row; the creating claim as written, none for the foreign row.
+  std::string membership;
+  for (const store::MembershipRow& m : snap->membership) {
+    membership += m.wallet.lower_hex() + "|" + std::to_string(m.level) + "|" +
+                  (m.claim_key ? m.claim_key->to_string() : "\\N") + "\n";
+  }
+  CHECK(membership == join(h.query("snapshot",
+                                   "SELECT wallet_address, nft_level, claim_key FROM membership "
+                                   "WHERE claim_key IS NULL OR claim_key <> 'not-a-claim-key' "
+                                   "ORDER BY wallet_address, nft_level")));
+  CHECK(snap->unreadable_rows == 1);
+  const auto foreign_row = std::find_if(snap->membership.begin(), snap->membership.end(),
+                                        [&](const auto& m) { return m.level == 9; });
+  REQUIRE(foreign_row != snap->membership.end());
+  CHECK(!foreign_row->claim_key);
+  CHECK(foreign_row->wallet.lower_hex() == foreign);
+
+  // Members: every row with its current level.
+  std::string members;
+  for (const store::MemberRow& m : snap->members)
+    members += m.wallet.lower_hex() + "|" + std::to_string(m.current_level) + "\n";
+  CHECK(members == join(h.query("snapshot",
+                                "SELECT wallet_address, current_level FROM members ORDER BY "
+                                "wallet_address")));
+  CHECK(snap->members.size() == 8);  // 6 wallets, the other chain's, the foreign one
+
+  // Another chain id sees none of this chain's ledger rows; the tables are unchanged.
+  const SinkTables before = dump_tables(h, "snapshot");
+  auto other = (*reader)->read(1);
+  REQUIRE(other.ok());
+  CHECK(other->ledger.size() == 1);
+  CHECK(dump_tables(h, "snapshot") == before);
 }
 
 void check_record(const SinkHarness& h) {

@@ -31,6 +31,8 @@ struct SinkHarness {
   std::function<std::string(const std::string& column)> epoch_sql;
   // A new empty database called `db`, NOT migrated; returns its sink URL.
   std::function<std::string(const std::string& db)> create_empty;
+  // The sink URL of database `db` (as created by open_fresh).
+  std::function<std::string(const std::string& db)> url;
 };
 
 // users / members / membership / claim_sync_queue as text, ordered, without the columns
@@ -53,6 +55,11 @@ void check_revocation(const SinkHarness& h);
 void check_claim_failure_isolated(const SinkHarness& h);
 void check_literal_strings(const SinkHarness& h);
 void check_record(const SinkHarness& h);
+// The read side (storage/sink_snapshot.hpp): after applies, a revoke, a dead ledger update,
+// another chain's claim, rows not made by claimsync and one unreadable row, the snapshot
+// holds exactly this chain's ledger rows with their statuses, every membership row with
+// its creating claim (or none), every members row, and counts the unreadable row.
+void check_snapshot(const SinkHarness& h);
 
 // Model-based: `steps` seeded random calls of apply / revoke / re-apply over a few wallets
 // and levels (siblings of one wallet and level, duplicates in a batch, revokes of claims

@@ -56,6 +56,7 @@ class SqliteHarness {
       SQLite::Database d(path(db), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
       return "sqlite:" + path(db);
     };
+    h.url = [this](const std::string& db) { return "sqlite:" + path(db); };
     return h;
   }
   std::string path(const std::string& db) const { return dir_.file(db + ".sqlite"); }
@@ -99,6 +100,11 @@ TEST_CASE("sqlite sink: SQL metacharacters are stored literally", "[sqlite][sink
 TEST_CASE("sqlite sink: record mirrors states without touching membership", "[sqlite][sink]") {
   SqliteHarness s;
   check_record(s.harness());
+}
+
+TEST_CASE("sqlite sink: snapshot read side (reconcile)", "[sqlite][sink][snapshot]") {
+  SqliteHarness s;
+  check_snapshot(s.harness());
 }
 
 TEST_CASE("sqlite sink: model-based apply / revoke / re-apply", "[sqlite][sink][model]") {

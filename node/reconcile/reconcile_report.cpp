@@ -1,0 +1,134 @@
+#include "node/reconcile/reconcile_report.hpp"
+
+#include <sstream>
+
+namespace claimsync::node {
+namespace {
+
+constexpr std::array<const char*, kReconcileClassCount> kNames = {
+    "missing_in_store",         "extra_in_store",       "ledger_missing",
+    "ledger_status_mismatch",   "ledger_without_claim", "membership_missing",
+    "membership_without_claim", "current_level_wrong",  "unscanned",
+    "newer_than_pin",           "membership_foreign",   "member_holder",
+    "member_not_holding",       "holder_without_claim",
+};
+
+nlohmann::json sample_json(const ReconcileSample& s) {
+  nlohmann::json j = {{"wallet", s.wallet},           {"level", s.level},
+                      {"chain_value", s.chain_value}, {"db_value", s.db_value},
+                      {"claim_key", s.claim_key},     {"block", nullptr}};
+  if (s.block) j["block"] = *s.block;
+  return j;
+}
+
+std::string sample_text(const ReconcileSample& s) {
+  std::ostringstream out;
+  out << "    wallet=" << (s.wallet.empty() ? "-" : s.wallet) << " level=" << s.level
+      << " chain=" << (s.chain_value.empty() ? "-" : s.chain_value)
+      << " db=" << (s.db_value.empty() ? "-" : s.db_value)
+      << " claim=" << (s.claim_key.empty() ? "-" : s.claim_key)
+      << " block=" << (s.block ? std::to_string(*s.block) : "-") << "\n";
+  return out.str();
+}
+
+}  // namespace
+
+const char* reconcile_class_name(ReconcileClass c) { return kNames[static_cast<int>(c)]; }
+
+bool is_difference(ReconcileClass c) {
+  return static_cast<int>(c) < static_cast<int>(ReconcileClass::kUnscanned);
+}
+
+void ReconcileReport::add(ReconcileClass c, ReconcileSample sample) {
+  ClassResult& r = of(c);
+  ++r.count;
+  if (r.samples.size() < sample_limit) r.samples.push_back(std::move(sample));
+}
+
+std::uint64_t ReconcileReport::differences() const {
+  std::uint64_t n = 0;
+  for (int i = 0; i < kReconcileClassCount; ++i) {
+    if (is_difference(static_cast<ReconcileClass>(i))) n += classes[i].count;
+  }
+  return n;
+}
+
+int ReconcileReport::exit_code() const {
+  if (!complete()) return 2;
+  return differences() == 0 ? 0 : 1;
+}
+
+nlohmann::json ReconcileReport::to_json() const {
+  nlohmann::json differences_j = nlohmann::json::object();
+  nlohmann::json info_j = nlohmann::json::object();
+  for (int i = 0; i < kReconcileClassCount; ++i) {
+    const auto c = static_cast<ReconcileClass>(i);
+    nlohmann::json samples = nlohmann::json::array();
+    for (const ReconcileSample& s : classes[i].samples) samples.push_back(sample_json(s));
+    nlohmann::json entry = {{"count", classes[i].count}, {"samples", samples}};
+    (is_difference(c) ? differences_j : info_j)[reconcile_class_name(c)] = entry;
+  }
+  nlohmann::json pin_j = nullptr;
+  if (pin) {
+    pin_j = {{"at", pin->at},
+             {"number", pin->number},
+             {"hash", pin->hash},
+             {"head", pin->head},
+             {"lag_blocks", pin->lag()}};
+  }
+  return {
+      {"result",
+       !complete() ? "partial" : (this->differences() == 0 ? "consistent" : "differences")},
+      {"status", complete() ? "complete" : "partial"},
+      {"partial_reasons", partial_reasons},
+      {"differences_total", this->differences()},
+      {"pin", pin_j},
+      {"checkpoint", checkpoint ? nlohmann::json(*checkpoint) : nlohmann::json(nullptr)},
+      {"store_claims", store_claims},
+      {"chain_claims", chain_claims},
+      {"wallets", wallets},
+      {"unreadable_sink_rows", unreadable_sink_rows},
+      {"sample_limit", sample_limit},
+      {"differences", differences_j},
+      {"info", info_j},
+      {"cost",
+       {{"log_calls", cost.log_calls},
+        {"balance_calls", cost.balance_calls},
+        {"balance_retries", cost.balance_retries},
+        {"balance_pairs", cost.balance_pairs},
+        {"smallest_batch", cost.smallest_batch},
+        {"elapsed_ms", cost.elapsed_ms}}},
+  };
+}
+
+std::string ReconcileReport::to_text() const {
+  std::ostringstream out;
+  out << "reconcile: "
+      << (!complete() ? "PARTIAL" : (differences() == 0 ? "consistent" : "DIFFERENCES FOUND"))
+      << " (" << differences() << " difference(s))\n";
+  for (const std::string& r : partial_reasons) out << "  partial: " << r << "\n";
+  if (pin) {
+    out << "pinned block: " << pin->number << " " << pin->hash << " (" << pin->at << ", "
+        << pin->lag() << " behind head " << pin->head << ")\n";
+  }
+  out << "store checkpoint: " << (checkpoint ? std::to_string(*checkpoint) : "none")
+      << "; store claims " << store_claims << ", chain mints " << chain_claims << ", wallets "
+      << wallets << "\n";
+  for (bool diff : {true, false}) {
+    out << (diff ? "differences:\n" : "information (not differences):\n");
+    for (int i = 0; i < kReconcileClassCount; ++i) {
+      const auto c = static_cast<ReconcileClass>(i);
+      if (is_difference(c) != diff) continue;
+      out << "  " << reconcile_class_name(c) << ": " << classes[i].count << "\n";
+      if (diff || i >= static_cast<int>(ReconcileClass::kMemberNotHolding)) {
+        for (const ReconcileSample& s : classes[i].samples) out << sample_text(s);
+      }
+    }
+  }
+  out << "cost: " << cost.log_calls << " log sweep call(s), " << cost.balance_calls
+      << " balanceOfBatch call(s) (" << cost.balance_pairs << " pairs, " << cost.balance_retries
+      << " retries), " << cost.elapsed_ms << " ms\n";
+  return out.str();
+}
+
+}  // namespace claimsync::node

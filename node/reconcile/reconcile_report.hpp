@@ -1,0 +1,96 @@
+// ReconcileReport: what one `claimsync reconcile` run found (issue 14): counts per class,
+// a bounded number of samples per class, the pinned block, the cost of the run, and whether
+// it could complete. Differences make the exit status 1; the holder classes are
+// information (membership follows mints, not holdings).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace claimsync::node {
+
+enum class ReconcileClass : int {
+  // outbox vs chain (differences)
+  kMissingInStore = 0,  // a mint on chain, in a scanned block, without a live claim
+  kExtraInStore,        // a live claim up to the pin that the chain's logs do not hold
+  // sink vs outbox (differences)
+  kLedgerMissing,           // a done claim without its claim_sync_queue row
+  kLedgerStatusMismatch,    // the ledger row's status disagrees with the claim's state
+  kLedgerWithoutClaim,      // a ledger row of this chain the store has no claim for
+  kMembershipMissing,       // a done claim whose (wallet, level) has no membership row
+  kMembershipWithoutClaim,  // a membership row claimsync made, with no live claim behind it
+  kCurrentLevelWrong,       // members.current_level is not what the claims (and rows) make
+  // information, not differences
+  kUnscanned,           // a mint on chain in a block the node has not scanned yet
+  kNewerThanPin,        // a store claim above the pinned block (not compared)
+  kMembershipForeign,   // a membership row not created by claimsync (never judged)
+  kMemberHolder,        // (wallet, level) with a live claim and a balance
+  kMemberNotHolding,    // a live claim, balance 0 (sold or burned: still a member)
+  kHolderWithoutClaim,  // a balance without a claim (received by transfer)
+};
+constexpr int kReconcileClassCount = 14;
+const char* reconcile_class_name(ReconcileClass c);  // "missing_in_store", ...
+bool is_difference(ReconcileClass c);
+
+struct ReconcileSample {
+  std::string wallet;  // lower-case hex, or empty
+  std::uint32_t level = 0;
+  std::string chain_value;  // what the chain says ("mint", a balance, ...), or empty
+  std::string db_value;     // what the store / sink says, or empty
+  std::string claim_key;    // or empty
+  std::optional<std::uint64_t> block;
+};
+
+struct ClassResult {
+  std::uint64_t count = 0;
+  std::vector<ReconcileSample> samples;  // at most the run's sample limit
+};
+
+struct PinnedBlock {
+  std::string at;  // "finalized", "safe", "latest" or the number asked for
+  std::uint64_t number = 0;
+  std::string hash;
+  std::uint64_t head = 0;  // the latest block when pinned
+  std::uint64_t lag() const { return head > number ? head - number : 0; }
+};
+
+struct ReconcileCost {
+  std::uint64_t log_calls = 0;
+  std::uint64_t balance_calls = 0;
+  std::uint64_t balance_retries = 0;
+  std::uint64_t balance_pairs = 0;
+  std::uint64_t smallest_batch = 0;  // pairs of the smallest balanceOfBatch call (0: none)
+  std::int64_t elapsed_ms = 0;
+};
+
+struct ReconcileReport {
+  std::array<ClassResult, kReconcileClassCount> classes{};
+  std::size_t sample_limit = 10;
+  std::optional<PinnedBlock> pin;
+  std::optional<std::uint64_t> checkpoint;  // the store's
+  std::uint64_t store_claims = 0;           // claims read from the store
+  std::uint64_t chain_claims = 0;           // mints found by the sweep
+  std::uint64_t wallets = 0;                // wallets whose balances were read
+  std::uint64_t unreadable_sink_rows = 0;
+  ReconcileCost cost;
+  std::vector<std::string> partial_reasons;  // empty: complete
+
+  ClassResult& of(ReconcileClass c) { return classes[static_cast<int>(c)]; }
+  const ClassResult& of(ReconcileClass c) const { return classes[static_cast<int>(c)]; }
+  // Counts one finding of class `c`; keeps it as a sample while below sample_limit.
+  void add(ReconcileClass c, ReconcileSample sample);
+  std::uint64_t differences() const;
+  bool complete() const { return partial_reasons.empty(); }
+  // 0 consistent, 1 differences found, 2 could not complete (partial).
+  int exit_code() const;
+
+  nlohmann::json to_json() const;
+  std::string to_text() const;
+};
+
+}  // namespace claimsync::node

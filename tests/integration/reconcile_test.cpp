@@ -1,0 +1,293 @@
+// `claimsync reconcile` end to end: the real binary against a real anvil (ClaimNFT) and a
+// real PostgreSQL. The store is filled by the real scanner (rescan_range) and replicated by
+// the sink's normal apply/settle path; then the database and the store are made to differ
+// from the chain in each way the reconciler must see.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "node/config.hpp"
+#include "node/follower.hpp"
+#include "node/rescan.hpp"
+#include "rpc/clock.hpp"
+#include "storage/membership_sink.hpp"
+#include "storage/node_store.hpp"
+#include "tests/support/anvil.hpp"
+#include "tests/support/claim_fixtures.hpp"
+#include "tests/support/pg_cluster.hpp"
+#include "tests/support/process.hpp"
+
+#include "node/chain_factory.hpp"
+
+namespace claimsync::testing {
+namespace {
+
+using nlohmann::json;
+using store::Claim;
+
+struct Setup {
+  Anvil chain;
+  PgCluster pg;
+  std::string nft = chain.deploy_claim_nft();
+  TempDir dir{"claimsync-reconcile"};
+  SystemClock clock;
+
+  std::string wallet(int i) { return chain.account(static_cast<std::size_t>(i)); }
+
+  // A config on data dir `name` and database `db`.
+  std::string config(const std::string& name, const std::string& sink_url) {
+    const std::string path = dir.file(name + ".toml");
+    std::ofstream(path) << "[chain]\n"
+                        << "rpc_urls = [\"" << chain.url() << "\"]\n"
+                        << "chain_id = 31337\n"
+                        << "contract = \"" << nft << "\"\n"
+                        << "levels = [1, 2, 3, 4, 5]\n"
+                        << "confirmations = 0\n"
+                        << "[rpc]\ntimeout_ms = 3000\nmax_retries = 1\nbackoff_initial_ms = 10\n"
+                        << "[storage]\ndata_dir = \"" << dir.file(name) << "\"\n"
+                        << "[sink]\nurl = \"" << sink_url << "\"\n";
+    return path;
+  }
+
+  node::Config load(const std::string& path) {
+    auto c = node::load_config(path);
+    INFO(c.status().to_string());
+    REQUIRE(c.ok());
+    return *c;
+  }
+
+  std::unique_ptr<store::NodeStore> open_store(const node::Config& c) {
+    auto s = store::NodeStore::open(c.storage.data_dir,
+                                    {c.chain.chain_id, c.chain.contract, c.chain.start_block});
+    INFO(s.status().to_string());
+    REQUIRE(s.ok());
+    return std::move(s).value();
+  }
+
+  // Scans 0..head into the store with the follower's scanner.
+  void scan(const node::Config& c, store::NodeStore& s) {
+    auto rpc = node::open_chain_source(c, clock, nullptr);
+    REQUIRE(rpc.ok());
+    node::RescanOptions o;
+    o.from = 0;
+    o.to = chain.block_number();
+    auto r = node::rescan_range(**rpc, s, clock, node::follower_options(c), o);
+    INFO(r.status().to_string());
+    REQUIRE(r.ok());
+  }
+
+  // The replicator's steps: due claims -> sent -> sink apply -> settle (done).
+  void replicate(store::NodeStore& s, const std::string& sink_url) {
+    auto sink = store::open_sink(sink_url, /*migrate=*/true);
+    INFO(sink.status().to_string());
+    REQUIRE(sink.ok());
+    auto due = s.due(clock.now_ms() + 1, 10'000);
+    REQUIRE(due.ok());
+    std::vector<store::ClaimKey> keys;
+    for (const Claim& c : *due) keys.push_back(c.key);
+    REQUIRE(s.mark_sent(keys).ok());
+    store::SinkResult r = (*sink)->apply(*due);
+    INFO(r.status.to_string());
+    REQUIRE(r.status.ok());
+    REQUIRE(r.rejected.empty());
+    REQUIRE(s.settle(store::SinkOp::kApply, *due, clock.now_ms()).ok());
+  }
+
+  RunResult reconcile(const std::string& config, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> argv = {CLAIMSYNC_BINARY, "reconcile", "--config", config};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run_command(argv, std::chrono::milliseconds(60'000));
+  }
+
+  json reconcile_json(const std::string& config, int expected_exit) {
+    RunResult r = reconcile(config, {"--json", "--at", "latest"});
+    INFO(r.output);
+    CHECK(r.exit_code == expected_exit);
+    const auto start = r.output.find("{\n");
+    REQUIRE(start != std::string::npos);
+    const auto end = r.output.find("\n}", start);
+    REQUIRE(end != std::string::npos);
+    return json::parse(r.output.substr(start, end + 2 - start));
+  }
+};
+
+std::uint64_t count(const json& j, const std::string& group, const std::string& cls) {
+  return j.at(group).at(cls).at("count").get<std::uint64_t>();
+}
+
+// Every difference class at 0 except those named in `expected`.
+void check_differences(const json& j, const std::map<std::string, std::uint64_t>& expected) {
+  for (const auto& [name, entry] : j.at("differences").items()) {
+    INFO(name);
+    const auto it = expected.find(name);
+    CHECK(entry.at("count").get<std::uint64_t>() == (it == expected.end() ? 0 : it->second));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("reconcile: consistent, then every kind of difference; holders are information") {
+  Setup s;
+  // Mints: 7 claims of 4 wallets. Then a transfer and a burn, which are not claims.
+  s.chain.mint(s.nft, s.wallet(1), 1, 1);
+  s.chain.mint(s.nft, s.wallet(1), 3, 2);
+  const std::string batch_tx = s.chain.mint_batch(s.nft, s.wallet(2), {1, 2}, {1, 1});
+  s.chain.mint(s.nft, s.wallet(3), 1, 1);
+  s.chain.mint(s.nft, s.wallet(4), 2, 1);
+  s.chain.mint(s.nft, s.wallet(4), 1, 1);
+  s.chain.transfer(s.nft, 1, s.wallet(3), 3, 1);  // wallet 3 holds level 3 without a claim
+  s.chain.transfer(s.nft, 4, s.wallet(1), 2, 1);  // wallet 1 holds 2; wallet 4 no longer
+  s.chain.burn(s.nft, 2, 2, 1);                   // wallet 2 burned level 2: still a member
+
+  // A store and database that match the chain.
+  s.pg.create_database("good");
+  const std::string good_cfg = s.config("good", s.pg.url("good"));
+  const node::Config good = s.load(good_cfg);
+  {
+    auto store = s.open_store(good);
+    s.scan(good, *store);
+    s.replicate(*store, s.pg.url("good"));
+    CHECK(store->counters().of(store::ClaimState::kDone) == 7);
+  }
+  json ok = s.reconcile_json(good_cfg, 0);
+  CHECK(ok["result"] == "consistent");
+  CHECK(ok["status"] == "complete");
+  check_differences(ok, {});
+  CHECK(ok["store_claims"] == 7);
+  CHECK(ok["chain_claims"] == 7);
+  CHECK(ok["wallets"] == 4);
+  CHECK(ok["pin"]["number"] == s.chain.block_number());
+  CHECK(ok["pin"]["lag_blocks"] == 0);
+  CHECK(count(ok, "info", "member_holder") == 5);         // 1:1, 1:3, 2:1, 3:1, 4:1
+  CHECK(count(ok, "info", "member_not_holding") == 2);    // 2:2 burned, 4:2 transferred
+  CHECK(count(ok, "info", "holder_without_claim") == 2);  // 3:3 and 1:2 by transfer
+  CHECK(ok["cost"]["balance_pairs"] == 4 * 5);
+  CHECK(ok["cost"]["balance_calls"] == 1);
+
+  SECTION("human report and --samples") {
+    RunResult text = s.reconcile(good_cfg, {"--at", "latest", "--samples", "1"});
+    INFO(text.output);
+    CHECK(text.exit_code == 0);
+    CHECK(text.output.find("reconcile: consistent") != std::string::npos);
+    CHECK(text.output.find("holder_without_claim: 2") != std::string::npos);
+  }
+
+  SECTION("--at BLOCK: claims above the pin are not compared, balances are of that block") {
+    const std::string at = std::to_string(
+        std::stoull(s.chain.receipt(batch_tx)["blockNumber"].get<std::string>(), nullptr, 16));
+    RunResult r = s.reconcile(good_cfg, {"--json", "--at", at});
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    json j = json::parse(r.output.substr(r.output.find("{\n")));
+    CHECK(j["pin"]["number"] == std::stoull(at));
+    CHECK(j["pin"]["lag_blocks"] == s.chain.block_number() - std::stoull(at));
+    CHECK(j["chain_claims"] == 4);                   // 1:1, 1:3, 2:1, 2:2
+    CHECK(count(j, "info", "newer_than_pin") == 3);  // 3:1, 4:2, 4:1
+    CHECK(count(j, "info", "member_holder") == 4);   // before the transfers and the burn
+    CHECK(count(j, "info", "member_not_holding") == 0);
+    CHECK(count(j, "info", "holder_without_claim") == 0);
+  }
+
+  SECTION("an unreachable chain makes the report partial (exit 2); the sink is still compared") {
+    s.chain.stop();
+    json j = s.reconcile_json(good_cfg, 2);
+    CHECK(j["status"] == "partial");
+    REQUIRE(j["partial_reasons"].size() == 1);
+    CHECK(j["partial_reasons"][0].get<std::string>().rfind("pin:", 0) == 0);
+    CHECK(j["pin"].is_null());
+    CHECK(j["differences_total"] == 0);
+    CHECK(j["store_claims"] == 7);
+  }
+
+  SECTION("while a node holds the store it refuses and says what to do") {
+    auto held = s.open_store(good);
+    RunResult r = s.reconcile(good_cfg, {"--at", "latest"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("stop the node") != std::string::npos);
+  }
+
+  SECTION("an unreachable database makes the report partial") {
+    s.pg.stop();
+    json j = s.reconcile_json(good_cfg, 2);
+    CHECK(j["status"] == "partial");
+    REQUIRE(j["partial_reasons"].size() == 1);
+    CHECK(j["partial_reasons"][0].get<std::string>().rfind("sink:", 0) == 0);
+    s.pg.start();
+  }
+
+  SECTION("a tampered database and a store that lacks a claim") {
+    // The store: every scanned claim but wallet 4's level 1, plus one the chain never had,
+    // committed as one scanned range and replicated the normal way.
+    s.pg.create_database("bad");
+    const std::string bad_cfg = s.config("bad", s.pg.url("bad"));
+    const node::Config bad = s.load(bad_cfg);
+    std::vector<Claim> claims;
+    {
+      auto good_store = s.open_store(good);
+      for (int st = 0; st < store::kClaimStateCount; ++st) {
+        for (Claim c : good_store->list_by_state(static_cast<store::ClaimState>(st), 100)) {
+          if (c.wallet == *eth::Address::parse(s.wallet(4)) && c.level == 1) continue;
+          c.state = store::ClaimState::kPending;
+          c.sent_to_sink = false;
+          claims.push_back(c);
+        }
+      }
+    }
+    REQUIRE(claims.size() == 6);
+    Claim forged = claims[0];
+    forged.key.tx_hash = *eth::Hash32::parse("0x" + std::string(64, 'e'));
+    forged.wallet = fixture_wallet(6);
+    forged.level = 4;
+    claims.push_back(forged);
+    const std::uint64_t head = s.chain.block_number();
+    {
+      auto store = s.open_store(bad);
+      auto committed = store->commit_range({0, head}, {}, claims, s.clock.now_ms());
+      INFO(committed.status().to_string());
+      REQUIRE(committed.ok());
+      s.replicate(*store, s.pg.url("bad"));
+    }
+    REQUIRE(s.reconcile_json(bad_cfg, 1)["differences_total"] == 2);  // store vs chain only
+
+    const std::string w1 = s.wallet(1), w2 = s.wallet(2), w3 = s.wallet(3), w4 = s.wallet(4);
+    auto sql = [&](const std::string& q) { s.pg.exec(q, {}, "bad"); };
+    sql("DELETE FROM membership WHERE wallet_address = '" + w3 + "' AND nft_level = 1");
+    sql("INSERT INTO membership (wallet_address, nft_level, activated_at, claim_key) VALUES ('" +
+        w3 + "', 5, now(), '31337:0x" + std::string(64, 'f') + ":0:0')");
+    sql("INSERT INTO membership (wallet_address, nft_level, activated_at, claim_key) VALUES ('" +
+        w4 + "', 4, now(), NULL)");  // not claimsync's: information only
+    sql("UPDATE members SET current_level = 1 WHERE wallet_address = '" + w1 + "'");
+    sql("UPDATE claim_sync_queue SET status = 'pending' WHERE wallet_address = '" + w2 +
+        "' AND level = 1");
+    sql("DELETE FROM claim_sync_queue WHERE wallet_address = '" + w4 + "' AND level = 2");
+
+    json j = s.reconcile_json(bad_cfg, 1);
+    CHECK(j["result"] == "differences");
+    CHECK(j["status"] == "complete");
+    check_differences(j, {{"missing_in_store", 1},
+                          {"extra_in_store", 1},
+                          {"membership_missing", 1},
+                          {"membership_without_claim", 1},
+                          {"current_level_wrong", 1},
+                          {"ledger_status_mismatch", 1},
+                          {"ledger_missing", 1}});
+    CHECK(j["differences_total"] == 7);
+    const json& missing = j["differences"]["missing_in_store"]["samples"][0];
+    CHECK(missing["wallet"] == w4);
+    CHECK(missing["level"] == 1);
+    CHECK(missing["db_value"] == "absent");
+    CHECK(j["differences"]["extra_in_store"]["samples"][0]["claim_key"] == forged.key.to_string());
+    CHECK(j["differences"]["current_level_wrong"]["samples"][0]["db_value"] == "1");
+    CHECK(j["differences"]["ledger_status_mismatch"]["samples"][0]["db_value"] == "pending");
+    CHECK(count(j, "info", "membership_foreign") == 1);
+    // Holders stay information: wallet 4's level 1 now has no claim in the store, and the
+    // forged claim's wallet holds nothing.
+    CHECK(count(j, "info", "holder_without_claim") == 3);
+    CHECK(count(j, "info", "member_not_holding") == 3);
+    CHECK(count(j, "info", "member_holder") == 4);
+  }
+}
+
+}  // namespace claimsync::testing

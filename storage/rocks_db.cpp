@@ -23,8 +23,14 @@ namespace {
 using layout::Cf;
 
 // Memory bounds (the store must stay well under 150 MB RSS whatever the outbox size).
-constexpr std::size_t kBlockCacheBytes = 32u << 20;
-constexpr std::size_t kWriteBufferBudget = 64u << 20;  // all memtables together
+// One budget for the block cache and the memtables: the memtables are charged to the
+// cache (WriteBufferManager with the cache), so while they are full the cache holds fewer
+// blocks, and while they are small (draining) it may hold more. Separately (32 MB cache +
+// 64 MB memtables) both were full at once while the follower and the replicator ran
+// together, and the store alone held ~96 MB at the 1M run's peak (bench/RESULTS.md,
+// session 7).
+constexpr std::size_t kStoreMemoryBytes = 56u << 20;   // block cache + charged memtables
+constexpr std::size_t kWriteBufferBudget = 40u << 20;  // all memtables together, of that
 constexpr std::size_t kClaimsWriteBuffer = 16u << 20;
 constexpr std::size_t kIndexWriteBuffer = 8u << 20;
 constexpr std::uint64_t kMaxTotalWalBytes = 128u << 20;
@@ -34,7 +40,7 @@ constexpr std::size_t kWalletPrefix = 20;     // the wallet
 
 std::shared_ptr<rocksdb::Cache> make_block_cache() {
   rocksdb::LRUCacheOptions o;
-  o.capacity = kBlockCacheBytes;
+  o.capacity = kStoreMemoryBytes;
   o.high_pri_pool_ratio = 0.5;  // index and filter partitions outlive data blocks
   return rocksdb::NewLRUCache(o);
 }
@@ -42,10 +48,16 @@ std::shared_ptr<rocksdb::Cache> make_block_cache() {
 struct Shared {
   std::shared_ptr<rocksdb::Cache> cache = make_block_cache();
   std::shared_ptr<rocksdb::WriteBufferManager> buffers =
-      // allow_stall: a writer waits for flushes rather than letting memtables outgrow the
-      // budget when compaction lags (the 2-core machine is shared).
-      std::make_shared<rocksdb::WriteBufferManager>(kWriteBufferBudget, nullptr,
-                                                    /*allow_stall=*/true);
+      // No allow_stall: with it, RocksDB 7.8 flushes the family with the OLDEST memtable
+      // when the budget is reached, then stalls the writer until memory is freed; when that
+      // family was small, nothing is freed, no further write comes to pick the next one,
+      // and the node hangs for good (seen with this 40 MB budget: the replicator's write
+      // waited in WriteBufferManagerStallWrites with both background threads idle).
+      // Without it every write over 7/8 of the budget switches one more memtable to be
+      // flushed, so the budget is exceeded only while flushes lag, by at most the
+      // families' own limits (write_buffer_size x max_write_buffer_number).
+      std::make_shared<rocksdb::WriteBufferManager>(kWriteBufferBudget, cache,
+                                                    /*allow_stall=*/false);
 };
 
 // RocksDB frees memtables after each flush and compaction buffers after each compaction,
@@ -55,7 +67,11 @@ struct Shared {
 // costs well under a millisecond per flush (one flush per tens of thousands of claims).
 class ReleaseFreedMemory : public rocksdb::EventListener {
  public:
-  void OnFlushCompleted(rocksdb::DB*, const rocksdb::FlushJobInfo&) override { release(); }
+  explicit ReleaseFreedMemory(std::shared_ptr<rocksdb::Cache> cache) : cache_(std::move(cache)) {}
+  void OnFlushCompleted(rocksdb::DB* db, const rocksdb::FlushJobInfo&) override {
+    release();
+    log_memory(*db);
+  }
   void OnCompactionCompleted(rocksdb::DB*, const rocksdb::CompactionJobInfo&) override {
     release();
   }
@@ -66,6 +82,36 @@ class ReleaseFreedMemory : public rocksdb::EventListener {
     malloc_trim(0);
 #endif
   }
+
+  // Where the store's memory is, once per flush (debug): memtables (active + immutable
+  // not yet flushed), the block cache (of it pinned), table readers outside the cache,
+  // and the process heap as glibc sees it after the trim.
+  void log_memory(rocksdb::DB& db) const {
+    auto prop_kb = [&db](const char* name) {
+      std::uint64_t v = 0;
+      db.GetAggregatedIntProperty(name, &v);
+      return v >> 10;
+    };
+    std::uint64_t heap_kb = 0, in_use_kb = 0, free_kb = 0;
+#ifdef __GLIBC__
+    const struct mallinfo2 mi = mallinfo2();
+    heap_kb = (mi.arena + mi.hblkhd) >> 10;
+    in_use_kb = (mi.uordblks + mi.hblkhd) >> 10;
+    free_kb = mi.fordblks >> 10;
+#endif
+    log_event(
+        LogLevel::kDebug, "store_memory",
+        {{"memtables_kb", prop_kb("rocksdb.size-all-mem-tables")},
+         {"active_memtables_kb", prop_kb("rocksdb.cur-size-active-mem-table")},
+         {"table_readers_kb", prop_kb("rocksdb.estimate-table-readers-mem")},
+         {"block_cache_kb", static_cast<std::uint64_t>(cache_->GetUsage() >> 10)},
+         {"block_cache_pinned_kb", static_cast<std::uint64_t>(cache_->GetPinnedUsage() >> 10)},
+         {"heap_kb", heap_kb},
+         {"heap_in_use_kb", in_use_kb},
+         {"heap_free_kb", free_kb}});
+  }
+
+  std::shared_ptr<rocksdb::Cache> cache_;
 };
 
 rocksdb::DBOptions db_options(const Shared& shared) {
@@ -83,7 +129,7 @@ rocksdb::DBOptions db_options(const Shared& shared) {
   // metadata to journal); compatible with the default point-in-time WAL recovery.
   o.recycle_log_file_num = 2;
   o.allow_concurrent_memtable_write = false;  // hashed memtables need it; we have one writer
-  o.listeners.push_back(std::make_shared<ReleaseFreedMemory>());
+  o.listeners.push_back(std::make_shared<ReleaseFreedMemory>(shared.cache));
   return o;
 }
 

@@ -23,14 +23,8 @@ namespace {
 using layout::Cf;
 
 // Memory bounds (the store must stay well under 150 MB RSS whatever the outbox size).
-// One budget for the block cache and the memtables: the memtables are charged to the
-// cache (WriteBufferManager with the cache), so while they are full the cache holds fewer
-// blocks, and while they are small (draining) it may hold more. Separately (32 MB cache +
-// 64 MB memtables) both were full at once while the follower and the replicator ran
-// together, and the store alone held ~96 MB at the 1M run's peak (bench/RESULTS.md,
-// session 7).
-constexpr std::size_t kStoreMemoryBytes = 56u << 20;   // block cache + charged memtables
-constexpr std::size_t kWriteBufferBudget = 40u << 20;  // all memtables together, of that
+constexpr std::size_t kBlockCacheBytes = 32u << 20;
+constexpr std::size_t kWriteBufferBudget = 64u << 20;  // all memtables together
 constexpr std::size_t kClaimsWriteBuffer = 16u << 20;
 constexpr std::size_t kIndexWriteBuffer = 8u << 20;
 constexpr std::uint64_t kMaxTotalWalBytes = 128u << 20;
@@ -40,7 +34,7 @@ constexpr std::size_t kWalletPrefix = 20;     // the wallet
 
 std::shared_ptr<rocksdb::Cache> make_block_cache() {
   rocksdb::LRUCacheOptions o;
-  o.capacity = kStoreMemoryBytes;
+  o.capacity = kBlockCacheBytes;
   o.high_pri_pool_ratio = 0.5;  // index and filter partitions outlive data blocks
   return rocksdb::NewLRUCache(o);
 }
@@ -48,16 +42,14 @@ std::shared_ptr<rocksdb::Cache> make_block_cache() {
 struct Shared {
   std::shared_ptr<rocksdb::Cache> cache = make_block_cache();
   std::shared_ptr<rocksdb::WriteBufferManager> buffers =
-      // No allow_stall: with it, RocksDB 7.8 flushes the family with the OLDEST memtable
-      // when the budget is reached, then stalls the writer until memory is freed; when that
-      // family was small, nothing is freed, no further write comes to pick the next one,
-      // and the node hangs for good (seen with this 40 MB budget: the replicator's write
-      // waited in WriteBufferManagerStallWrites with both background threads idle).
-      // Without it every write over 7/8 of the budget switches one more memtable to be
-      // flushed, so the budget is exceeded only while flushes lag, by at most the
-      // families' own limits (write_buffer_size x max_write_buffer_number).
-      std::make_shared<rocksdb::WriteBufferManager>(kWriteBufferBudget, cache,
-                                                    /*allow_stall=*/false);
+      // allow_stall: a writer waits for flushes rather than letting memtables outgrow the
+      // budget when compaction lags (the 2-core machine is shared). RocksDB 7.8 can hang
+      // here when the budget, not a family's own buffer, triggers the flush (it flushes
+      // the family with the oldest memtable, which may free nothing): seen with a 40 MB
+      // budget charged to the cache (bench/RESULTS.md, session 7); the families' own
+      // limits make that rare at 64 MB.
+      std::make_shared<rocksdb::WriteBufferManager>(kWriteBufferBudget, nullptr,
+                                                    /*allow_stall=*/true);
 };
 
 // RocksDB frees memtables after each flush and compaction buffers after each compaction,

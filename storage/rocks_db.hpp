@@ -3,7 +3,7 @@
 // Opening creates any missing column family of store_layout.hpp and also opens column
 // families this binary does not know (a newer schema may add some; RocksDB refuses to
 // open a DB without all of them). Memory is bounded independently of the data size:
-// one shared block cache that the write buffers of all column families are charged to, and memory
+// one shared block cache and one write-buffer budget for all column families, and memory
 // freed after flushes and compactions is handed back to the OS (see rocks_db.cpp), so RSS
 // does not creep with the volume written.
 #pragma once

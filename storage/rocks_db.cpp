@@ -43,7 +43,11 @@ struct Shared {
   std::shared_ptr<rocksdb::Cache> cache = make_block_cache();
   std::shared_ptr<rocksdb::WriteBufferManager> buffers =
       // allow_stall: a writer waits for flushes rather than letting memtables outgrow the
-      // budget when compaction lags (the 2-core machine is shared).
+      // budget when compaction lags (the 2-core machine is shared). RocksDB 7.8 can hang
+      // here when the budget, not a family's own buffer, triggers the flush (it flushes
+      // the family with the oldest memtable, which may free nothing): seen with a 40 MB
+      // budget charged to the cache (bench/RESULTS.md, session 7); the families' own
+      // limits make that rare at 64 MB.
       std::make_shared<rocksdb::WriteBufferManager>(kWriteBufferBudget, nullptr,
                                                     /*allow_stall=*/true);
 };
@@ -55,7 +59,11 @@ struct Shared {
 // costs well under a millisecond per flush (one flush per tens of thousands of claims).
 class ReleaseFreedMemory : public rocksdb::EventListener {
  public:
-  void OnFlushCompleted(rocksdb::DB*, const rocksdb::FlushJobInfo&) override { release(); }
+  explicit ReleaseFreedMemory(std::shared_ptr<rocksdb::Cache> cache) : cache_(std::move(cache)) {}
+  void OnFlushCompleted(rocksdb::DB* db, const rocksdb::FlushJobInfo&) override {
+    release();
+    log_memory(*db);
+  }
   void OnCompactionCompleted(rocksdb::DB*, const rocksdb::CompactionJobInfo&) override {
     release();
   }
@@ -66,6 +74,36 @@ class ReleaseFreedMemory : public rocksdb::EventListener {
     malloc_trim(0);
 #endif
   }
+
+  // Where the store's memory is, once per flush (debug): memtables (active + immutable
+  // not yet flushed), the block cache (of it pinned), table readers outside the cache,
+  // and the process heap as glibc sees it after the trim.
+  void log_memory(rocksdb::DB& db) const {
+    auto prop_kb = [&db](const char* name) {
+      std::uint64_t v = 0;
+      db.GetAggregatedIntProperty(name, &v);
+      return v >> 10;
+    };
+    std::uint64_t heap_kb = 0, in_use_kb = 0, free_kb = 0;
+#ifdef __GLIBC__
+    const struct mallinfo2 mi = mallinfo2();
+    heap_kb = (mi.arena + mi.hblkhd) >> 10;
+    in_use_kb = (mi.uordblks + mi.hblkhd) >> 10;
+    free_kb = mi.fordblks >> 10;
+#endif
+    log_event(
+        LogLevel::kDebug, "store_memory",
+        {{"memtables_kb", prop_kb("rocksdb.size-all-mem-tables")},
+         {"active_memtables_kb", prop_kb("rocksdb.cur-size-active-mem-table")},
+         {"table_readers_kb", prop_kb("rocksdb.estimate-table-readers-mem")},
+         {"block_cache_kb", static_cast<std::uint64_t>(cache_->GetUsage() >> 10)},
+         {"block_cache_pinned_kb", static_cast<std::uint64_t>(cache_->GetPinnedUsage() >> 10)},
+         {"heap_kb", heap_kb},
+         {"heap_in_use_kb", in_use_kb},
+         {"heap_free_kb", free_kb}});
+  }
+
+  std::shared_ptr<rocksdb::Cache> cache_;
 };
 
 rocksdb::DBOptions db_options(const Shared& shared) {
@@ -83,7 +121,7 @@ rocksdb::DBOptions db_options(const Shared& shared) {
   // metadata to journal); compatible with the default point-in-time WAL recovery.
   o.recycle_log_file_num = 2;
   o.allow_concurrent_memtable_write = false;  // hashed memtables need it; we have one writer
-  o.listeners.push_back(std::make_shared<ReleaseFreedMemory>());
+  o.listeners.push_back(std::make_shared<ReleaseFreedMemory>(shared.cache));
   return o;
 }
 

@@ -127,7 +127,9 @@ void Anvil::stop() {
 json Anvil::rpc_raw(const std::string& method, json params) {
   httplib::Client client("127.0.0.1", port_);
   client.set_connection_timeout(std::chrono::seconds(2));
-  client.set_read_timeout(std::chrono::seconds(20));
+  // Mining a block of 10,000 mints on a large state takes over 20 s on a loaded 2-core
+  // machine (the 1M fill died at block ~65 with a read timeout at load 8).
+  client.set_read_timeout(std::chrono::seconds(120));
   client.set_write_timeout(std::chrono::seconds(5));
   json request = {
       {"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", std::move(params)}};

@@ -302,10 +302,13 @@ void HttpServer::install_handlers() {
   // The path is matched by match_route, not by httplib's regex (".*" on a path already
   // bounded to kMaxPathBytes by the pre-routing handler).
   s.Get(".*", route);
+  // Every method that may carry a body reads it through the bounded reader: a PUT gzip
+  // bomb is answered 405 without first being inflated in memory.
   s.Post(".*", post);
-  s.Put(".*", route);
-  s.Patch(".*", route);
-  s.Delete(".*", route);
+  s.Put(".*", post);
+  s.Patch(".*", post);
+  s.Delete(".*", post);
+  s.Delete(".*", route);  // a DELETE without a body (httplib expects none then)
 
   s.set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {

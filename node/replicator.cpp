@@ -27,13 +27,6 @@ const char* pause_next_step(bool store_failed, const Status& st) {
          "(claimsync migrate); claims wait in the outbox and spend no attempts";
 }
 
-std::vector<ClaimKey> keys_of(const std::vector<Claim>& claims) {
-  std::vector<ClaimKey> keys;
-  keys.reserve(claims.size());
-  for (const Claim& c : claims) keys.push_back(c.key);
-  return keys;
-}
-
 }  // namespace
 
 Replicator::Replicator(store::NodeStore& store, store::MembershipSink& sink, Clock& clock,
@@ -106,14 +99,20 @@ StepResult Replicator::step() {
   return out;
 }
 
-bool Replicator::replicate_group(Op op, const std::vector<Claim>& group, StepResult& out) {
+bool Replicator::replicate_group(Op op, const std::vector<Claim>& taken, StepResult& out) {
   // Marked before the call, durably: once the sink may hold a claim's rows (whatever the
   // call's outcome: a lost reply looks like an outage), a reorg revokes it instead of
-  // orphaning it, so the sink converges to the chain without a record of the call.
-  if (Status st = store_.mark_sent(keys_of(group)); !st.ok()) {
-    pause(PauseCause::kStore, st.with_context("mark_sent"));
+  // orphaning it, so the sink converges to the chain without a record of the call. Only
+  // what mark_sent returns goes to the sink: a claim a reorg moved since due() (e.g.
+  // orphaned while this thread waited for the store's lock) must not, since nothing
+  // would undo its rows.
+  auto marked = store_.mark_sent(op, taken);
+  if (!marked.ok()) {
+    pause(PauseCause::kStore, marked.status().with_context("mark_sent"));
     return false;
   }
+  const std::vector<Claim>& group = *marked;
+  if (group.empty()) return true;  // all moved by a reorg meanwhile: their new work is due
   const bool apply = op == Op::kApply;
   store::SinkResult result = apply ? sink_.apply(group) : sink_.revoke(group);
   if (!result.status.ok()) {

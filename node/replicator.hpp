@@ -8,12 +8,14 @@
 //     it doubles, up to replicator.max_batch_size; a failed call or a rejected claim sets
 //     it back to batch_size, so a bad claim or a struggling database is met in small
 //     batches.
-//   * Before a sink call the claims are marked sent (NodeStore::mark_sent, synced); the
-//     sink commits next, the store records done/revoked last (NodeStore::settle). A crash
-//     or a lost reply in between replays the claims; the sink's idempotence makes that
-//     harmless. A reorg in between leaves the moved claims to the due work of their new
-//     state (a sent claim whose block left the chain is revoked, never just forgotten),
-//     so the sink converges to the chain whatever it actually committed.
+//   * Before a sink call the claims are marked sent (NodeStore::mark_sent, synced), and
+//     only those the store still wants that call for go to the sink (a reorg may move a
+//     claim between due() and the mark); the sink commits next, the store records
+//     done/revoked last (NodeStore::settle). A crash or a lost reply in between replays
+//     the claims; the sink's idempotence makes that harmless. A reorg in between leaves the moved
+//     claims to the due work of their new state (a sent claim whose block left the chain is
+//     revoked, never just forgotten), so the sink converges to the chain whatever it actually
+//     committed.
 //   * Whole-call sink failures (kUnavailable / kTimeout / any non-OK SinkResult::status;
 //     the call's outcome is unknown) pause the whole replicator with exponential backoff and full
 //     jitter between backoff_initial_ms and backoff_max_ms, and cost no claim an attempt. While
@@ -118,7 +120,7 @@ class Replicator {
 
   // Sends one group (all apply or all revoke) to the sink and settles the outcome in the
   // store. False if the sink or store failed and the replicator is now paused.
-  bool replicate_group(Op op, const std::vector<store::Claim>& group, StepResult& out);
+  bool replicate_group(Op op, const std::vector<store::Claim>& taken, StepResult& out);
   // Settles the committed claims of a group (NodeStore::settle): those a reorg moved
   // meanwhile are left to the due work their new state holds.
   bool settle_committed(Op op, const std::vector<store::Claim>& committed, StepResult& out);

@@ -173,11 +173,16 @@ class NodeStore {
   // reapply_after_revoke). Keys in other states: kFailedPrecondition, and nothing in the
   // call is applied. (Tools and tests; the replicator uses settle().)
   virtual Status mark_replicated(const std::vector<ClaimKey>& keys, std::int64_t now_ms) = 0;
-  // Before the replicator hands claims to the sink: sets sent_to_sink on those not yet
-  // marked (one synced batch; nothing written when all are marked). From then on a reorg
-  // revokes them rather than orphaning them, since the sink may hold their rows whatever
-  // the call's outcome. Unknown keys and claims not in a due state are skipped.
-  virtual Status mark_sent(const std::vector<ClaimKey>& keys) = 0;
+  // Before the replicator hands claims to the sink: of `taken` (claims as due() returned
+  // them), returns those the store still wants `op` for, as they are now in the store
+  // (kApply: pending/retrying; kRevoke: revoking), in the order of `taken`, without
+  // duplicates, with sent_to_sink set (one synced batch; nothing written when all were
+  // marked). From then on a reorg revokes them rather than orphaning them, since the sink
+  // may hold their rows whatever the call's outcome. Exactly the returned claims may be
+  // handed to the sink: one that a reorg moved since due() (orphaned, or revived, or
+  // unknown) is left out, because nothing would ever undo rows of an orphaned claim; its
+  // new state is due work of its own, or none. Errors: the store's (nothing returned).
+  virtual Result<std::vector<Claim>> mark_sent(SinkOp op, const std::vector<Claim>& taken) = 0;
   // After the sink committed `op` for `sent` (the claims as handed to it): settles each
   // claim the store still wants exactly that for, and leaves the others alone, because a
   // reorg moved them meanwhile and their new state is already due work that converges:

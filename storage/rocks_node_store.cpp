@@ -974,25 +974,40 @@ Status RocksNodeStore::mark_replicated(const std::vector<ClaimKey>& keys_in, std
   return commit(m, "mark_replicated");
 }
 
-Status RocksNodeStore::mark_sent(const std::vector<ClaimKey>& keys_in) {
-  std::vector<ClaimKey> keys = keys_in;
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+Result<std::vector<Claim>> RocksNodeStore::mark_sent(SinkOp op, const std::vector<Claim>& taken) {
+  std::vector<ClaimKey> keys;
+  keys.reserve(taken.size());
+  std::set<ClaimKey> seen;
+  for (const Claim& c : taken) {
+    if (seen.insert(c.key).second) keys.push_back(c.key);
+  }
+  // The check and the mark under one write lock: a rollback either ran before (the claim
+  // is left out) or runs after (it sees sent_to_sink and revokes).
   std::lock_guard write_lock(write_mu_);
   CLAIMSYNC_RETURN_IF_ERROR(check_writable("mark_sent"));
   auto claims = read_claims(keys, /*use_recent=*/true);
   if (!claims) return claims.status();
+  std::vector<Claim> out;
+  out.reserve(keys.size());
   Mutation m(*db_);
   bool any = false;
   for (const auto& before : *claims) {
-    if (!before || before->sent_to_sink || !is_due_state(before->state)) continue;
+    if (!before) continue;
+    const bool wanted = op == SinkOp::kApply ? is_awaiting_sink(before->state)
+                                             : before->state == ClaimState::kRevoking;
+    if (!wanted) continue;
+    if (before->sent_to_sink) {
+      out.push_back(*before);
+      continue;
+    }
     Claim after = *before;
     after.sent_to_sink = true;
     m.record(before, after);
+    out.push_back(std::move(after));
     any = true;
   }
-  if (!any) return {};
-  return commit(m, "mark_sent");
+  if (any) CLAIMSYNC_RETURN_IF_ERROR(commit(m, "mark_sent"));
+  return out;
 }
 
 Result<SettleOutcome> RocksNodeStore::settle(SinkOp op, const std::vector<Claim>& sent,

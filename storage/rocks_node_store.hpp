@@ -78,7 +78,7 @@ class RocksNodeStore final : public NodeStore {
   Result<std::vector<Claim>> due(std::int64_t now_ms, std::size_t limit) const override;
   std::optional<std::int64_t> next_due_at() const override;
   Status mark_replicated(const std::vector<ClaimKey>& keys, std::int64_t now_ms) override;
-  Status mark_sent(const std::vector<ClaimKey>& keys) override;
+  Result<std::vector<Claim>> mark_sent(SinkOp op, const std::vector<Claim>& taken) override;
   Result<SettleOutcome> settle(SinkOp op, const std::vector<Claim>& sent,
                                std::int64_t now_ms) override;
   Result<ClaimState> mark_failed(const ClaimKey& key, const std::string& error,

@@ -85,14 +85,13 @@ struct Setup {
     REQUIRE(sink.ok());
     auto due = s.due(clock.now_ms() + 1, 10'000);
     REQUIRE(due.ok());
-    std::vector<store::ClaimKey> keys;
-    for (const Claim& c : *due) keys.push_back(c.key);
-    REQUIRE(s.mark_sent(keys).ok());
-    store::SinkResult r = (*sink)->apply(*due);
+    auto sent = s.mark_sent(store::SinkOp::kApply, *due);
+    REQUIRE(sent.ok());
+    store::SinkResult r = (*sink)->apply(*sent);
     INFO(r.status.to_string());
     REQUIRE(r.status.ok());
     REQUIRE(r.rejected.empty());
-    REQUIRE(s.settle(store::SinkOp::kApply, *due, clock.now_ms()).ok());
+    REQUIRE(s.settle(store::SinkOp::kApply, *sent, clock.now_ms()).ok());
   }
 
   RunResult reconcile(const std::string& config, const std::vector<std::string>& extra = {}) {

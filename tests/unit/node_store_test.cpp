@@ -81,6 +81,17 @@ struct Fixture {
     return *c;
   }
   ClaimState state(const ClaimKey& k) { return get(k).state; }
+  // mark_sent as the replicator calls it, with the claims as they are stored now (a bare
+  // key for one the store does not have).
+  Result<std::vector<Claim>> mark_sent(SinkOp op, const std::vector<ClaimKey>& keys) {
+    std::vector<Claim> taken;
+    for (const ClaimKey& k : keys) {
+      Claim c;
+      c.key = k;
+      taken.push_back(store->get(k).value_or(c));
+    }
+    return store->mark_sent(op, taken);
+  }
   void commit(BlockRange r, std::vector<Claim> claims, std::int64_t now = kT0) {
     std::vector<BlockRecord> blocks;
     for (auto n = r.from; n <= r.to && n - r.from < 64; ++n) blocks.push_back(make_block(n));
@@ -569,7 +580,7 @@ TEST_CASE("a hint's claim the scan does not find is taken off the chain", "[node
     REQUIRE(f.store->ingest_hint(*c, std::nullopt, kT0).ok());
   }
   REQUIRE(f.store->mark_replicated({replicated.key}, kT0 + 1).ok());
-  REQUIRE(f.store->mark_sent({sent.key}).ok());
+  REQUIRE(f.mark_sent(SinkOp::kApply, {sent.key}).ok());
 
   // The scan of 111..130 finds none of them (their receipts came from a fork).
   auto out = f.store->commit_range({111, 130}, {}, {}, kT0 + 2);
@@ -906,14 +917,18 @@ TEST_CASE("mark_sent flags due claims once, durably; old records read as sent",
   f.commit({100, 110}, {make_claim(1, 101), make_claim(2, 102), make_claim(3, 103)});
   REQUIRE(f.store->mark_replicated({key_of(3)}, kT0).ok());  // done: not a due state
   CHECK_FALSE(f.get(key_of(1)).sent_to_sink);                // a new claim was never sent
-  REQUIRE(f.store->mark_sent({key_of(1), key_of(3), key_of(1), key_of(404)}).ok());
+  auto marked = f.mark_sent(SinkOp::kApply, {key_of(1), key_of(3), key_of(1), key_of(404)});
+  REQUIRE(marked.ok());
+  REQUIRE(marked->size() == 1);  // 3 is done, 404 unknown, 1 once
+  CHECK(marked->front().key == key_of(1));
+  CHECK(marked->front().sent_to_sink);
   f.reopen();
   CHECK(f.get(key_of(1)).sent_to_sink);
   CHECK_FALSE(f.get(key_of(2)).sent_to_sink);
   CHECK_FALSE(f.get(key_of(3)).sent_to_sink);
   CHECK(f.state(key_of(1)) == ClaimState::kPending);  // the state does not move
   const std::string before = snapshot(*f.store);
-  REQUIRE(f.store->mark_sent({key_of(1)}).ok());  // already sent: nothing written
+  REQUIRE(f.mark_sent(SinkOp::kApply, {key_of(1)}).ok());  // already sent: nothing written
   CHECK(snapshot(*f.store) == before);
 
   // A record written before the flag existed (flags byte 0) is taken as maybe sent.
@@ -932,12 +947,48 @@ TEST_CASE("mark_sent flags due claims once, durably; old records read as sent",
   f.check_invariants();
 }
 
+// The replicator takes claims with due(), then marks them; a reorg may run in between
+// (it waits for the store's write lock). mark_sent hands back only the claims still
+// awaiting the call, as stored now: an orphaned one must never reach the sink.
+TEST_CASE("mark_sent leaves out the claims a reorg moved since due()", "[node_store][sent]") {
+  Fixture f;
+  f.commit({100, 120},
+           {make_claim(1, 111), make_claim(2, 112), make_claim(3, 113), make_claim(4, 114)});
+  REQUIRE(f.store->mark_replicated({key_of(4)}, kT0).ok());  // done, in the sink
+  auto taken = f.store->due(kT0, 10);
+  REQUIRE(taken.ok());
+  REQUIRE(taken->size() == 3);
+  REQUIRE(f.store->rollback_to(111, kT0 + 1).value().orphaned == 2);  // 2, 3 never sent
+  REQUIRE(f.store->ingest(make_claim(3, 113), kT0 + 2).ok());         // 3 is back: pending
+
+  auto marked = f.store->mark_sent(SinkOp::kApply, *taken);
+  REQUIRE(marked.ok());
+  REQUIRE(marked->size() == 2);
+  CHECK(marked->at(0).key == key_of(1));
+  CHECK(marked->at(1).key == key_of(3));
+  for (const Claim& c : *marked) CHECK(c.sent_to_sink);
+  CHECK_FALSE(f.get(key_of(2)).sent_to_sink);
+  CHECK(f.state(key_of(2)) == ClaimState::kOrphaned);
+
+  // The revoke side: 4 is revoking; taken, then seen again in its block before the mark.
+  auto revoke = f.store->due(kT0 + 2, 10);
+  REQUIRE(revoke.ok());
+  std::vector<Claim> revoking;
+  for (const Claim& c : *revoke)
+    if (c.state == ClaimState::kRevoking) revoking.push_back(c);
+  REQUIRE(revoking.size() == 1);
+  CHECK(f.mark_sent(SinkOp::kApply, {key_of(4)})->empty());  // not an apply it awaits
+  REQUIRE(f.store->ingest(make_claim(4, 114), kT0 + 3).ok());
+  CHECK(f.store->mark_sent(SinkOp::kRevoke, revoking)->empty());
+  f.check_invariants();
+}
+
 TEST_CASE("rollback revokes sent claims whatever their state; never-sent ones are orphaned",
           "[node_store][rollback][sent]") {
   Fixture f;
   f.commit({100, 120},
            {make_claim(1, 111), make_claim(2, 112), make_claim(3, 113), make_claim(4, 114)});
-  REQUIRE(f.store->mark_sent({key_of(1), key_of(2), key_of(3)}).ok());
+  REQUIRE(f.mark_sent(SinkOp::kApply, {key_of(1), key_of(2), key_of(3)}).ok());
   // 1: sent, outcome unknown (still pending); 2: sent, then rejected; 3: sent, dead.
   REQUIRE(f.store->mark_failed(key_of(2), "x", kT0 + 100, 5, kT0, SinkOp::kApply).ok());
   REQUIRE(f.store->mark_failed(key_of(3), "x", kT0 + 100, 1, kT0, SinkOp::kApply).ok());
@@ -964,7 +1015,8 @@ TEST_CASE("settle moves only the claims that still want what the sink committed"
   auto due = f.store->due(kT0, 10);
   REQUIRE(due.ok());
   REQUIRE(due->size() == 5);
-  REQUIRE(f.store->mark_sent({key_of(1), key_of(2), key_of(3), key_of(4), key_of(5)}).ok());
+  REQUIRE(
+      f.mark_sent(SinkOp::kApply, {key_of(1), key_of(2), key_of(3), key_of(4), key_of(5)}).ok());
   // While the sink commits the apply, 2..5 leave the chain; 3, 4, 5 come back in the
   // same blocks, 2 in another one.
   REQUIRE(f.store->rollback_to(111, kT0 + 1).ok());
@@ -1022,7 +1074,7 @@ TEST_CASE("mark_failed of an operation the claim no longer awaits changes nothin
           "[node_store][replicated]") {
   Fixture f;
   f.commit({100, 120}, {make_claim(1, 111)});
-  REQUIRE(f.store->mark_sent({key_of(1)}).ok());
+  REQUIRE(f.mark_sent(SinkOp::kApply, {key_of(1)}).ok());
   REQUIRE(f.store->rollback_to(110, kT0 + 1).ok());  // revoking now
   const std::string before = snapshot(*f.store);
   CHECK(f.store->mark_failed(key_of(1), "x", kT0 + 9, 5, kT0 + 2, SinkOp::kApply).status().code() ==
@@ -1062,7 +1114,10 @@ TEST_CASE("every operation from every state: legal moves happen, illegal ones ch
           st = f.store->mark_failed(k, "e", kT0 + 900, 1, kT0 + 100).status();
           break;
         case Op::kRetryDead: st = f.store->retry_dead(k, kT0 + 100); break;
-        case Op::kSent: st = f.store->mark_sent({k}); break;
+        case Op::kSent:  // the call the replicator makes for a claim in this state
+          st = f.mark_sent(from == ClaimState::kRevoking ? SinkOp::kRevoke : SinkOp::kApply, {k})
+                   .status();
+          break;
         case Op::kRollback: st = f.store->rollback_to(120, kT0 + 100).status(); break;
         case Op::kIngest:
           st = f.store->ingest(make_claim(1, block_for(1)), kT0 + 100).status();

@@ -3,12 +3,15 @@
 // Only the last case runs run() on a thread with the system clock (waking and stopping).
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <stdexcept>
+#include <utility>
 #include <thread>
 
 #include "node/replicator.hpp"
 #include "storage/node_store.hpp"
 #include "tests/support/fake_sink.hpp"
+#include "tests/support/forwarding_node_store.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/synthetic_claims.hpp"
 
@@ -336,6 +339,72 @@ TEST_CASE("a reorg during an apply: the sink's rows of claims off the chain are 
   for (std::uint32_t n = 0; n < 12; ++n) {
     CHECK(f.sink.ledger(f.claims[n].key)->status == (n < 6 ? "done" : "revoked"));
   }
+}
+
+// A reorg between the replicator's due() and its mark_sent() (in the node the follower's
+// rollback holds the store's write lock while the replicator waits to mark): the claims it
+// took are orphaned, never sent, before they are marked. They must not reach the sink
+// then, since nothing would ever undo their rows. (The guarantee test met this as ledger
+// rows of mints off the chain while the store held the same claims orphaned.)
+TEST_CASE("a reorg between due() and mark_sent(): the orphaned claims never reach the sink") {
+  Fixture f;
+  commit_twelve(f);
+  struct ReorgBeforeMark : testing::ForwardingNodeStore {
+    using ForwardingNodeStore::ForwardingNodeStore;
+    std::function<void()> hook;
+    Result<std::vector<Claim>> mark_sent(store::SinkOp op,
+                                         const std::vector<Claim>& taken) override {
+      if (hook) std::exchange(hook, {})();
+      return ForwardingNodeStore::mark_sent(op, taken);
+    }
+  } store(*f.store);
+  store.hook = [&] { REQUIRE(f.store->rollback_to(105, f.clock.now_ms()).value().orphaned == 6); };
+  ReplicatorConfig config = small_config();
+  config.batch_size = 12;
+  Replicator r(store, f.sink, f.clock, config, 15);
+  drain(f, r);
+  REQUIRE_FALSE(store.hook);  // the reorg ran
+  CHECK(f.count(ClaimState::kDone) == 6);
+  CHECK(f.count(ClaimState::kOrphaned) == 6);
+  CHECK(f.sink.memberships().size() == 6);
+  for (std::uint32_t n = 0; n < 12; ++n) {
+    const auto row = f.sink.ledger(f.claims[n].key);
+    if (n < 6) {
+      CHECK((row && row->status == "done"));
+    } else {
+      CHECK_FALSE(row);  // never handed to the sink
+    }
+  }
+}
+
+// The same race on the revoke side: revoking claims taken by due() are seen on the chain
+// again (back in the block they were sent in: pending) before they are marked. They are
+// left to the due work of their new state, which applies them; nothing is lost.
+TEST_CASE("a reorg back between due() and mark_sent() of a revoke: the claims stay applied") {
+  Fixture f;
+  commit_twelve(f);
+  Replicator first(*f.store, f.sink, f.clock, small_config(), 16);
+  drain(f, first);
+  REQUIRE(f.store->rollback_to(105, f.clock.now_ms()).value().revoking == 6);
+  struct ReorgBackBeforeMark : testing::ForwardingNodeStore {
+    using ForwardingNodeStore::ForwardingNodeStore;
+    std::function<void()> hook;
+    Result<std::vector<Claim>> mark_sent(store::SinkOp op,
+                                         const std::vector<Claim>& taken) override {
+      if (hook && op == store::SinkOp::kRevoke) std::exchange(hook, {})();
+      return ForwardingNodeStore::mark_sent(op, taken);
+    }
+  } store(*f.store);
+  store.hook = [&] {
+    for (std::uint32_t n = 6; n < 12; ++n)
+      REQUIRE(f.store->ingest(f.claims[n], f.clock.now_ms()).ok());
+  };
+  Replicator r(store, f.sink, f.clock, small_config(), 17);
+  drain(f, r);
+  REQUIRE_FALSE(store.hook);
+  CHECK(f.count(ClaimState::kDone) == 12);
+  CHECK(f.sink.memberships().size() == 12);
+  for (std::uint32_t n = 0; n < 12; ++n) CHECK(f.sink.ledger(f.claims[n].key)->status == "done");
 }
 
 TEST_CASE("a reorg back during a revoke: the claims canonical again are applied again") {

@@ -51,14 +51,14 @@ export async function runClaimFlow(
     return outcome;
   };
   onState({ phase: "sending" });
-  let txHash: string;
+  let txHash: string | undefined;
   try {
-    txHash = hashOf(await args.tx);
+    txHash = await untilAborted(Promise.resolve(args.tx).then(hashOf), signal);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     return end({ phase: "error" }, { status: "error", error: { kind: "transaction", message }, elapsedMs: Date.now() - started });
   }
-  if (signal?.aborted) return end({ phase: "aborted", txHash }, { status: "aborted", elapsedMs: Date.now() - started });
+  if (txHash === undefined) return end({ phase: "aborted" }, { status: "aborted", elapsedMs: Date.now() - started });
   let state: ClaimFlowState = { phase: "waiting", txHash };
   onState(state);
 
@@ -91,4 +91,25 @@ export async function runClaimFlow(
     },
   });
   return end(state, outcome);
+}
+
+// `p`'s value, or undefined as soon as `signal` aborts (the wallet's promise itself cannot
+// be cancelled; its result is then ignored).
+function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(signal.aborted ? undefined : v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
 }

@@ -16,7 +16,7 @@ export {
   typedDataJson,
   ZERO_HASH,
 } from "./typed_data.js";
-export type { ReferralMessage, ReferralTypedData, ReferralTypedDataArgs } from "./typed_data.js";
+export type { ReferralAttestationTypes, ReferralMessage, ReferralTypedData, ReferralTypedDataArgs } from "./typed_data.js";
 export type * from "./types.js";
 export type { MembershipOutcome, TimeoutReason, WaitForMembershipArgs, WaitProgress } from "./wait.js";
 export { DEFAULT_CLAIM_TIMEOUT_MS, runClaimFlow } from "./flow.js";

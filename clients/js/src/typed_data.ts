@@ -9,16 +9,33 @@
 import { fail, ok, type Result } from "./errors.js";
 import type { AttestationJson, Hex } from "./types.js";
 
-export const REFERRAL_ATTESTATION_TYPES = {
+// A mutable tuple of literal fields: viem infers the message from it, and ethers'
+// `Record<string, TypedDataField[]>` accepts it too (a readonly array would not be).
+export type ReferralAttestationTypes = {
   ReferralAttestation: [
-    { name: "minter", type: "address" },
-    { name: "referrer", type: "address" },
-    { name: "mintTx", type: "bytes32" },
-    { name: "nonce", type: "bytes32" },
-    { name: "issuedAt", type: "uint64" },
-    { name: "expiresAt", type: "uint64" },
-  ],
-} as const;
+    { name: "minter"; type: "address" },
+    { name: "referrer"; type: "address" },
+    { name: "mintTx"; type: "bytes32" },
+    { name: "nonce"; type: "bytes32" },
+    { name: "issuedAt"; type: "uint64" },
+    { name: "expiresAt"; type: "uint64" },
+  ];
+};
+
+function referralAttestationTypes(): ReferralAttestationTypes {
+  return {
+    ReferralAttestation: [
+      { name: "minter", type: "address" },
+      { name: "referrer", type: "address" },
+      { name: "mintTx", type: "bytes32" },
+      { name: "nonce", type: "bytes32" },
+      { name: "issuedAt", type: "uint64" },
+      { name: "expiresAt", type: "uint64" },
+    ],
+  };
+}
+
+export const REFERRAL_ATTESTATION_TYPES: Readonly<ReferralAttestationTypes> = referralAttestationTypes();
 
 // The EIP712Domain fields, for wallets whose raw eth_signTypedData_v4 wants them listed.
 export const EIP712_DOMAIN_TYPE = [
@@ -47,7 +64,7 @@ export interface ReferralMessage {
 
 export interface ReferralTypedData {
   domain: { name: "claimsync"; version: "1"; chainId: number; verifyingContract: Hex };
-  types: typeof REFERRAL_ATTESTATION_TYPES;
+  types: ReferralAttestationTypes;
   primaryType: "ReferralAttestation";
   message: ReferralMessage;
 }
@@ -113,7 +130,7 @@ export function referralTypedData(args: ReferralTypedDataArgs): Result<ReferralT
       chainId: args.chainId,
       verifyingContract: args.contract.toLowerCase() as Hex,
     },
-    types: REFERRAL_ATTESTATION_TYPES,
+    types: referralAttestationTypes(), // a fresh copy: a caller may mutate it
     primaryType: "ReferralAttestation",
     message: {
       minter: args.minter.toLowerCase() as Hex,

@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import { recoverTypedDataAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { createClaimSyncClient, typedDataJson, type FetchLike } from "../src/index.js";
+import { createClaimSyncClient, runClaimFlow, typedDataJson, type ClaimFlowState, type FetchLike } from "../src/index.js";
 import { parseRetryAfter } from "../src/retry.js";
 
 const TX = `0x${"ab".repeat(32)}`;
@@ -189,5 +189,42 @@ describe("waitForMembership outcomes", () => {
     assert.equal(o.status, "member");
     const bad = await c.waitForMembership({ wallet: "nope", level: 1, timeoutMs: 1_000 });
     assert.ok(bad.status === "error" && bad.error.kind === "invalid_argument");
+  });
+});
+
+describe("runClaimFlow (the React hook's flow)", () => {
+  test("a rejected wallet promise is an error of kind transaction; nothing is sent", async () => {
+    const f = scripted([verifying]);
+    const c = createClaimSyncClient({ baseUrl: "http://node", fetch: f.fetch });
+    const states: ClaimFlowState[] = [];
+    const o = await runClaimFlow(c, { tx: Promise.reject(new Error("User rejected the request")), wallet: WALLET, level: 1 }, (s) => states.push(s));
+    assert.ok(o.status === "error" && o.error.kind === "transaction" && /rejected/.test(o.error.message));
+    assert.deepEqual(states.map((s) => s.phase), ["sending", "error"]);
+    assert.equal(f.calls.length, 0);
+  });
+
+  test("cancelled while the wallet is still sending", async () => {
+    const f = scripted([verifying]);
+    const c = createClaimSyncClient({ baseUrl: "http://node", fetch: f.fetch });
+    const controller = new AbortController();
+    const never = new Promise<string>(() => {});
+    setTimeout(() => controller.abort(), 20);
+    const o = await runClaimFlow(c, { tx: never, wallet: WALLET, level: 1 }, () => {}, controller.signal);
+    assert.equal(o.status, "aborted");
+    assert.equal(f.calls.length, 0);
+  });
+
+  test("takes thirdweb's { transactionHash } and ethers' { hash }", async () => {
+    for (const tx of [Promise.resolve({ transactionHash: TX }), Promise.resolve({ hash: TX })]) {
+      const f = scripted((url) =>
+        url.includes("/v1/wallets/")
+          ? { status: 200, body: { wallet: WALLET, levels: [{ level: 1, states: ["done"], claims: [] }], current_level: 1, active: true, truncated: false } }
+          : verifying,
+      );
+      const c = createClaimSyncClient({ baseUrl: "http://node", fetch: f.fetch });
+      const o = await runClaimFlow(c, { tx, wallet: WALLET, level: 1 }, () => {});
+      assert.equal(o.status, "member");
+      assert.deepEqual(JSON.parse(String(f.calls[0]!.init?.body)), { tx_hash: TX });
+    }
   });
 });

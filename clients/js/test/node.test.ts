@@ -67,6 +67,11 @@ describe("against anvil and claimsync run", { timeout: 120_000 }, () => {
       assert.ok(outcome.level.states.includes("done"));
       assert.equal(outcome.wallet.active, true);
 
+      // "done" means in the database: the sink has the membership and the referrer.
+      const who = minter.address.toLowerCase();
+      assert.equal(node!.sink(`SELECT nft_level FROM membership WHERE wallet_address = '${who}'`), "1");
+      assert.equal(node!.sink(`SELECT referrer_wallet FROM users WHERE wallet_address = '${who}'`), referrer.address.toLowerCase());
+
       const claims = await client.getClaim(tx);
       assert.ok(claims.ok && claims.value, JSON.stringify(claims));
       assert.equal(claims.value.claims[0]?.referrer, referrer.address.toLowerCase());

@@ -6,7 +6,7 @@
 // (default <repo>/tools/node_modules/.bin/anvil); the contract from
 // <repo>/tests/contracts/build (scripts/build-contracts).
 
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -203,6 +203,8 @@ export async function startChain(dir: string): Promise<Chain> {
 export interface Node {
   apiUrl: string;
   child: Child;
+  // The sqlite3 CLI's text answer to `sql` on the node's sink (scripts/setup installs it).
+  sink(sql: string): string;
   stop(): Promise<number | null>;
 }
 
@@ -264,7 +266,13 @@ format = "text"
     await child.stop();
     throw e;
   }
-  return { apiUrl, child, stop: () => child.stop() };
+  const sinkDb = join(dir, "sink.db");
+  return {
+    apiUrl,
+    child,
+    sink: (sql) => execFileSync("sqlite3", [sinkDb, sql], { encoding: "utf8", timeout: 10_000 }).trim(),
+    stop: () => child.stop(),
+  };
 }
 
 export function tempDir(): { path: string; remove: () => void } {

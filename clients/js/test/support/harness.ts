@@ -42,10 +42,19 @@ export const DEV_KEYS: Hex[] = [
   "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
 ];
 
+// Whatever ends the test process, its children go too (a failed or interrupted run
+// leaves no anvil or node behind).
 const started = new Set<ChildProcess>();
-process.on("exit", () => {
+const killAll = () => {
   for (const child of started) child.kill("SIGKILL");
-});
+};
+process.on("exit", killAll);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {

@@ -204,7 +204,9 @@ void HttpServer::install_handlers() {
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     using R = httplib::Server::HandlerResponse;
     if (t_refusing) {
-      refuse(res, api_error(503, "overloaded", "the server is busy; retry shortly"));
+      ApiReply r = api_error(503, "overloaded", "the server is busy; retry shortly");
+      r.headers.emplace_back("Retry-After", "1");  // a full queue drains in well under 1 s
+      refuse(res, std::move(r));
       return R::Handled;
     }
     if (req.path.size() > kMaxPathBytes) {

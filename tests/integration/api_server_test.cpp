@@ -612,23 +612,29 @@ TEST_CASE("api: 200 connections at once each get an answer or a clean refusal", 
   Harness h(config);
   const int port = h.server->port();
   constexpr int kClients = 200;
-  std::vector<int> codes(kClients, 0);
+  std::vector<std::string> answers(kClients);
   std::vector<std::thread> threads;
   for (int i = 0; i < kClients; ++i) {
     threads.emplace_back([&, i] {
-      codes[static_cast<std::size_t>(i)] = status_line_code(
+      answers[static_cast<std::size_t>(i)] =
           raw_exchange(port, "GET /v1/status HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-                       milliseconds(15'000)));
+                       milliseconds(15'000));
     });
   }
   for (std::thread& t : threads) t.join();
-  int ok = 0, refused = 0;
+  int ok = 0, refused = 0, refused_without_retry_after = 0;
   std::map<int, int> by_code;
-  for (int code : codes) {
+  for (const std::string& answer : answers) {
+    const int code = status_line_code(answer);
     if (code == 200) ++ok;
-    if (code == 503) ++refused;
+    if (code == 503) {
+      ++refused;
+      // Clients back off by it (clients/js honours Retry-After on 503 as on 429).
+      if (answer.find("Retry-After: 1\r\n") == std::string::npos) ++refused_without_retry_after;
+    }
     ++by_code[code];
   }
+  CHECK(refused_without_retry_after == 0);
   std::string histogram;
   for (auto [code, n] : by_code) histogram += std::to_string(code) + "x" + std::to_string(n) + " ";
   INFO("ok=" << ok << " refused=" << refused << " codes: " << histogram);

@@ -124,28 +124,8 @@ struct Delivery {
   httplib::Headers headers;
 };
 
-std::uint64_t quantity(const json& v) { return std::stoull(v.get<std::string>(), nullptr, 16); }
-
 std::vector<testing::FixtureLog> logs_of(testing::Anvil& chain, const std::string& tx) {
-  const json receipt = chain.wait_receipt(tx);
-  std::vector<testing::FixtureLog> out;
-  for (const json& l : receipt.at("logs")) {
-    testing::FixtureLog f;
-    f.chain_id = chain.chain_id();
-    f.block_number = quantity(l.at("blockNumber"));
-    f.block_hash = eth::Hash32::parse(l.at("blockHash").get<std::string>()).value();
-    f.tx = eth::Hash32::parse(l.at("transactionHash").get<std::string>()).value();
-    f.tx_index = quantity(l.at("transactionIndex"));
-    f.log_index = quantity(l.at("logIndex"));
-    std::string a = l.at("address").get<std::string>();
-    for (char& ch : a) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    f.address = eth::Address::parse(a).value();
-    for (const json& t : l.at("topics"))
-      f.topics.push_back(eth::Hash32::parse(t.get<std::string>()).value());
-    f.data_hex = l.at("data").get<std::string>();
-    out.push_back(f);
-  }
-  return out;
+  return testing::fixture_logs_of_receipt(chain.chain_id(), chain.wait_receipt(tx));
 }
 
 Delivery make_delivery(const Provider& p, const std::vector<testing::FixtureLog>& logs,

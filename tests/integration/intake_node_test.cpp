@@ -4,7 +4,6 @@
 // nothing; a hint-ingested claim whose block then leaves the chain is revoked by the scan.
 #include <catch2/catch.hpp>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <httplib.h>
 
 #include <chrono>
@@ -15,6 +14,7 @@
 #include "tests/support/guarantee_node.hpp"
 #include "tests/support/guarantee_report.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/sqlite_scalar.hpp"
 #include "tests/support/test_accounts.hpp"
 
 namespace ct = claimsync::testing;
@@ -56,17 +56,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string sink_text(const std::string& db, const std::string& sql) {
-  try {
-    SQLite::Database d(db, SQLite::OPEN_READONLY);
-    d.setBusyTimeout(2'000);
-    SQLite::Statement q(d, sql);
-    return q.executeStep() && !q.getColumn(0).isNull() ? q.getColumn(0).getString() : "";
-  } catch (const std::exception&) {
-    return "";
-  }
-}
-
 // A node on `chain` serving the API, the follower `confirmations` behind.
 struct NodeWithApi {
   ct::TempDir dir{"claimsync-intake-node"};
@@ -93,17 +82,6 @@ struct NodeWithApi {
   }
 };
 
-std::int64_t sink_count(const std::string& db, const std::string& sql) {
-  try {
-    SQLite::Database d(db, SQLite::OPEN_READONLY);
-    d.setBusyTimeout(2'000);
-    SQLite::Statement q(d, sql);
-    return q.executeStep() ? q.getColumn(0).getInt64() : -1;
-  } catch (const std::exception&) {
-    return -1;  // not created / migrated yet
-  }
-}
-
 }  // namespace
 
 TEST_CASE(
@@ -122,7 +100,7 @@ TEST_CASE(
                          milliseconds(30'000), milliseconds(100)));
 
   auto membership_of = [&](const std::string& wallet) {
-    return sink_count(
+    return ct::sqlite_scalar(
         sink_db, "SELECT COUNT(*) FROM membership WHERE wallet_address = '" + lower(wallet) + "'");
   };
   auto checkpoint = [&]() -> std::optional<std::uint64_t> {
@@ -157,8 +135,8 @@ TEST_CASE(
   CHECK(reverted.value("reason", "").find("reverted") != std::string::npos);
   CHECK(api.settle(random_tx)["status"] == "not_found");
   CHECK(membership_of(bob) == 0);
-  CHECK(sink_count(sink_db, "SELECT COUNT(*) FROM membership") == 1);
-  CHECK(sink_count(sink_db, "SELECT COUNT(*) FROM claim_sync_queue") == 1);
+  CHECK(ct::sqlite_scalar(sink_db, "SELECT COUNT(*) FROM membership") == 1);
+  CHECK(ct::sqlite_scalar(sink_db, "SELECT COUNT(*) FROM claim_sync_queue") == 1);
 
   // 3. A hinted claim whose block leaves the chain: replicated at once, then revoked when
   //    the follower scans the replaced block and does not find it.
@@ -213,8 +191,9 @@ TEST_CASE(
   CHECK(a["claims"][0]["referrer"] == lower(carol));
   REQUIRE(ct::wait_until(
       [&] {
-        return sink_text(n.sink_db, "SELECT referrer_wallet FROM users WHERE wallet_address = '" +
-                                        lower(alice) + "'") == lower(carol);
+        return ct::sqlite_text(n.sink_db,
+                               "SELECT referrer_wallet FROM users WHERE wallet_address = '" +
+                                   lower(alice) + "'") == lower(carol);
       },
       milliseconds(20'000), milliseconds(50)));
 
@@ -254,12 +233,13 @@ TEST_CASE(
   }
   REQUIRE(ct::wait_until(
       [&] {
-        return sink_count(n.sink_db, "SELECT COUNT(*) FROM membership WHERE wallet_address = '" +
-                                         lower(bob) + "'") == 5;
+        return ct::sqlite_scalar(n.sink_db,
+                                 "SELECT COUNT(*) FROM membership WHERE wallet_address = '" +
+                                     lower(bob) + "'") == 5;
       },
       milliseconds(20'000), milliseconds(50)));
-  CHECK(sink_text(n.sink_db, "SELECT referrer_wallet FROM users WHERE wallet_address = '" +
-                                 lower(bob) + "'") == "");
+  CHECK(ct::sqlite_text(n.sink_db, "SELECT referrer_wallet FROM users WHERE wallet_address = '" +
+                                       lower(bob) + "'") == "");
 
   // Malformed attestation JSON is bad input: 400, nothing tracked for the tx.
   json bad = api.post_claim(chain.mint(nft, bob, 7, 1), json{{"minter", "0x12"}});

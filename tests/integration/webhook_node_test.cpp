@@ -6,7 +6,6 @@
 // node look again. Standard Webhooks deliveries are signed by npm `standardwebhooks`.
 #include <catch2/catch.hpp>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <httplib.h>
 #include <zlib.h>
 
@@ -22,6 +21,7 @@
 #include "tests/support/anvil.hpp"
 #include "tests/support/guarantee_node.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/sqlite_scalar.hpp"
 #include "tests/support/webhook_bodies.hpp"
 
 namespace ct = claimsync::testing;
@@ -51,38 +51,9 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::int64_t sink_count(const std::string& db, const std::string& sql) {
-  try {
-    SQLite::Database d(db, SQLite::OPEN_READONLY);
-    d.setBusyTimeout(2'000);
-    SQLite::Statement q(d, sql);
-    return q.executeStep() ? q.getColumn(0).getInt64() : -1;
-  } catch (const std::exception&) {
-    return -1;  // not created / migrated yet
-  }
-}
-
-std::uint64_t quantity(const json& v) { return std::stoull(v.get<std::string>(), nullptr, 16); }
-
 // The receipt's logs as the body builders take them.
 std::vector<ct::FixtureLog> logs_of(ct::Anvil& chain, const std::string& tx) {
-  const json receipt = chain.wait_receipt(tx);
-  std::vector<ct::FixtureLog> out;
-  for (const json& l : receipt.at("logs")) {
-    ct::FixtureLog f;
-    f.chain_id = chain.chain_id();
-    f.block_number = quantity(l.at("blockNumber"));
-    f.block_hash = eth::Hash32::parse(l.at("blockHash").get<std::string>()).value();
-    f.tx = eth::Hash32::parse(l.at("transactionHash").get<std::string>()).value();
-    f.tx_index = quantity(l.at("transactionIndex"));
-    f.log_index = quantity(l.at("logIndex"));
-    f.address = eth::Address::parse(lower(l.at("address").get<std::string>())).value();
-    for (const json& t : l.at("topics"))
-      f.topics.push_back(eth::Hash32::parse(t.get<std::string>()).value());
-    f.data_hex = l.at("data").get<std::string>();
-    out.push_back(f);
-  }
-  return out;
+  return ct::fixture_logs_of_receipt(chain.chain_id(), chain.wait_receipt(tx));
 }
 
 std::string gzip(const std::string& in) {
@@ -193,7 +164,7 @@ struct World {
     return status == 200 ? body.at("claims") : json::array();
   }
   std::int64_t membership_rows() const {
-    return sink_count(sink_db, "SELECT COUNT(*) FROM membership");
+    return ct::sqlite_scalar(sink_db, "SELECT COUNT(*) FROM membership");
   }
 };
 

@@ -1,5 +1,7 @@
 #include "tests/support/webhook_bodies.hpp"
 
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 
 #include "rpc/bytes.hpp"
@@ -268,6 +270,28 @@ std::string describe_hint(const node::WebhookHint& h) {
       " topic0=" + (h.topic0 ? h.topic0->hex() : "-") +
       " from=" + (h.from ? h.from->lower_hex() : "-") + " removed=" + (h.removed ? "1" : "0");
   return s;
+}
+
+std::vector<FixtureLog> fixture_logs_of_receipt(std::uint64_t chain_id,
+                                                const nlohmann::json& receipt) {
+  auto decoded = eth::decode_receipt(receipt);
+  if (!decoded.ok()) throw std::runtime_error("receipt: " + decoded.status().to_string());
+  std::vector<FixtureLog> out;
+  for (const eth::LogEntry& l : decoded->logs) {
+    FixtureLog f;
+    f.chain_id = chain_id;
+    f.block_number = l.block_number;
+    f.block_hash = l.block_hash;
+    f.tx = l.tx_hash;
+    f.tx_index = l.tx_index;
+    f.log_index = l.log_index;
+    f.address = l.address;
+    f.topics = l.topics;
+    f.data_hex = eth::to_hex(l.data);
+    f.removed = l.removed;
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 }  // namespace claimsync::testing

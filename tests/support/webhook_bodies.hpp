@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "node/webhooks/webhook_payloads.hpp"
 #include "rpc/address.hpp"
 #include "rpc/hash32.hpp"
@@ -41,6 +43,11 @@ struct FixtureLog {
   std::string data_hex = "0x";
   bool removed = false;
 };
+
+// The logs of an eth_getTransactionReceipt result as the builders take them (decoded by
+// rpc/json_decode, so a malformed receipt fails the test with the decoder's error).
+std::vector<FixtureLog> fixture_logs_of_receipt(std::uint64_t chain_id,
+                                                const nlohmann::json& receipt);
 
 // thirdweb Insight {topic:"v1.events", timestamp, data:[{data:event, status, type, id}]};
 // status "reverted" when removed. Entry id = the tx hash digits with the log index.

@@ -1,4 +1,5 @@
-// `claimsync run --config FILE [--no-migrate]`: the node. SIGINT/SIGTERM stop it cleanly.
+// `claimsync run --config FILE [--no-migrate]`: the node. SIGINT/SIGTERM/SIGHUP stop it
+// cleanly.
 #include <pthread.h>
 #include <signal.h>
 
@@ -12,15 +13,17 @@
 namespace claimsync::node {
 namespace {
 
-// Blocks SIGINT/SIGTERM in every thread (threads inherit the mask) and turns them into
-// StopFlag requests on one dedicated thread. A second signal while stopping forces exit:
-// the store is synced after every write, so nothing committed is lost.
+// Blocks SIGINT/SIGTERM/SIGHUP in every thread (threads inherit the mask) and turns them
+// into StopFlag requests on one dedicated thread. SIGHUP (a closed terminal; there is no
+// config reload) stops as cleanly as SIGTERM instead of killing the node mid-batch. A second signal
+// while stopping forces exit: the store is synced after every write, so nothing committed is lost.
 class SignalStopper {
  public:
   explicit SignalStopper(StopFlag& stop) : stop_(stop) {
     sigemptyset(&set_);
     sigaddset(&set_, SIGINT);
     sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set_, nullptr);
     thread_ = std::thread([this] { loop(); });
   }

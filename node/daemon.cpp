@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -293,10 +294,15 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   }
   if (api) api->stop();        // requests in flight finish (each bounded by the API's timeouts)
   if (intake) intake->stop();  // each worker's call in flight is bounded (rpc.timeout_ms)
-  const bool joined =
-      follower_thread.join_within(options.shutdown_timeout_ms) &&
-      replicator_thread.join_within(options.shutdown_timeout_ms) &&
-      (!subscription_thread || subscription_thread->join_within(options.shutdown_timeout_ms));
+  // One deadline for all three threads (they stop concurrently), so the whole stop stays
+  // within shutdown_timeout_ms as the header says, not three times it.
+  const std::int64_t join_deadline_us = clock.monotonic_us() + options.shutdown_timeout_ms * 1000;
+  const auto left_ms = [&] {
+    return std::max<std::int64_t>(0, (join_deadline_us - clock.monotonic_us()) / 1000);
+  };
+  const bool joined = follower_thread.join_within(left_ms()) &&
+                      replicator_thread.join_within(left_ms()) &&
+                      (!subscription_thread || subscription_thread->join_within(left_ms()));
   if (!joined) {
     log_error("shutdown_forced", {{"timeout_ms", options.shutdown_timeout_ms},
                                   {"next",

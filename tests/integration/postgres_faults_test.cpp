@@ -407,11 +407,12 @@ std::string prepare_node(const testing::TempDir& dir, std::uint32_t claims,
   return path;
 }
 
-// SIGTERM to `node`; the exit code and how long it took (exit -1: not within `bound`).
-std::pair<int, std::int64_t> terminate(testing::ChildProcess& node,
-                                       std::chrono::milliseconds bound) {
+// `sig` (SIGTERM unless given) to `node`; the exit code and how long it took (exit -1:
+// not within `bound`).
+std::pair<int, std::int64_t> terminate(testing::ChildProcess& node, std::chrono::milliseconds bound,
+                                       int sig = SIGTERM) {
   const auto t0 = SteadyClock::now();
-  node.signal(SIGTERM);
+  node.signal(sig);
   const std::optional<int> code = node.wait(bound);
   return {code.value_or(-1), ms_since(t0)};
 }
@@ -452,6 +453,19 @@ TEST_CASE("claimsync run: SIGTERM while the sink call is stalled exits 0 within 
     CHECK(code == 0);
     CHECK(ms < 5'000);
     CHECK(log.find("stop requested during the call") != std::string::npos);
+    CHECK(log.find("node_stopped") != std::string::npos);
+  }
+
+  SECTION("SIGHUP (a closed terminal) stops as cleanly as SIGTERM") {
+    auto node = testing::ChildProcess::spawn({CLAIMSYNC_BINARY, "run", "--config", config}, opts);
+    REQUIRE(testing::wait_until(
+        [&] { return std::stoi(pg.scalar("SELECT count(*) FROM membership")) >= 50; }, 30s));
+    const auto [code, ms] = terminate(node, kBound, SIGHUP);
+    const std::string log = testing::read_file(dir.file("node.log"));
+    INFO(log.substr(log.size() > 4000 ? log.size() - 4000 : 0));
+    CHECK(code == 0);
+    CHECK(ms < 5'000);
+    CHECK(log.find("event=signal_received signal=1 ") != std::string::npos);
     CHECK(log.find("node_stopped") != std::string::npos);
   }
 

@@ -575,6 +575,39 @@ void read_webhooks(Section& s, WebhooksConfig& w, Problems& problems) {
   }
 }
 
+void read_alerts(Section& s, AlertsConfig& a, Problems& problems) {
+  s.boolean("enabled", a.enabled);
+  const toml::node* env_node =
+      s.checked_string("webhook_url_env", a.webhook_url_env, check_env_name);
+  s.checked_string("format", a.format, [](const std::string& v) {
+    return check_one_of(v, {"slack", "json"});
+  });
+  s.integer("min_interval_s", a.min_interval_s, 0, 86'400);
+  s.integer("timeout_ms", a.timeout_ms, 100, 60'000);
+  s.integer("pending_age_s", a.pending_age_s, 1, 30 * 86'400);
+  s.integer("blocks_behind", a.blocks_behind, 1, 100'000'000);
+  s.integer("behind_for_s", a.behind_for_s, 0, 30 * 86'400);
+  s.integer("sink_down_for_s", a.sink_down_for_s, 0, 30 * 86'400);
+  s.integer("rpc_down_for_s", a.rpc_down_for_s, 0, 30 * 86'400);
+  if (!a.enabled) return;
+  const auto url = env_value(a.webhook_url_env);
+  const int line = env_node != nullptr ? line_of(*env_node) : 0;
+  if (!url) {
+    problems.add(line, "alerts.webhook_url_env",
+                 "alerts.enabled is true but environment variable " + a.webhook_url_env +
+                     " is not set: set it to the webhook URL, or set alerts.enabled = false");
+    return;
+  }
+  // Never echo the value: Slack and Discord webhook URLs are secrets.
+  if (const auto parsed = eth::parse_http_url(*url); !parsed.ok()) {
+    problems.add(line, "alerts.webhook_url_env",
+                 "(environment variable " + a.webhook_url_env +
+                     ") is not an http(s) URL: " + parsed.status().message());
+    return;
+  }
+  a.webhook_url = *url;
+}
+
 void read_log(Section& s, LogConfig& l) {
   s.checked_string("level", l.level, [](const std::string& v) {
     return check_one_of(v, {"debug", "info", "warn", "error"});
@@ -597,8 +630,8 @@ const toml::table* section_table(const toml::table& root, const char* name, Prob
 }
 
 void read_root(const toml::table& root, Config& config, Problems& problems) {
-  const std::vector<std::string> sections = {"chain", "rpc",    "storage",  "sink", "replicator",
-                                             "api",   "intake", "webhooks", "log"};
+  const std::vector<std::string> sections = {"chain", "rpc",    "storage",  "sink",   "replicator",
+                                             "api",   "intake", "webhooks", "alerts", "log"};
   for (const auto& [key, node] : root) {
     const std::string k(key.str());
     if (std::find(sections.begin(), sections.end(), k) != sections.end()) continue;
@@ -636,6 +669,9 @@ void read_root(const toml::table& root, Config& config, Problems& problems) {
   Section webhooks(section_table(root, "webhooks", problems), "webhooks", problems);
   read_webhooks(webhooks, config.webhooks, problems);
   webhooks.reject_unknown();
+  Section alerts(section_table(root, "alerts", problems), "alerts", problems);
+  read_alerts(alerts, config.alerts, problems);
+  alerts.reject_unknown();
   Section log(section_table(root, "log", problems), "log", problems);
   read_log(log, config.log);
   log.reject_unknown();
@@ -810,6 +846,20 @@ std::string render_config(const Config& c) {
                            : std::string("set (hidden)"))
       << "\n";
   }
+  const AlertsConfig& a = c.alerts;
+  o << "\n[alerts]\n"
+    << "enabled = " << yes(a.enabled) << "\n"
+    << "webhook_url_env = " << quote(a.webhook_url_env) << "\n"
+    << "# webhook URL: "
+    << (a.webhook_url.empty() ? "not set" : "set (hidden), " + mask_rpc_url(a.webhook_url)) << "\n"
+    << "format = " << quote(a.format) << "\n"
+    << "min_interval_s = " << a.min_interval_s << "\n"
+    << "timeout_ms = " << a.timeout_ms << "\n"
+    << "pending_age_s = " << a.pending_age_s << "\n"
+    << "blocks_behind = " << a.blocks_behind << "\n"
+    << "behind_for_s = " << a.behind_for_s << "\n"
+    << "sink_down_for_s = " << a.sink_down_for_s << "\n"
+    << "rpc_down_for_s = " << a.rpc_down_for_s << "\n";
   o << "\n[log]\n"
     << "level = " << quote(c.log.level) << "\n"
     << "format = " << quote(c.log.format) << "\n";

@@ -107,6 +107,21 @@ struct WebhooksConfig {
   std::map<std::string, WebhookProviderConfig> providers;
 };
 
+// [alerts]: the built-in notifier (node/alerts/), for deployments without Prometheus.
+struct AlertsConfig {
+  bool enabled = false;                                          // alerts.enabled
+  std::string webhook_url_env = "CLAIMSYNC_ALERTS_WEBHOOK_URL";  // alerts.webhook_url_env
+  std::string webhook_url;             // resolved from the env var, never printed (it is a secret)
+  std::string format = "slack";        // alerts.format: slack|json
+  std::int64_t min_interval_s = 10;    // alerts.min_interval_s: at most one message per
+  std::int64_t timeout_ms = 5'000;     // alerts.timeout_ms: each POST
+  std::int64_t pending_age_s = 600;    // alerts.pending_age_s
+  std::uint64_t blocks_behind = 50;    // alerts.blocks_behind ...
+  std::int64_t behind_for_s = 900;     // ... for alerts.behind_for_s
+  std::int64_t sink_down_for_s = 300;  // alerts.sink_down_for_s
+  std::int64_t rpc_down_for_s = 300;   // alerts.rpc_down_for_s
+};
+
 struct LogConfig {
   std::string level = "info";   // log.level: debug|info|warn|error
   std::string format = "text";  // log.format: text|json
@@ -121,6 +136,7 @@ struct Config {
   ApiConfig api;
   IntakeConfig intake;
   WebhooksConfig webhooks;
+  AlertsConfig alerts;
   LogConfig log;
   std::string source_path;  // the file it came from
 };

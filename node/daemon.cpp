@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "node/alerts/alert_notifier.hpp"
 #include "node/api/http_server.hpp"
 #include "node/chain_factory.hpp"
 #include "node/intake/intake_options.hpp"
@@ -118,6 +119,28 @@ Result<std::unique_ptr<store::NodeStore>> open_store(const Config& config, const
       return store;
     if (stop.wait_for_ms(200)) return store;
   }
+}
+
+AlertThresholds alert_thresholds(const AlertsConfig& a) {
+  AlertThresholds t;
+  t.pending_age_s = a.pending_age_s;
+  t.blocks_behind = a.blocks_behind;
+  t.behind_for_s = a.behind_for_s;
+  t.sink_down_for_s = a.sink_down_for_s;
+  t.rpc_down_for_s = a.rpc_down_for_s;
+  return t;
+}
+
+// REQUIRES: config.alerts.webhook_url valid (load_config checked it).
+AlertNotifierOptions alert_notifier_options(const Config& config) {
+  AlertNotifierOptions o;
+  o.url = eth::parse_http_url(config.alerts.webhook_url).value();
+  o.format = config.alerts.format;
+  o.label = "chain " + std::to_string(config.chain.chain_id) + ", contract " +
+            config.chain.contract.checksummed();
+  o.min_interval_ms = config.alerts.min_interval_s * 1000;
+  o.timeout_ms = config.alerts.timeout_ms;
+  return o;
 }
 
 }  // namespace
@@ -282,13 +305,24 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   if (subscription)
     subscription_thread = std::make_unique<Worker>([&] { subscription->run(stop); });
 
+  // The built-in notifier ([alerts]): fed the same report as the snapshot; it posts on
+  // its own thread, so a slow receiver never holds this loop.
+  std::unique_ptr<AlertNotifier> notifier;
+  if (config.alerts.enabled && !config.alerts.webhook_url.empty()) {
+    notifier = std::make_unique<AlertNotifier>(alert_notifier_options(config),
+                                               alert_thresholds(config.alerts));
+  }
+
   const std::string snapshot = status_snapshot_path(config);
   while (!stop.stop_requested()) {
-    write_snapshot(snapshot,
-                   live_report(**store, follower, replicator, subscription.get(), clock.now_ms()));
+    const std::int64_t now = clock.now_ms();
+    StatusReport report = live_report(**store, follower, replicator, subscription.get(), now);
+    if (notifier) notifier->observe(report, now);
+    write_snapshot(snapshot, report);
     stop.wait_for_ms(options.snapshot_interval_ms);
   }
-  if (!line_stopped.load()) {  // else the follower thread said why, as an error
+  if (notifier) notifier->stop();  // bounded by alerts.timeout_ms
+  if (!line_stopped.load()) {      // else the follower thread said why, as an error
     log_info("node_stopping",
              {{"reason", "stop requested"}, {"next", "finishing the work in flight"}});
   }

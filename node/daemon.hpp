@@ -5,7 +5,7 @@
 //   * Starts with the database down (the replicator waits and retries; LazySink) and with
 //     the RPC down (the follower waits and says so). Refuses to start, exit 1, when the
 //     data dir belongs to another chain/contract or is locked by another process.
-//   * On stop (SIGINT/SIGTERM → StopFlag) each thread finishes its unit of work in flight
+//   * On stop (SIGINT/SIGTERM/SIGHUP → StopFlag) each thread finishes its unit of work in flight
 //     (a range commit, a replication batch); every store write is already synced. A sink
 //     call in flight is abandoned at once (kCancelled; the outbox keeps the batch), so a
 //     stalled database connection does not hold up the stop. Returns
@@ -14,7 +14,9 @@
 //   * A stop-the-line follower error (deep reorg, undecodable log, wrong chain) stops the
 //     node with exit 1 after the replicator finishes its batch; the log says what to do.
 //   * Every `snapshot_interval_ms` it writes <data_dir>/status.json (atomically) for
-//     `claimsync status` while the node holds the store's lock.
+//     `claimsync status` while the node holds the store's lock, and hands the same report
+//     to the alert notifier when [alerts] is enabled (node/alerts/; it posts on its own
+//     thread).
 #pragma once
 
 #include <cstdint>

@@ -410,3 +410,45 @@ TEST_CASE("[webhooks]: mistakes are errors naming the key, never the secret",
     CHECK(c.status().message().find("webhooks.thirdweb.secret") != std::string::npos);
   }
 }
+
+TEST_CASE("[alerts]: off by default; on needs its URL variable, which is never rendered",
+          "[config][alerts]") {
+  {
+    auto c = parse_config(kMinimal, "t");
+    REQUIRE(c.ok());
+    CHECK_FALSE(c->alerts.enabled);
+    CHECK(c->alerts.webhook_url_env == "CLAIMSYNC_ALERTS_WEBHOOK_URL");
+  }
+  {
+    ScopedEnv env("CLAIMSYNC_TEST_ALERT_URL", "https://hooks.slack.example/services/T0/B0/s3cr3t");
+    auto c = parse_config(kMinimal +
+                              "[alerts]\nenabled = true\nwebhook_url_env = "
+                              "\"CLAIMSYNC_TEST_ALERT_URL\"\nformat = \"json\"\n"
+                              "pending_age_s = 120\nblocks_behind = 7\n",
+                          "t");
+    REQUIRE(c.ok());
+    CHECK(c->alerts.webhook_url == "https://hooks.slack.example/services/T0/B0/s3cr3t");
+    CHECK(c->alerts.format == "json");
+    CHECK(c->alerts.pending_age_s == 120);
+    CHECK(c->alerts.blocks_behind == 7);
+    const std::string rendered = render_config(*c);
+    CHECK(rendered.find("s3cr3t") == std::string::npos);
+    CHECK(rendered.find("webhook URL: set (hidden)") != std::string::npos);
+  }
+  // Mistakes: clear errors naming the key, never the URL.
+  CHECK(
+      error_of(kMinimal + "[alerts]\nenabled = true\nwebhook_url_env = \"CLAIMSYNC_TEST_UNSET\"\n")
+          .find("alerts.webhook_url_env: alerts.enabled is true but environment variable "
+                "CLAIMSYNC_TEST_UNSET is not set") != std::string::npos);
+  {
+    ScopedEnv env("CLAIMSYNC_TEST_ALERT_URL", "ftp://s3cr3t.example/x");
+    const std::string e = error_of(
+        kMinimal + "[alerts]\nenabled = true\nwebhook_url_env = \"CLAIMSYNC_TEST_ALERT_URL\"\n");
+    CHECK(e.find("is not an http(s) URL") != std::string::npos);
+    CHECK(e.find("s3cr3t") == std::string::npos);
+  }
+  CHECK(error_of(kMinimal + "[alerts]\nformat = \"teams\"\n").find("alerts.format") !=
+        std::string::npos);
+  CHECK(error_of(kMinimal + "[alerts]\nwebhook_url = \"http://x\"\n").find("alerts.webhook_url") !=
+        std::string::npos);
+}

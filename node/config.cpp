@@ -242,6 +242,26 @@ class Section {
     return node;
   }
 
+  // A number (integer or float) within [min, max].
+  const toml::node* real(std::string_view key, double& out, double min, double max) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_number()) {
+      problem(*node, key, std::string("expected a number, got ") + type_phrase(node->type()));
+      return nullptr;
+    }
+    const double v = node->is_integer() ? static_cast<double>(node->as_integer()->get())
+                                        : node->as_floating_point()->get();
+    if (!(v >= min && v <= max)) {  // also rejects nan
+      std::ostringstream what;
+      what << "must be between " << min << " and " << max << ", got " << v;
+      problem(*node, key, what.str());
+      return nullptr;
+    }
+    out = v;
+    return node;
+  }
+
   // An array whose every element is checked by `element(node, index)`.
   const toml::array* array(std::string_view key) {
     const toml::node* node = find(key);
@@ -575,6 +595,10 @@ void read_webhooks(Section& s, WebhooksConfig& w, Problems& problems) {
   }
 }
 
+void read_reconcile(Section& s, ReconcileConfig& r) {
+  s.real("max_repair_fraction", r.max_repair_fraction, 0.0, 1.0);
+}
+
 void read_log(Section& s, LogConfig& l) {
   s.checked_string("level", l.level, [](const std::string& v) {
     return check_one_of(v, {"debug", "info", "warn", "error"});
@@ -597,8 +621,9 @@ const toml::table* section_table(const toml::table& root, const char* name, Prob
 }
 
 void read_root(const toml::table& root, Config& config, Problems& problems) {
-  const std::vector<std::string> sections = {"chain", "rpc",    "storage",  "sink", "replicator",
-                                             "api",   "intake", "webhooks", "log"};
+  const std::vector<std::string> sections = {"chain",      "rpc", "storage", "sink",
+                                             "replicator", "api", "intake",  "webhooks",
+                                             "reconcile",  "log"};
   for (const auto& [key, node] : root) {
     const std::string k(key.str());
     if (std::find(sections.begin(), sections.end(), k) != sections.end()) continue;
@@ -636,6 +661,9 @@ void read_root(const toml::table& root, Config& config, Problems& problems) {
   Section webhooks(section_table(root, "webhooks", problems), "webhooks", problems);
   read_webhooks(webhooks, config.webhooks, problems);
   webhooks.reject_unknown();
+  Section reconcile(section_table(root, "reconcile", problems), "reconcile", problems);
+  read_reconcile(reconcile, config.reconcile);
+  reconcile.reject_unknown();
   Section log(section_table(root, "log", problems), "log", problems);
   read_log(log, config.log);
   log.reject_unknown();
@@ -810,6 +838,8 @@ std::string render_config(const Config& c) {
                            : std::string("set (hidden)"))
       << "\n";
   }
+  o << "\n[reconcile]\n"
+    << "max_repair_fraction = " << c.reconcile.max_repair_fraction << "\n";
   o << "\n[log]\n"
     << "level = " << quote(c.log.level) << "\n"
     << "format = " << quote(c.log.format) << "\n";

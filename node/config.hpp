@@ -107,6 +107,13 @@ struct WebhooksConfig {
   std::map<std::string, WebhookProviderConfig> providers;
 };
 
+// `claimsync reconcile` (issue 14).
+struct ReconcileConfig {
+  // reconcile.max_repair_fraction: --repair refuses when the differences exceed this share
+  // of the claims compared (0..1; 0 refuses every repair).
+  double max_repair_fraction = 0.05;
+};
+
 struct LogConfig {
   std::string level = "info";   // log.level: debug|info|warn|error
   std::string format = "text";  // log.format: text|json
@@ -121,6 +128,7 @@ struct Config {
   ApiConfig api;
   IntakeConfig intake;
   WebhooksConfig webhooks;
+  ReconcileConfig reconcile;
   LogConfig log;
   std::string source_path;  // the file it came from
 };

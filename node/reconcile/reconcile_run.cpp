@@ -47,6 +47,16 @@ void balance_part(eth::ChainSource& chain, const ReconcileSettings& s, const Pin
 
 }  // namespace
 
+ReconcileSettings reconcile_settings(const Config& config) {
+  ReconcileSettings s;
+  s.chain_id = config.chain.chain_id;
+  s.contract = config.chain.contract;
+  s.start_block = config.chain.start_block;
+  s.levels = config.chain.levels;
+  s.log_chunk_blocks = config.rpc.logs_max_span;
+  return s;
+}
+
 std::vector<store::Claim> read_all_claims(const store::NodeStore& store) {
   std::vector<store::Claim> out;
   const store::StateCounters counters = store.counters();
@@ -67,7 +77,8 @@ std::vector<store::Claim> read_all_claims(const store::NodeStore& store) {
 
 ReconcileReport run_reconcile(eth::ChainSource& chain, const store::NodeStore& store,
                               store::SinkSnapshotReader* sink, const std::string& sink_error,
-                              const ReconcileSettings& s, Clock& clock) {
+                              const ReconcileSettings& s, Clock& clock,
+                              ReconcileInputs* inputs_out) {
   const std::int64_t started = clock.now_ms();
   ReconcileReport report;
   report.sample_limit = s.samples;
@@ -103,6 +114,7 @@ ReconcileReport run_reconcile(eth::ChainSource& chain, const store::NodeStore& s
   log_info("reconcile_done", {{"result", report.complete() ? "complete" : "partial"},
                               {"differences", report.differences()},
                               {"elapsed_ms", report.cost.elapsed_ms}});
+  if (inputs_out != nullptr) *inputs_out = std::move(in);
   return report;
 }
 

@@ -14,8 +14,9 @@
 // (medians), keeping zero balances for the minted pairs only, as run_reconcile does for
 // the members. Each sweep is checked: every pair read, exactly N pairs hold a balance of 1.
 // Peak RSS is the bench process's VmHWM over the sweeps only (reset through
-// /proc/self/clear_refs after filling; the members set is built before). With --origin-users U, U users x L single-pair calls one after another (the
-// origin's calls without its pause) give the cost per balanceOf on this machine.
+// /proc/self/clear_refs after filling; the members set is built before). With --origin-users U, U
+// users x L single-pair calls one after another (the origin's calls without its pause) give the
+// cost per balanceOf on this machine.
 //
 //   TMPDIR=$PWD/build/tmp build/bench/reconcile_bench --wallets 100000 --runs 3
 //

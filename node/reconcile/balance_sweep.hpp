@@ -30,7 +30,7 @@ struct BalanceSweepOptions {
 };
 
 struct BalanceSweep {
-  BalanceTable balances;        // every pair read (see zero_pairs_kept)
+  BalanceTable balances;         // every pair read (see zero_pairs_kept)
   std::uint64_t pairs_read = 0;  // pairs whose balance was read
   std::uint64_t calls = 0;
   std::uint64_t retries = 0;

@@ -397,6 +397,11 @@ TEST_CASE("reconcile --repair: fixes what the chain proves, refuses above the th
       CHECK(store->counters().by_state == counters_before.by_state);
     }
     check_differences(s.reconcile_json(strict, 1), expected);
+    RunResult text = s.reconcile(strict, {"--at", "latest", "--repair"});
+    INFO(text.output);
+    CHECK(text.exit_code == 3);
+    CHECK(text.output.find("repair: REFUSED: 7 difference(s) among 7 claim(s)") !=
+          std::string::npos);
   }
 
   SECTION("--repair, then a second run is consistent; the foreign row survives") {

@@ -1,18 +1,24 @@
 // `claimsync reconcile --config FILE [--json] [--at finalized|safe|latest|BLOCK]
-// [--samples N]`: the offline audit of issue 14. Opens the node's store itself (the node
-// must be stopped: RocksDB's lock refuses a second opener and the command says so), pins
-// one block, and compares sink vs outbox vs an independent mint-log sweep, with balances as
-// a cross-check (node/reconcile/). Writes nothing.
+// [--samples N] [--repair [--repair-wait-s S]]`: the offline audit of issue 14. Opens the
+// node's store itself (the node must be stopped: RocksDB's lock refuses a second opener and
+// the command says so), pins one block, and compares sink vs outbox vs an independent
+// mint-log sweep, with balances as a cross-check (node/reconcile/). Writes nothing without
+// --repair; with it, repairs what the chain proves through the store and the replicator
+// (node/reconcile/reconcile_repair.hpp).
 //
-// Exit codes: 0 consistent; 1 differences found; 2 could not complete (partial report, or
-// the store / config could not be opened, or bad usage).
+// Exit codes: 0 consistent; 1 differences found (with --repair: and repaired what the chain
+// proves; run again to confirm); 2 could not complete (partial report, repaired claims not
+// settled in time, the store / config could not be opened, or bad usage); 3 --repair
+// refused (differences above reconcile.max_repair_fraction), nothing changed.
 #include <iostream>
 
 #include "node/chain_factory.hpp"
 #include "node/cli_common.hpp"
 #include "node/reconcile/reconcile_pin.hpp"
+#include "node/reconcile/reconcile_repair.hpp"
 #include "node/reconcile/reconcile_run.hpp"
 #include "rpc/logging.hpp"
+#include "storage/membership_sink.hpp"
 #include "storage/node_store.hpp"
 #include "storage/sink_snapshot.hpp"
 
@@ -27,8 +33,13 @@ constexpr const char* kDescription =
     "claimsync made without a live claim), outbox vs chain (an independent eth_getLogs sweep\n"
     "of the mints from chain.start_block to the pin) and, as information, balanceOfBatch of\n"
     "every known wallet x level (member and holder, member who no longer holds, holder by\n"
-    "transfer). The node must be stopped (POST /v1/admin/reconcile: not yet). Writes nothing.\n"
-    "Exit status: 0 consistent, 1 differences found, 2 could not complete (partial).";
+    "transfer). The node must be stopped (POST /v1/admin/reconcile: not yet). Writes nothing\n"
+    "unless --repair: then missing claims are ingested (source reconcile), sink rows that\n"
+    "disagree with a done claim are re-applied and claimsync's own rows without a mint are\n"
+    "revoked, by the replicator's normal path; rows claimsync did not create are never\n"
+    "touched. It refuses when the differences exceed reconcile.max_repair_fraction.\n"
+    "Exit status: 0 consistent, 1 differences found (and repaired, with --repair), 2 could\n"
+    "not complete (partial), 3 repair refused (too many differences; nothing changed).";
 
 std::unique_ptr<store::NodeStore> open_store(const Config& config) {
   auto opened = store::NodeStore::open_existing(config.storage.data_dir);
@@ -53,14 +64,40 @@ std::unique_ptr<store::NodeStore> open_store(const Config& config) {
   return std::move(opened).value();
 }
 
+// --repair: the replicator writes to the sink opened here (not migrated: the audit just
+// read its schema).
+void repair_now(const Config& config, eth::ChainSource& chain, store::NodeStore& node_store,
+                const ReconcileInputs& inputs, std::int64_t wait_s, Clock& clock,
+                ReconcileReport& report) {
+  RepairOptions options;
+  options.max_fraction = config.reconcile.max_repair_fraction;
+  options.wait_ms = wait_s * 1000;
+  options.replicator = config.replicator;
+  if (!report.complete()) {  // exit 2 says why; nothing is changed
+    report.repair.emplace().refused_reason =
+        "the report is partial: nothing is repaired without a full comparison";
+    return;
+  }
+  auto sink =
+      store::open_sink(config.sink.url, /*migrate=*/false, {config.sink.call_timeout_ms, nullptr});
+  if (!sink.ok()) {
+    report.partial_reasons.push_back("repair: sink: " + sink.status().to_string());
+    return;
+  }
+  run_repair(chain, node_store, **sink, inputs, options, clock, report,
+             [](const std::string& line) { std::cerr << line << "\n"; });
+}
+
 }  // namespace
 
 int cmd_reconcile(const std::vector<std::string>& args) {
   CommonOptions common;
   ReconcileSettings settings;
+  bool repair = false;
+  std::int64_t repair_wait_s = 300;
   CommandLine cl("reconcile",
                  "claimsync reconcile [--config FILE] [--json] [--at finalized|safe|latest|BLOCK] "
-                 "[--samples N]",
+                 "[--samples N] [--repair [--repair-wait-s S]]",
                  kDescription);
   add_common_options(cl.options, common);
   cl.options.add_options()(
@@ -68,19 +105,28 @@ int cmd_reconcile(const std::vector<std::string>& args) {
       po::value<std::string>(&settings.at)->value_name("TAG|BLOCK")->default_value("finalized"),
       "the block to compare at: finalized, safe, latest or a block number")(
       "samples", po::value<std::size_t>(&settings.samples)->value_name("N")->default_value(10),
-      "samples printed per class");
+      "samples printed per class")(
+      "repair", po::bool_switch(&repair),
+      "repair what the chain proves (see above); refuses above reconcile.max_repair_fraction")(
+      "repair-wait-s", po::value<std::int64_t>(&repair_wait_s)->value_name("S")->default_value(300),
+      "with --repair: how long the replicator may take to settle the repaired claims");
   if (auto exit = parse_command_line(cl, args)) return *exit;
   if (auto at = parse_pin_at(settings.at); !at.ok())
     return usage_error(cl.name, at.status().message());
+  if (repair_wait_s < 1 || repair_wait_s > 86'400)
+    return usage_error(cl.name, "--repair-wait-s must be between 1 and 86400");
   std::optional<Config> config = open_config(cl.name, common.config_path);
   if (!config) return kExitUsage;
   if (config->log.level == "info") set_log_level(LogLevel::kWarn);  // the report is the output
 
-  settings.chain_id = config->chain.chain_id;
-  settings.contract = config->chain.contract;
-  settings.start_block = config->chain.start_block;
-  settings.levels = config->chain.levels;
-  settings.log_chunk_blocks = config->rpc.logs_max_span;
+  {
+    const ReconcileSettings from_config = reconcile_settings(*config);
+    settings.chain_id = from_config.chain_id;
+    settings.contract = from_config.contract;
+    settings.start_block = from_config.start_block;
+    settings.levels = from_config.levels;
+    settings.log_chunk_blocks = from_config.log_chunk_blocks;
+  }
 
   SystemClock clock;
   auto chain = open_chain_source(*config, clock, nullptr);
@@ -90,8 +136,10 @@ int cmd_reconcile(const std::vector<std::string>& args) {
   auto sink = store::open_sink_snapshot_reader(config->sink.url,
                                                store::SinkOptions{config->sink.call_timeout_ms});
   const std::string sink_error = sink.ok() ? "" : sink.status().to_string();
+  ReconcileInputs inputs;
   ReconcileReport report = run_reconcile(**chain, *node_store, sink.ok() ? sink->get() : nullptr,
-                                         sink_error, settings, clock);
+                                         sink_error, settings, clock, &inputs);
+  if (repair) repair_now(*config, **chain, *node_store, inputs, repair_wait_s, clock, report);
   // Logged before the report, so that stderr never lands inside the JSON on a shared pipe.
   for (const std::string& reason : report.partial_reasons) {
     log_error("reconcile_partial",

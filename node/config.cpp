@@ -242,6 +242,26 @@ class Section {
     return node;
   }
 
+  // A number (integer or float) within [min, max].
+  const toml::node* real(std::string_view key, double& out, double min, double max) {
+    const toml::node* node = find(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_number()) {
+      problem(*node, key, std::string("expected a number, got ") + type_phrase(node->type()));
+      return nullptr;
+    }
+    const double v = node->is_integer() ? static_cast<double>(node->as_integer()->get())
+                                        : node->as_floating_point()->get();
+    if (!(v >= min && v <= max)) {  // also rejects nan
+      std::ostringstream what;
+      what << "must be between " << min << " and " << max << ", got " << v;
+      problem(*node, key, what.str());
+      return nullptr;
+    }
+    out = v;
+    return node;
+  }
+
   // An array whose every element is checked by `element(node, index)`.
   const toml::array* array(std::string_view key) {
     const toml::node* node = find(key);
@@ -608,6 +628,10 @@ void read_alerts(Section& s, AlertsConfig& a, Problems& problems) {
   a.webhook_url = *url;
 }
 
+void read_reconcile(Section& s, ReconcileConfig& r) {
+  s.real("max_repair_fraction", r.max_repair_fraction, 0.0, 1.0);
+}
+
 void read_log(Section& s, LogConfig& l) {
   s.checked_string("level", l.level, [](const std::string& v) {
     return check_one_of(v, {"debug", "info", "warn", "error"});
@@ -630,8 +654,9 @@ const toml::table* section_table(const toml::table& root, const char* name, Prob
 }
 
 void read_root(const toml::table& root, Config& config, Problems& problems) {
-  const std::vector<std::string> sections = {"chain", "rpc",    "storage",  "sink",   "replicator",
-                                             "api",   "intake", "webhooks", "alerts", "log"};
+  const std::vector<std::string> sections = {"chain",      "rpc",    "storage", "sink",
+                                             "replicator", "api",    "intake",  "webhooks",
+                                             "reconcile",  "alerts", "log"};
   for (const auto& [key, node] : root) {
     const std::string k(key.str());
     if (std::find(sections.begin(), sections.end(), k) != sections.end()) continue;
@@ -672,6 +697,9 @@ void read_root(const toml::table& root, Config& config, Problems& problems) {
   Section alerts(section_table(root, "alerts", problems), "alerts", problems);
   read_alerts(alerts, config.alerts, problems);
   alerts.reject_unknown();
+  Section reconcile(section_table(root, "reconcile", problems), "reconcile", problems);
+  read_reconcile(reconcile, config.reconcile);
+  reconcile.reject_unknown();
   Section log(section_table(root, "log", problems), "log", problems);
   read_log(log, config.log);
   log.reject_unknown();
@@ -860,6 +888,8 @@ std::string render_config(const Config& c) {
     << "behind_for_s = " << a.behind_for_s << "\n"
     << "sink_down_for_s = " << a.sink_down_for_s << "\n"
     << "rpc_down_for_s = " << a.rpc_down_for_s << "\n";
+  o << "\n[reconcile]\n"
+    << "max_repair_fraction = " << c.reconcile.max_repair_fraction << "\n";
   o << "\n[log]\n"
     << "level = " << quote(c.log.level) << "\n"
     << "format = " << quote(c.log.format) << "\n";

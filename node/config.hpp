@@ -122,6 +122,13 @@ struct AlertsConfig {
   std::int64_t rpc_down_for_s = 300;   // alerts.rpc_down_for_s
 };
 
+// `claimsync reconcile` (issue 14).
+struct ReconcileConfig {
+  // reconcile.max_repair_fraction: --repair refuses when the differences exceed this share
+  // of the claims compared (0..1; 0 refuses every repair).
+  double max_repair_fraction = 0.05;
+};
+
 struct LogConfig {
   std::string level = "info";   // log.level: debug|info|warn|error
   std::string format = "text";  // log.format: text|json
@@ -137,6 +144,7 @@ struct Config {
   IntakeConfig intake;
   WebhooksConfig webhooks;
   AlertsConfig alerts;
+  ReconcileConfig reconcile;
   LogConfig log;
   std::string source_path;  // the file it came from
 };

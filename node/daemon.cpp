@@ -21,6 +21,7 @@
 #include "node/metrics/metered_sink.hpp"
 #include "node/metrics/node_metrics.hpp"
 #include "node/new_heads_options.hpp"
+#include "node/reconcile/reconcile_run.hpp"
 #include "node/replicator.hpp"
 #include "node/rescan.hpp"
 #include "rpc/logging.hpp"
@@ -256,10 +257,13 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   // The HTTP API (api.enabled). Admin rescans get their own chain client: the follower's
   // is used by its thread only.
   std::unique_ptr<eth::ChainSource> rescan_chain;
+  std::unique_ptr<eth::ChainSource> reconcile_chain;  // POST /v1/admin/reconcile's own
   std::unique_ptr<HttpServer> api;
   if (config.api.enabled) {
     auto c = open_chain_source(config, clock, &stop);
     if (c.ok()) rescan_chain = std::move(c.value());
+    auto rc = open_chain_source(config, clock, &stop);
+    if (rc.ok()) reconcile_chain = std::move(rc.value());
     ApiServices services;
     services.store = store->get();
     services.chain_id = config.chain.chain_id;
@@ -274,6 +278,21 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     if (rescan_chain) {
       services.rescan = [&](const RescanOptions& o) {
         return rescan_range(*rescan_chain, **store, clock, follower_options(config), o);
+      };
+    }
+    if (reconcile_chain) {
+      // The same run as `claimsync reconcile --json`, over the live store (reads only) and
+      // a sink connection of its own, opened per run.
+      services.reconcile = [&](const std::string& at, std::size_t samples) {
+        ReconcileSettings s = reconcile_settings(config);
+        s.at = at;
+        s.samples = samples;
+        auto sink_reader = store::open_sink_snapshot_reader(
+            config.sink.url, store::SinkOptions{config.sink.call_timeout_ms, &stop});
+        const std::string sink_error = sink_reader.ok() ? "" : sink_reader.status().to_string();
+        return run_reconcile(*reconcile_chain, **store,
+                             sink_reader.ok() ? sink_reader->get() : nullptr, sink_error, s, clock)
+            .to_json();
       };
     }
     services.wake_replicator = [&replicator_wake] { replicator_wake.notify(); };

@@ -76,6 +76,13 @@ struct RollbackOutcome {
 // What the replicator asked of the sink.
 enum class SinkOp { kApply, kRevoke };
 
+// What requeue_for_repair did.
+struct RequeueOutcome {
+  std::uint64_t requeued = 0;
+  std::uint64_t skipped = 0;  // in a state the repair does not move (listed in `skipped_keys`)
+  std::vector<ClaimKey> skipped_keys;
+};
+
 struct SettleOutcome {
   std::uint64_t settled = 0;  // moved to done / revoked / pending (reapply)
   std::uint64_t skipped = 0;  // moved by a reorg meanwhile: left as they are
@@ -162,6 +169,21 @@ class NodeStore {
   virtual Result<IngestOutcome> ingest_hint(const Claim& claim,
                                             const std::optional<eth::Hash32>& referral_nonce,
                                             std::int64_t now_ms) = 0;
+  // Reconcile repair (issue 14, `claimsync reconcile --repair`): hands claims back to the
+  // replicator so that the normal path rewrites what the sink holds. Per claim:
+  //   kApply:  a done claim -> revoking with reapply_after_revoke, due now: the replicator
+  //            revokes what the sink holds of it, then applies it again (the state machine
+  //            has no done -> pending; this is the path of a claim whose block moved).
+  //            Between the two steps its membership row may be absent.
+  //   kRevoke: a claim the chain does not hold, whose rows the sink may hold: pending,
+  //            retrying, done, dead -> revoking; orphaned, revoked -> revoking by way of
+  //            pending in the same batch; sent_to_sink set, due now. An unknown key is
+  //            inserted from `claim` (its wallet, level, source bits) the same way. Each
+  //            ends revoked like any revoke (a revoke of rows the sink lacks changes only
+  //            the ledger row).
+  // Claims in other states are skipped (counted, unchanged). One synced batch.
+  virtual Result<RequeueOutcome> requeue_for_repair(SinkOp op, const std::vector<Claim>& claims,
+                                                    std::int64_t now_ms) = 0;
 
   // ---- replicator --------------------------------------------------------------------
   // Claims in pending / retrying / revoking with next_attempt_at_ms <= now_ms, oldest due

@@ -1181,4 +1181,62 @@ std::optional<std::string> RocksNodeStore::note(const std::string& name) const {
   return *raw;
 }
 
+// ---- reconcile repair (issue 14) ---------------------------------------------------------
+
+// Only legal moves of claim_transitions, at most two in one batch (X -> pending -> revoking),
+// so the claim reaches the replicator the way a reorg would send it.
+Result<RequeueOutcome> RocksNodeStore::requeue_for_repair(SinkOp op,
+                                                          const std::vector<Claim>& claims,
+                                                          std::int64_t now_ms) {
+  std::lock_guard write_lock(write_mu_);
+  CLAIMSYNC_RETURN_IF_ERROR(check_writable("requeue_for_repair"));
+  RequeueOutcome out;
+  Mutation m(*db_);
+  std::set<std::string> seen;
+  for (const Claim& wanted : claims) {
+    if (wanted.key.chain_id != identity_.chain_id || !seen.insert(wanted.key.encode()).second) {
+      ++out.skipped;
+      out.skipped_keys.push_back(wanted.key);
+      continue;
+    }
+    auto stored = read_claim(wanted.key);
+    if (!stored) return stored.status();
+    std::optional<Claim> after = *stored;
+    bool moved = false;
+    if (op == SinkOp::kApply) {
+      if (after && after->state == ClaimState::kDone) {
+        restart_work(*after, ClaimState::kRevoking, now_ms);
+        after->reapply_after_revoke = true;
+        moved = true;
+      }
+    } else if (!after) {
+      Claim c = wanted;
+      restart_work(c, ClaimState::kRevoking, now_ms);
+      c.created_at_ms = now_ms;
+      c.sent_to_sink = true;
+      c.reapply_after_revoke = false;
+      after = std::move(c);
+      moved = true;
+    } else if (after->state != ClaimState::kRevoking &&
+               (transition_allowed(after->state, ClaimState::kRevoking) ||
+                (transition_allowed(after->state, ClaimState::kPending) &&
+                 transition_allowed(ClaimState::kPending, ClaimState::kRevoking)))) {
+      restart_work(*after, ClaimState::kRevoking, now_ms);
+      after->sources |= wanted.sources;
+      after->sent_to_sink = true;
+      after->reapply_after_revoke = false;
+      moved = true;
+    }
+    if (!moved) {
+      ++out.skipped;
+      out.skipped_keys.push_back(wanted.key);
+      continue;
+    }
+    m.record(*stored, *after);
+    ++out.requeued;
+  }
+  if (out.requeued > 0) CLAIMSYNC_RETURN_IF_ERROR(commit(m, "requeue_for_repair"));
+  return out;
+}
+
 }  // namespace claimsync::store

@@ -74,6 +74,8 @@ class RocksNodeStore final : public NodeStore {
   Result<IngestOutcome> ingest_hint(const Claim& claim,
                                     const std::optional<eth::Hash32>& referral_nonce,
                                     std::int64_t now_ms) override;
+  Result<RequeueOutcome> requeue_for_repair(SinkOp op, const std::vector<Claim>& claims,
+                                            std::int64_t now_ms) override;
 
   Result<std::vector<Claim>> due(std::int64_t now_ms, std::size_t limit) const override;
   std::optional<std::int64_t> next_due_at() const override;

@@ -3,6 +3,7 @@
 #include "node/api/claim_view.hpp"
 #include "node/api/http_policy.hpp"
 #include "node/api/readiness.hpp"
+#include "node/reconcile/reconcile_pin.hpp"
 #include "rpc/logging.hpp"
 
 namespace claimsync::node {
@@ -109,6 +110,7 @@ ApiReply ApiHandlers::dispatch(const ApiRequest& request, bool& text_metrics) {
       return admin_rescan(*body);
     case RouteId::kAdminRetryKey: return admin_retry_key(route->param);
     case RouteId::kAdminRetryDead: return admin_retry_dead();
+    case RouteId::kAdminReconcile: return admin_reconcile(body);
     case RouteId::kWebhook: break;  // answered above
   }
   return api_error(404, "not_found", "no such endpoint");
@@ -186,6 +188,41 @@ ApiReply ApiHandlers::admin_rescan(const nlohmann::json& body) {
        {"revived", report->revived},
        {"checkpoint", report->checkpoint ? nlohmann::json(*report->checkpoint) : nlohmann::json()}},
       {}};
+}
+
+ApiReply ApiHandlers::admin_reconcile(const std::optional<nlohmann::json>& body) {
+  if (!services_.reconcile) return unavailable("reconcile_unavailable", "reconcile");
+  std::string at = "finalized";
+  std::size_t samples = 10;
+  if (body) {
+    if (!body->is_object())
+      return api_error(400, "invalid_request", "body must be {\"at\": ..., \"samples\": N}");
+    for (const auto& [key, value] : body->items()) {
+      if (key == "at" && value.is_string()) {
+        at = value.get<std::string>();
+      } else if (key == "at" && value.is_number_unsigned()) {
+        at = std::to_string(value.get<std::uint64_t>());
+      } else if (key == "samples" && value.is_number_unsigned() &&
+                 value.get<std::uint64_t>() <= kMaxReconcileSamples) {
+        samples = value.get<std::size_t>();
+      } else if (key == "repair") {
+        return api_error(400, "repair_offline",
+                         "repair runs with the node stopped: claimsync reconcile --repair");
+      } else {
+        return api_error(400, "invalid_request",
+                         "fields: at (finalized, safe, latest or a block number), samples (0.." +
+                             std::to_string(kMaxReconcileSamples) + ")");
+      }
+    }
+  }
+  if (Result<eth::BlockRef> ref = parse_pin_at(at); !ref.ok())
+    return api_error(400, "invalid_at", ref.status().message());
+  std::unique_lock<std::mutex> lock(reconcile_mu_, std::try_to_lock);
+  if (!lock.owns_lock())
+    return api_error(409, "reconcile_running",
+                     "another reconcile is running; retry when it is done");
+  log_info("api_reconcile_started", {{"at", at}});
+  return {200, services_.reconcile(at, samples), {}};
 }
 
 ApiReply ApiHandlers::admin_retry_key(const std::string& key_text) {

@@ -18,6 +18,10 @@
 //                                         at most kMaxAdminRescanBlocks, one at a time (409)
 //   POST /v1/admin/claims/{key}/retry     dead -> pending (key CHAIN:0xTX:LOG:BATCH)
 //   POST /v1/admin/claims/retry-dead      up to kMaxRetryDeadPerCall dead -> pending
+//   POST /v1/admin/reconcile {"at","samples"}  the `claimsync reconcile --json` report of the
+//                                         running node (both fields optional), synchronous,
+//                                         one at a time (409 reconcile_running); read only:
+//                                         --repair is for the stopped node (400)
 // Admin routes need `Authorization: Bearer <api.admin_token>`: 403 admin_disabled when no
 // token is configured, 401 (WWW-Authenticate) when missing or wrong; nothing changes then.
 // After an admin change, services.wake_replicator() runs.
@@ -48,6 +52,7 @@ namespace claimsync::node {
 inline constexpr std::uint64_t kMaxAdminRescanBlocks = 10'000;
 inline constexpr std::size_t kMaxRetryDeadPerCall = 500;
 inline constexpr std::size_t kMaxWalletClaims = 1'000;
+inline constexpr std::size_t kMaxReconcileSamples = 1'000;
 
 // What the API serves from. Null pointers / empty callbacks make their routes answer 503
 // (or 404 for metrics); `store` and `now_ms` are needed by the claim and admin routes.
@@ -61,7 +66,9 @@ struct ApiServices {
   std::function<std::string()> metrics_text;  // Prometheus text exposition
   std::function<Result<RescanReport>(const RescanOptions&)> rescan;  // the running node's
   std::function<void()> wake_replicator;                             // after an admin change
-  std::function<std::int64_t()> now_ms;                              // unix ms (store timestamps)
+  // POST /v1/admin/reconcile: one run at `at` with `samples` per class, the report's JSON.
+  std::function<nlohmann::json(const std::string& at, std::size_t samples)> reconcile;
+  std::function<std::int64_t()> now_ms;  // unix ms (store timestamps)
 };
 
 struct ApiRequest {
@@ -100,11 +107,13 @@ class ApiHandlers {
   ApiReply admin_rescan(const nlohmann::json& body);
   ApiReply admin_retry_key(const std::string& key);
   ApiReply admin_retry_dead();
+  ApiReply admin_reconcile(const std::optional<nlohmann::json>& body);
   void woke_after_change();
 
   const ApiConfig config_;
   const ApiServices services_;
-  std::mutex rescan_mu_;  // one admin rescan at a time (try_lock: 409 when busy)
+  std::mutex rescan_mu_;     // one admin rescan at a time (try_lock: 409 when busy)
+  std::mutex reconcile_mu_;  // one admin reconcile at a time (likewise)
 };
 
 }  // namespace claimsync::node

@@ -105,6 +105,7 @@ std::optional<RouteMatch> match_route(std::string_view path) {
   if (path == "/v1/status") return RouteMatch{RouteId::kStatus, "", "GET"};
   if (path == "/v1/claims") return RouteMatch{RouteId::kClaimsPost, "", "POST"};
   if (path == "/v1/admin/rescan") return RouteMatch{RouteId::kAdminRescan, "", "POST", true};
+  if (path == "/v1/admin/reconcile") return RouteMatch{RouteId::kAdminReconcile, "", "POST", true};
   if (path == "/v1/admin/claims/retry-dead")
     return RouteMatch{RouteId::kAdminRetryDead, "", "POST", true};
   // One non-empty segment parameter: no '/' inside.

@@ -52,6 +52,7 @@ enum class RouteId {
   kAdminRescan,
   kAdminRetryDead,
   kAdminRetryKey,
+  kAdminReconcile,
   kWebhook,  // POST /v1/webhooks/{provider}: raw body, verified by the webhook service
 };
 

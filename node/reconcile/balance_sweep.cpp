@@ -58,8 +58,15 @@ BalanceSweep sweep_balances(eth::ChainSource& chain, const eth::Address& contrac
     }
     out.smallest_batch =
         out.smallest_batch == 0 ? n : std::min<std::uint64_t>(out.smallest_batch, n);
-    for (std::size_t i = 0; i < n; ++i)
-      out.balances[{owners[i], levels[(pos + i) % levels.size()]}] = (*got)[i];
+    const eth::U256 zero;
+    for (std::size_t i = 0; i < n; ++i) {
+      WalletLevel pair{owners[i], levels[(pos + i) % levels.size()]};
+      if (options.zero_pairs_kept != nullptr && (*got)[i] == zero &&
+          !options.zero_pairs_kept->count(pair))
+        continue;
+      out.balances.emplace_hint(out.balances.end(), std::move(pair), (*got)[i]);
+    }
+    out.pairs_read += n;
     pos += n;
     if (++streak >= options.grow_after && size < initial) {
       size = std::min(size * 2, initial);

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <vector>
 
 #include "node/reconcile/reconcile_compare.hpp"
@@ -22,10 +23,15 @@ struct BalanceSweepOptions {
   std::size_t initial_pairs = 950;
   std::size_t grow_after = 4;  // successes in a row before the call size doubles again
   std::uint32_t max_retries = 8;
+  // When set, a zero balance is kept in `balances` only for these pairs (the members: a
+  // zero elsewhere classifies nothing), so the table holds members and holders, not every
+  // pair read (1.9M pairs of 100k wallets x 19 levels: ~190 MB as a full map).
+  const std::set<WalletLevel>* zero_pairs_kept = nullptr;
 };
 
 struct BalanceSweep {
-  BalanceTable balances;  // every pair read
+  BalanceTable balances;         // every pair read (see zero_pairs_kept)
+  std::uint64_t pairs_read = 0;  // pairs whose balance was read
   std::uint64_t calls = 0;
   std::uint64_t retries = 0;
   std::uint64_t smallest_batch = 0;

@@ -11,23 +11,10 @@ using store::ClaimKey;
 using store::ClaimState;
 using C = ReconcileClass;
 
-// On chain as far as the store knows.
-bool is_live(ClaimState s) {
-  return s == ClaimState::kPending || s == ClaimState::kRetrying || s == ClaimState::kDone ||
-         s == ClaimState::kDead;
-}
-
-// The sink may hold its rows (applied, or an apply / revoke in flight).
-bool sink_may_hold(ClaimState s) {
-  return s == ClaimState::kPending || s == ClaimState::kRetrying || s == ClaimState::kDone ||
-         s == ClaimState::kRevoking;
-}
-
+bool is_live(ClaimState s) { return claim_is_live(s); }
+bool sink_may_hold(ClaimState s) { return sink_may_hold_claim(s); }
 bool in_ranges(const std::vector<store::BlockRange>& ranges, std::uint64_t block) {
-  auto it =
-      std::upper_bound(ranges.begin(), ranges.end(), block,
-                       [](std::uint64_t b, const store::BlockRange& r) { return b < r.from; });
-  return it != ranges.begin() && std::prev(it)->to >= block;
+  return block_in_ranges(ranges, block);
 }
 
 ReconcileSample claim_sample(const Claim& c, std::string chain_value, std::string db_value) {
@@ -145,6 +132,23 @@ void balances(const ReconcileInputs& in, ReconcileReport& r) {
 }
 
 }  // namespace
+
+bool claim_is_live(ClaimState s) {
+  return s == ClaimState::kPending || s == ClaimState::kRetrying || s == ClaimState::kDone ||
+         s == ClaimState::kDead;
+}
+
+bool sink_may_hold_claim(ClaimState s) {
+  return s == ClaimState::kPending || s == ClaimState::kRetrying || s == ClaimState::kDone ||
+         s == ClaimState::kRevoking;
+}
+
+bool block_in_ranges(const std::vector<store::BlockRange>& ranges, std::uint64_t block) {
+  auto it =
+      std::upper_bound(ranges.begin(), ranges.end(), block,
+                       [](std::uint64_t b, const store::BlockRange& r) { return b < r.from; });
+  return it != ranges.begin() && std::prev(it)->to >= block;
+}
 
 void reconcile_compare(const ReconcileInputs& in, ReconcileReport& report) {
   std::map<ClaimKey, const Claim*> stored;

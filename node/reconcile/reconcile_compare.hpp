@@ -61,6 +61,14 @@ struct ReconcileInputs {
 // partial_reasons).
 void reconcile_compare(const ReconcileInputs& in, ReconcileReport& report);
 
+// The rules' two predicates, shared with the repair plan: on chain as far as the store
+// knows (pending, retrying, done, dead); the sink may hold its rows (pending, retrying,
+// done, revoking).
+bool claim_is_live(store::ClaimState s);
+bool sink_may_hold_claim(store::ClaimState s);
+// `block` lies in one of `ranges` (ascending, merged).
+bool block_in_ranges(const std::vector<store::BlockRange>& ranges, std::uint64_t block);
+
 // Every wallet the store or the sink knows (claims, ledger, membership, members), sorted,
 // unique: the wallets whose balances the reconciler reads.
 std::vector<eth::Address> known_wallets(const std::vector<store::Claim>& claims,

@@ -55,6 +55,7 @@ std::uint64_t ReconcileReport::differences() const {
 
 int ReconcileReport::exit_code() const {
   if (!complete()) return 2;
+  if (repair && repair->refused) return kReconcileExitRepairRefused;
   return differences() == 0 ? 0 : 1;
 }
 
@@ -76,7 +77,24 @@ nlohmann::json ReconcileReport::to_json() const {
              {"head", pin->head},
              {"lag_blocks", pin->lag()}};
   }
+  nlohmann::json repair_j = nullptr;
+  if (repair) {
+    nlohmann::json left = nlohmann::json::array();
+    for (const ReconcileSample& s : repair->left_samples) left.push_back(sample_json(s));
+    repair_j = {{"refused", repair->refused},
+                {"refused_reason", repair->refused_reason},
+                {"max_repair_fraction", repair->max_fraction},
+                {"compared", repair->compared},
+                {"ingested", repair->ingested},
+                {"reapplied", repair->reapplied},
+                {"revoked", repair->revoked},
+                {"settled", repair->settled},
+                {"unsettled", repair->unsettled},
+                {"left", repair->left},
+                {"left_samples", left}};
+  }
   return {
+      {"repair", repair_j},
       {"result",
        !complete() ? "partial" : (this->differences() == 0 ? "consistent" : "differences")},
       {"status", complete() ? "complete" : "partial"},
@@ -123,6 +141,17 @@ std::string ReconcileReport::to_text() const {
       if (diff || i >= static_cast<int>(ReconcileClass::kMemberNotHolding)) {
         for (const ReconcileSample& s : classes[i].samples) out << sample_text(s);
       }
+    }
+  }
+  if (repair) {
+    if (repair->refused) {
+      out << "repair: REFUSED: " << repair->refused_reason << "\n";
+    } else {
+      out << "repair: " << repair->ingested << " claim(s) ingested, " << repair->reapplied
+          << " re-applied, " << repair->revoked << " revoked; " << repair->settled << " settled, "
+          << repair->unsettled << " not settled; " << repair->left
+          << " left as reported (not proven by the chain, or not claimsync's)\n";
+      for (const ReconcileSample& s : repair->left_samples) out << sample_text(s);
     }
   }
   out << "cost: " << cost.log_calls << " log sweep call(s), " << cost.balance_calls

@@ -34,6 +34,7 @@ enum class ReconcileClass : int {
   kHolderWithoutClaim,  // a balance without a claim (received by transfer)
 };
 constexpr int kReconcileClassCount = 14;
+constexpr int kReconcileExitRepairRefused = 3;
 const char* reconcile_class_name(ReconcileClass c);  // "missing_in_store", ...
 bool is_difference(ReconcileClass c);
 
@@ -68,6 +69,22 @@ struct ReconcileCost {
   std::int64_t elapsed_ms = 0;
 };
 
+// What --repair did (issue 14): refused, or what it handed to the normal path and whether
+// those claims settled in the sink before the command stopped waiting.
+struct RepairSummary {
+  bool refused = false;
+  std::string refused_reason;
+  double max_fraction = 0;
+  std::uint64_t compared = 0;   // the threshold's denominator
+  std::uint64_t ingested = 0;   // missing claims put into the store (source reconcile)
+  std::uint64_t reapplied = 0;  // done claims revoked and applied again
+  std::uint64_t revoked = 0;    // claimsync's rows without a mint, revoked
+  std::uint64_t settled = 0;    // of those claims, settled in the sink (done / revoked / dead)
+  std::uint64_t unsettled = 0;  // still due when the wait ended
+  std::uint64_t left = 0;       // reported, not repaired
+  std::vector<ReconcileSample> left_samples;
+};
+
 struct ReconcileReport {
   std::array<ClassResult, kReconcileClassCount> classes{};
   std::size_t sample_limit = 10;
@@ -79,6 +96,7 @@ struct ReconcileReport {
   std::uint64_t unreadable_sink_rows = 0;
   ReconcileCost cost;
   std::vector<std::string> partial_reasons;  // empty: complete
+  std::optional<RepairSummary> repair;       // --repair only
 
   ClassResult& of(ReconcileClass c) { return classes[static_cast<int>(c)]; }
   const ClassResult& of(ReconcileClass c) const { return classes[static_cast<int>(c)]; }
@@ -86,7 +104,10 @@ struct ReconcileReport {
   void add(ReconcileClass c, ReconcileSample sample);
   std::uint64_t differences() const;
   bool complete() const { return partial_reasons.empty(); }
-  // 0 consistent, 1 differences found, 2 could not complete (partial).
+  // 0 consistent, 1 differences found (with --repair: and repaired what the chain
+  // proves; a second run says whether all is consistent now), 2 could not complete
+  // (partial; also: repaired claims not settled in time), 3 --repair refused (differences
+  // above reconcile.max_repair_fraction).
   int exit_code() const;
 
   nlohmann::json to_json() const;

@@ -1,5 +1,7 @@
 #include "node/reconcile/reconcile_run.hpp"
 
+#include <set>
+
 #include "node/reconcile/mint_log_sweep.hpp"
 #include "node/reconcile/reconcile_compare.hpp"
 #include "node/reconcile/reconcile_pin.hpp"
@@ -33,10 +35,17 @@ void balance_part(eth::ChainSource& chain, const ReconcileSettings& s, const Pin
                   ReconcileInputs& in, ReconcileReport& report) {
   const std::vector<eth::Address> wallets = known_wallets(in.store_claims, in.sink);
   report.wallets = wallets.size();
-  BalanceSweep b = sweep_balances(chain, s.contract, wallets, s.levels, pin.number, s.balances);
+  // Zero balances matter only where a claim makes a member (member_not_holding).
+  std::set<WalletLevel> members;
+  for (const store::Claim& c : in.store_claims) {
+    if (claim_is_live(c.state) && c.block_number <= pin.number) members.insert({c.wallet, c.level});
+  }
+  BalanceSweepOptions options = s.balances;
+  options.zero_pairs_kept = &members;
+  BalanceSweep b = sweep_balances(chain, s.contract, wallets, s.levels, pin.number, options);
   report.cost.balance_calls = b.calls;
   report.cost.balance_retries = b.retries;
-  report.cost.balance_pairs = b.balances.size();
+  report.cost.balance_pairs = b.pairs_read;
   report.cost.smallest_batch = b.smallest_batch;
   if (!b.failure.ok()) {
     report.partial_reasons.push_back("balances: " + std::to_string(b.pairs_unread) +
@@ -46,6 +55,16 @@ void balance_part(eth::ChainSource& chain, const ReconcileSettings& s, const Pin
 }
 
 }  // namespace
+
+ReconcileSettings reconcile_settings(const Config& config) {
+  ReconcileSettings s;
+  s.chain_id = config.chain.chain_id;
+  s.contract = config.chain.contract;
+  s.start_block = config.chain.start_block;
+  s.levels = config.chain.levels;
+  s.log_chunk_blocks = config.rpc.logs_max_span;
+  return s;
+}
 
 std::vector<store::Claim> read_all_claims(const store::NodeStore& store) {
   std::vector<store::Claim> out;
@@ -67,7 +86,8 @@ std::vector<store::Claim> read_all_claims(const store::NodeStore& store) {
 
 ReconcileReport run_reconcile(eth::ChainSource& chain, const store::NodeStore& store,
                               store::SinkSnapshotReader* sink, const std::string& sink_error,
-                              const ReconcileSettings& s, Clock& clock) {
+                              const ReconcileSettings& s, Clock& clock,
+                              ReconcileInputs* inputs_out) {
   const std::int64_t started = clock.now_ms();
   ReconcileReport report;
   report.sample_limit = s.samples;
@@ -103,6 +123,7 @@ ReconcileReport run_reconcile(eth::ChainSource& chain, const store::NodeStore& s
   log_info("reconcile_done", {{"result", report.complete() ? "complete" : "partial"},
                               {"differences", report.differences()},
                               {"elapsed_ms", report.cost.elapsed_ms}});
+  if (inputs_out != nullptr) *inputs_out = std::move(in);
   return report;
 }
 

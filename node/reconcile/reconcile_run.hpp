@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "node/config.hpp"
 #include "node/reconcile/balance_sweep.hpp"
+#include "node/reconcile/reconcile_compare.hpp"
 #include "node/reconcile/reconcile_report.hpp"
 #include "rpc/chain_source.hpp"
 #include "rpc/clock.hpp"
@@ -32,12 +34,17 @@ struct ReconcileSettings {
   BalanceSweepOptions balances;
 };
 
+// The settings of `config` (chain, levels, logs span); `at` and `samples` at their defaults.
+ReconcileSettings reconcile_settings(const Config& config);
+
 // Every claim of the store, any state (a page at a time; bounded by the counters).
 std::vector<store::Claim> read_all_claims(const store::NodeStore& store);
 
 // `sink` may be null: the sink could not be opened (`sink_error` says why).
+// `inputs_out` (optional) receives what was compared, for --repair (reconcile_repair).
 ReconcileReport run_reconcile(eth::ChainSource& chain, const store::NodeStore& store,
                               store::SinkSnapshotReader* sink, const std::string& sink_error,
-                              const ReconcileSettings& settings, Clock& clock);
+                              const ReconcileSettings& settings, Clock& clock,
+                              ReconcileInputs* inputs_out = nullptr);
 
 }  // namespace claimsync::node

@@ -1,11 +1,12 @@
 // A real `claimsync run` with api.enabled on 127.0.0.1 (port 0, read from its log), a real
 // anvil and a SQLite sink: /healthz, /v1/status, /readyz turning 200 once caught up, and
-// GET /v1/wallets / /v1/claims after a mint.
+// GET /v1/wallets / /v1/claims after a mint, POST /v1/admin/reconcile (a consistent report).
 #include <catch2/catch.hpp>
 
 #include <httplib.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 
 #include "tests/support/anvil.hpp"
@@ -55,9 +56,11 @@ TEST_CASE("claimsync run serves the API: health, status, readiness, wallet after
   config.data_dir = dir.file("data");
   config.sink_url = "sqlite://" + dir.file("sink.db");
   const std::string config_path = dir.file("claimsync.toml");
-  std::ofstream(config_path) << ct::render_node_config(config)
-                             << "\n[api]\nenabled = true\nlisten = \"127.0.0.1:0\"\n"
-                                "rate_limit_per_s = 0\n";
+  std::ofstream(config_path)
+      << ct::render_node_config(config)
+      << "\n[api]\nenabled = true\nlisten = \"127.0.0.1:0\"\n"
+         "rate_limit_per_s = 0\nadmin_token_env = \"CLAIMSYNC_API_NODE_TEST_TOKEN\"\n";
+  ::setenv("CLAIMSYNC_API_NODE_TEST_TOKEN", "api-node-test-token-1", 1);  // the node inherits it
   ct::NodeUnderTest node(CLAIMSYNC_BINARY, config_path, dir.file("node.log"), dir.path());
   node.start();
 
@@ -108,6 +111,25 @@ TEST_CASE("claimsync run serves the API: health, status, readiness, wallet after
   CHECK(claims->at("claims")[0].at("sources") == "scan");
   CHECK(get_json(port, "/readyz", &status));
   CHECK(status == 200);
+
+  // POST /v1/admin/reconcile: the running node's own audit (the store it holds, the sink,
+  // the chain) says it is consistent.
+  {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(30);
+    auto r = c.Post("/v1/admin/reconcile",
+                    httplib::Headers{{"Authorization", "Bearer api-node-test-token-1"}},
+                    R"({"at": "latest"})", "application/json");
+    REQUIRE(r);
+    INFO(r->body);
+    CHECK(r->status == 200);
+    const json report = json::parse(r->body, nullptr, false);
+    REQUIRE(report.is_object());
+    CHECK(report.at("result") == "consistent");
+    CHECK(report.at("store_claims") == 1);
+    CHECK(report.at("chain_claims") == 1);
+    CHECK(report.at("info").at("member_holder").at("count") == 1);
+  }
 
   // The live node's /metrics passes promtool, and shows what just happened.
   {

@@ -72,6 +72,8 @@ struct Harness {
   FakeIntake intake;
   std::atomic<int> wakes{0};
   std::atomic<int> rescans{0};
+  std::atomic<int> reconciles{0};
+  std::atomic<bool> hold_reconcile{false};  // a reconcile at "7" waits while this is true
   StatusReport status;
   std::mutex status_mu;
   std::unique_ptr<HttpServer> server;
@@ -105,6 +107,12 @@ struct Harness {
       r.from = o.from;
       r.to = o.to;
       return r;
+    };
+    s.reconcile = [this](const std::string& at, std::size_t samples) {
+      ++reconciles;
+      if (at == "7")
+        ct::wait_until([this] { return !hold_reconcile.load(); }, milliseconds(10'000));
+      return json{{"result", "consistent"}, {"at", at}, {"samples", samples}};
     };
     s.wake_replicator = [this] { ++wakes; };
     s.now_ms = [] { return std::int64_t{1'000}; };
@@ -512,6 +520,54 @@ TEST_CASE("api: admin needs the bearer token and changes nothing without it", "[
   CHECK(json::parse(r->body).at("count") == 1);
   CHECK(h.state_of(h.dead_key) == store::ClaimState::kPending);
   CHECK(h.wakes == 3);
+}
+
+TEST_CASE("api: POST /v1/admin/reconcile: auth, fields, one at a time", "[api]") {
+  Harness h;
+  auto c = h.client();
+  auto r = c.Post("/v1/admin/reconcile", "", kJson);
+  REQUIRE(r);
+  CHECK(r->status == 401);
+  const httplib::Headers auth = {{"Authorization", std::string("Bearer ") + kToken}};
+  for (const char* bad :
+       {R"({"at": "yesterday"})", R"({"samples": -1})", R"({"other": 1})", R"([1])"}) {
+    INFO(bad);
+    r = c.Post("/v1/admin/reconcile", auth, bad, kJson);
+    REQUIRE(r);
+    CHECK(r->status == 400);
+  }
+  r = c.Post("/v1/admin/reconcile", auth, R"({"repair": true})", kJson);
+  REQUIRE(r);
+  CHECK(r->status == 400);
+  CHECK(code_of(r) == "repair_offline");
+  CHECK(h.reconciles == 0);
+  r = c.Post("/v1/admin/reconcile", auth, "", kJson);
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(json::parse(r->body) ==
+        json{{"result", "consistent"}, {"at", "finalized"}, {"samples", 10}});
+  r = c.Post("/v1/admin/reconcile", auth, R"({"at": "latest", "samples": 2})", kJson);
+  REQUIRE(r);
+  CHECK(json::parse(r->body).at("samples") == 2);
+
+  // A second request while one runs is refused at once; the first still answers.
+  h.hold_reconcile = true;
+  std::atomic<int> first_status{0};  // Catch2 assertions stay on the test's thread
+  std::thread first([&] {
+    auto c1 = h.client();
+    c1.set_read_timeout(15);
+    auto r1 = c1.Post("/v1/admin/reconcile", auth, R"({"at": 7})", kJson);
+    first_status = r1 ? r1->status : -1;
+  });
+  CHECK(ct::wait_until([&] { return h.reconciles.load() == 3; }, milliseconds(5'000)));
+  r = c.Post("/v1/admin/reconcile", auth, "", kJson);
+  REQUIRE(r);
+  CHECK(r->status == 409);
+  CHECK(code_of(r) == "reconcile_running");
+  h.hold_reconcile = false;
+  first.join();
+  CHECK(first_status == 200);
+  CHECK(h.reconciles == 3);
 }
 
 TEST_CASE("api: admin without a configured token is 403", "[api]") {

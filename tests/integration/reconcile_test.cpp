@@ -4,7 +4,9 @@
 // from the chain in each way the reconciler must see.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -36,9 +38,11 @@ struct Setup {
 
   std::string wallet(int i) { return chain.account(static_cast<std::size_t>(i)); }
 
-  // A config on data dir `name` and database `db`.
-  std::string config(const std::string& name, const std::string& sink_url) {
-    const std::string path = dir.file(name + ".toml");
+  // A config on data dir `name` and database `db`; `file` names the config file when
+  // several configs share a data dir; `extra` is appended (e.g. a [reconcile] table).
+  std::string config(const std::string& name, const std::string& sink_url,
+                     const std::string& file = "", const std::string& extra = "") {
+    const std::string path = dir.file((file.empty() ? name : file) + ".toml");
     std::ofstream(path) << "[chain]\n"
                         << "rpc_urls = [\"" << chain.url() << "\"]\n"
                         << "chain_id = 31337\n"
@@ -47,7 +51,9 @@ struct Setup {
                         << "confirmations = 0\n"
                         << "[rpc]\ntimeout_ms = 3000\nmax_retries = 1\nbackoff_initial_ms = 10\n"
                         << "[storage]\ndata_dir = \"" << dir.file(name) << "\"\n"
-                        << "[sink]\nurl = \"" << sink_url << "\"\n";
+                        << "[sink]\nurl = \"" << sink_url << "\"\n"
+                        << "[replicator]\nbackoff_initial_ms = 50\nbackoff_max_ms = 500\n"
+                        << extra;
     return path;
   }
 
@@ -100,8 +106,11 @@ struct Setup {
     return run_command(argv, std::chrono::milliseconds(60'000));
   }
 
-  json reconcile_json(const std::string& config, int expected_exit) {
-    RunResult r = reconcile(config, {"--json", "--at", "latest"});
+  json reconcile_json(const std::string& config, int expected_exit,
+                      const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"--json", "--at", "latest"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    RunResult r = reconcile(config, args);
     INFO(r.output);
     CHECK(r.exit_code == expected_exit);
     const auto start = r.output.find("{\n");
@@ -286,6 +295,150 @@ TEST_CASE("reconcile: consistent, then every kind of difference; holders are inf
     CHECK(count(j, "info", "holder_without_claim") == 3);
     CHECK(count(j, "info", "member_not_holding") == 3);
     CHECK(count(j, "info", "member_holder") == 4);
+  }
+}
+
+TEST_CASE("reconcile --repair: fixes what the chain proves, refuses above the threshold") {
+  Setup s;
+  s.chain.mint(s.nft, s.wallet(1), 1, 1);
+  s.chain.mint(s.nft, s.wallet(1), 3, 2);
+  s.chain.mint_batch(s.nft, s.wallet(2), {1, 2}, {1, 1});
+  s.chain.mint(s.nft, s.wallet(3), 1, 1);
+  s.chain.mint(s.nft, s.wallet(4), 2, 1);
+  s.chain.mint(s.nft, s.wallet(4), 1, 1);
+  const std::uint64_t head = s.chain.block_number();
+
+  // The chain's 7 claims through the scanner, into a scratch store.
+  s.pg.create_database("scratch");
+  std::vector<Claim> claims;
+  {
+    const node::Config scratch = s.load(s.config("scratch", s.pg.url("scratch")));
+    auto store = s.open_store(scratch);
+    s.scan(scratch, *store);
+    for (Claim c : store->list_by_state(store::ClaimState::kPending, 100)) {
+      c.sent_to_sink = false;
+      claims.push_back(c);
+    }
+  }
+  REQUIRE(claims.size() == 7);
+  // The store under test lacks wallet 4's level 1 and holds one claim the chain never had;
+  // both are replicated the normal way.
+  const eth::Address w4 = *eth::Address::parse(s.wallet(4));
+  claims.erase(std::remove_if(claims.begin(), claims.end(),
+                              [&](const Claim& c) { return c.wallet == w4 && c.level == 1; }),
+               claims.end());
+  Claim forged = claims[0];
+  forged.key.tx_hash = *eth::Hash32::parse("0x" + std::string(64, 'e'));
+  forged.wallet = fixture_wallet(6);
+  forged.level = 4;
+  claims.push_back(forged);
+  s.pg.create_database("rep");
+  const std::string url = s.pg.url("rep");
+  const node::Config cfg = s.load(s.config("rep", url));
+  {
+    auto store = s.open_store(cfg);
+    REQUIRE(store->commit_range({0, head}, {}, claims, s.clock.now_ms()).ok());
+    s.replicate(*store, url);
+  }
+
+  // The database, tampered.
+  const std::string w1 = s.wallet(1), w2 = s.wallet(2), w3 = s.wallet(3);
+  const std::string ghost_key = "31337:0x" + std::string(64, 'f') + ":0:0";
+  auto sql = [&](const std::string& q) { s.pg.exec(q, {}, "rep"); };
+  sql("DELETE FROM membership WHERE wallet_address = '" + w3 + "' AND nft_level = 1");
+  // A row claimsync could have made: its ledger row and its membership row, no mint.
+  sql("INSERT INTO claim_sync_queue (claim_key, chain_id, tx_hash, log_index, batch_index, "
+      "wallet_address, level, amount, block_number, block_hash, block_time, status) VALUES ('" +
+      ghost_key + "', 31337, '0x" + std::string(64, 'f') + "', 0, 0, '" + w3 + "', 5, '1', 1, '0x" +
+      std::string(64, 'a') + "', now(), 'done')");
+  sql("INSERT INTO membership (wallet_address, nft_level, activated_at, claim_key) VALUES ('" + w3 +
+      "', 5, now(), '" + ghost_key + "')");
+  // Not claimsync's (no claim key, no ledger row): reported as information, never touched.
+  sql("INSERT INTO membership (wallet_address, nft_level, activated_at, claim_key) VALUES ('" +
+      s.wallet(4) + "', 4, now(), NULL)");
+  sql("UPDATE members SET current_level = 1 WHERE wallet_address = '" + w1 + "'");
+  sql("UPDATE claim_sync_queue SET status = 'pending' WHERE wallet_address = '" + w2 +
+      "' AND level = 1");
+  const std::map<std::string, std::uint64_t> expected = {
+      {"missing_in_store", 1},         {"extra_in_store", 1},       {"membership_missing", 1},
+      {"membership_without_claim", 1}, {"ledger_without_claim", 1}, {"current_level_wrong", 1},
+      {"ledger_status_mismatch", 1}};
+  auto db_rows = [&] {
+    return s.pg.scalar(
+        "SELECT count(*) || '/' || (SELECT count(*) FROM claim_sync_queue) || '/' ||"
+        " (SELECT string_agg(wallet_address || ':' || current_level, ',' ORDER BY"
+        " wallet_address) FROM members) FROM membership",
+        {}, "rep");
+  };
+
+  json before = s.reconcile_json(s.config("rep", url), 1);
+  check_differences(before, expected);
+  CHECK(before["differences_total"] == 7);
+  CHECK(before["repair"].is_null());
+  const std::string rows_before = db_rows();
+  const store::StateCounters counters_before = [&] {
+    auto store = s.open_store(cfg);
+    return store->counters();
+  }();
+
+  SECTION("over reconcile.max_repair_fraction it refuses (exit 3) and changes nothing") {
+    const std::string strict =
+        s.config("rep", url, "rep-strict", "[reconcile]\nmax_repair_fraction = 0.5\n");
+    json j = s.reconcile_json(strict, 3, {"--repair"});
+    CHECK(j["repair"]["refused"] == true);
+    CHECK(j["repair"]["refused_reason"].get<std::string>().find("max_repair_fraction") !=
+          std::string::npos);
+    CHECK(j["repair"]["compared"] == 7);
+    CHECK(j["repair"]["ingested"] == 0);
+    CHECK(db_rows() == rows_before);
+    {
+      auto store = s.open_store(cfg);
+      CHECK(store->counters().by_state == counters_before.by_state);
+    }
+    check_differences(s.reconcile_json(strict, 1), expected);
+    RunResult text = s.reconcile(strict, {"--at", "latest", "--repair"});
+    INFO(text.output);
+    CHECK(text.exit_code == 3);
+    CHECK(text.output.find("repair: REFUSED: 7 difference(s) among 7 claim(s)") !=
+          std::string::npos);
+  }
+
+  SECTION("--repair, then a second run is consistent; the foreign row survives") {
+    const std::string lax =
+        s.config("rep", url, "rep-lax", "[reconcile]\nmax_repair_fraction = 1.0\n");
+    json j = s.reconcile_json(lax, 1, {"--repair", "--repair-wait-s", "60"});
+    INFO(j.dump(2));
+    CHECK(j["repair"]["refused"] == false);
+    CHECK(j["repair"]["ingested"] == 1);   // wallet 4's level 1
+    CHECK(j["repair"]["reapplied"] == 3);  // w3:1 (row), w2:1 (ledger), w1:3 (current_level)
+    CHECK(j["repair"]["revoked"] == 2);    // the ghost key and the forged claim
+    CHECK(j["repair"]["settled"] == 6);
+    CHECK(j["repair"]["unsettled"] == 0);
+    CHECK(j["repair"]["left"] == 0);
+
+    json after = s.reconcile_json(lax, 0);
+    check_differences(after, {});
+    CHECK(count(after, "info", "membership_foreign") == 1);
+    CHECK(s.pg.scalar("SELECT count(*) FROM membership WHERE wallet_address = $1 AND "
+                      "nft_level = 4 AND claim_key IS NULL",
+                      {s.wallet(4)}, "rep") == "1");
+    CHECK(s.pg.scalar("SELECT status FROM claim_sync_queue WHERE claim_key = $1", {ghost_key},
+                      "rep") == "revoked");
+    CHECK(s.pg.scalar("SELECT current_level FROM members WHERE wallet_address = $1", {w1}, "rep") ==
+          "3");
+    CHECK(s.pg.scalar("SELECT count(*) FROM members WHERE wallet_address = $1",
+                      {fixture_wallet(6).lower_hex()}, "rep") == "0");
+    auto store = s.open_store(cfg);
+    auto back = store->list_by_wallet(w4, 10);
+    bool ingested = false;
+    for (const Claim& c : back) {
+      if (c.level == 1) {
+        ingested = c.state == store::ClaimState::kDone &&
+                   (c.sources & store::kSourceReconcile) != 0 && c.block_time > 0;
+      }
+    }
+    CHECK(ingested);
+    CHECK(store->get(forged.key)->state == store::ClaimState::kRevoked);
   }
 }
 

@@ -48,6 +48,11 @@ class ForwardingNodeStore : public store::NodeStore {
                                            std::int64_t now_ms) override {
     return inner_.ingest_hint(claim, referral_nonce, now_ms);
   }
+  Result<store::RequeueOutcome> requeue_for_repair(store::SinkOp op,
+                                                   const std::vector<store::Claim>& claims,
+                                                   std::int64_t now_ms) override {
+    return inner_.requeue_for_repair(op, claims, now_ms);
+  }
   Result<std::vector<store::Claim>> due(std::int64_t now_ms, std::size_t limit) const override {
     return inner_.due(now_ms, limit);
   }

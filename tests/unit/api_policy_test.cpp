@@ -127,6 +127,8 @@ TEST_CASE("routes", "[api]") {
   CHECK(id("/v1/claims") == RouteId::kClaimsPost);
   CHECK(id("/v1/admin/rescan") == RouteId::kAdminRescan);
   CHECK(id("/v1/admin/claims/retry-dead") == RouteId::kAdminRetryDead);
+  CHECK(id("/v1/admin/reconcile") == RouteId::kAdminReconcile);
+  CHECK(match_route("/v1/admin/reconcile").value().admin);
   const auto tx = match_route("/v1/claims/0xabc").value();
   CHECK(tx.id == RouteId::kClaimByTx);
   CHECK(tx.param == "0xabc");

@@ -210,10 +210,12 @@ TEST_CASE("reconcile compare: known wallets are the union, sorted and unique", "
 
 namespace {
 
-// balanceOfBatch that fails calls above `max_pairs`, answering balance = level otherwise.
+// balanceOfBatch that fails calls above `max_pairs`, answering balance = level otherwise
+// (0 for levels above `zero_above`).
 class ScriptedBalances final : public eth::ChainSource {
  public:
   std::size_t max_pairs = SIZE_MAX;
+  std::uint32_t zero_above = UINT32_MAX;
   std::vector<std::size_t> sizes;  // every call's size
   Result<std::uint64_t> chain_id() override { return kChain; }
   Result<eth::BlockHeader> header(eth::BlockRef) override { return eth::BlockHeader{}; }
@@ -232,7 +234,10 @@ class ScriptedBalances final : public eth::ChainSource {
                                                   eth::BlockRef) override {
     sizes.push_back(owners.size());
     if (owners.size() > max_pairs) return error(ErrorCode::kTimeout, "execution aborted");
-    return ids;
+    std::vector<eth::U256> out = ids;
+    for (eth::U256& b : out)
+      if (b > eth::U256(zero_above)) b = eth::U256();
+    return out;
   }
 };
 
@@ -263,6 +268,19 @@ TEST_CASE("balance sweep: halves on failure, grows back, bounded retries", "[rec
     CHECK(chain.sizes[1] == 475);
     CHECK(chain.sizes[2] == 237);
     CHECK(b.smallest_batch <= 237);
+  }
+  SECTION("zero balances are kept only for the pairs asked for (the members)") {
+    chain.zero_above = 10;  // levels 11..19 are 0 for everyone
+    const std::set<WalletLevel> members = {{wallets[5], 12}, {wallets[6], 3}};
+    BalanceSweepOptions o;
+    o.zero_pairs_kept = &members;
+    BalanceSweep b = sweep_balances(chain, {}, wallets, levels, 7, o);
+    CHECK(b.failure.ok());
+    CHECK(b.pairs_read == 1900);
+    CHECK(b.balances.size() == 100 * 10 + 1);  // levels 1..10 hold, plus wallet 5's zero 12
+    CHECK(b.balances.at({wallets[5], 12}) == eth::U256());
+    CHECK(b.balances.at({wallets[6], 3}) == eth::U256(3));
+    CHECK_FALSE(b.balances.count({wallets[6], 12}));
   }
   SECTION("an endpoint that fails every call gives up, partial") {
     chain.max_pairs = 0;

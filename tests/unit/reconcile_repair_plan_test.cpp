@@ -1,0 +1,150 @@
+// reconcile_repair_plan (node/reconcile/reconcile_repair_plan.hpp): which differences
+// --repair ingests, re-applies or revokes, which it leaves as reported, and the threshold.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "node/reconcile/reconcile_repair_plan.hpp"
+#include "tests/support/claim_fixtures.hpp"
+
+namespace claimsync::node {
+namespace {
+
+using store::Claim;
+using store::ClaimKey;
+using store::ClaimState;
+
+constexpr std::uint64_t kChain = 31337;
+
+Claim claim(std::uint8_t tx, std::uint64_t wallet, std::uint32_t level, std::uint64_t block,
+            ClaimState state = ClaimState::kDone) {
+  Claim c;
+  std::string hex = "0x" + std::string(62, '0');
+  hex += "0123456789abcdef"[tx >> 4];
+  hex += "0123456789abcdef"[tx & 15];
+  c.key = {kChain, *eth::Hash32::parse(hex), 0, 0};
+  c.wallet = testing::fixture_wallet(wallet);
+  c.level = level;
+  c.amount = eth::U256(1);
+  c.block_number = block;
+  c.state = state;
+  return c;
+}
+
+// Store, chain and sink that agree: 3 done claims of 2 wallets, scanned 0..100, pin 100.
+ReconcileInputs consistent() {
+  ReconcileInputs in;
+  in.chain_id = kChain;
+  in.pin = 100;
+  in.scanned = {{0, 100}};
+  in.store_claims = {claim(1, 1, 1, 10), claim(2, 1, 3, 20), claim(3, 2, 1, 30)};
+  in.chain_claims = in.store_claims;
+  store::SinkSnapshot s;
+  for (const Claim& c : in.store_claims) {
+    s.ledger.push_back({c.key, "done", c.wallet, c.level});
+    s.membership.push_back({c.wallet, c.level, c.key});
+  }
+  s.members = {{testing::fixture_wallet(1), 3}, {testing::fixture_wallet(2), 1}};
+  in.sink = s;
+  return in;
+}
+
+bool never_proven(const ClaimKey&) { return false; }
+bool always_proven(const ClaimKey&) { return true; }
+
+std::vector<std::uint8_t> txs(const std::vector<Claim>& claims) {
+  std::vector<std::uint8_t> out;
+  for (const Claim& c : claims) out.push_back(c.key.tx_hash.bytes()[31]);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("repair plan: consistent inputs plan nothing", "[reconcile]") {
+  RepairPlan p = plan_repair(consistent(), never_proven);
+  CHECK(p.size() == 0);
+  CHECK(p.left.empty());
+  CHECK(p.compared == 3);
+}
+
+TEST_CASE("repair plan: a mint the store lacks is ingested, an unscanned one left", "[reconcile]") {
+  ReconcileInputs in = consistent();
+  in.chain_claims->push_back(claim(4, 3, 2, 50));  // scanned block, store lacks it
+  in.chain_claims->push_back(claim(5, 3, 1, 90));  // unscanned block
+  in.store_claims.push_back(claim(4, 3, 2, 50, ClaimState::kOrphaned));
+  in.scanned = {{0, 60}};
+  RepairPlan p = plan_repair(in, never_proven);
+  REQUIRE(p.ingest.size() == 1);
+  CHECK(p.ingest[0].key.tx_hash.bytes()[31] == 4);
+  CHECK((p.ingest[0].sources & store::kSourceReconcile) != 0);
+  REQUIRE(p.left.size() == 1);
+  CHECK(p.left[0].db_value.find("unscanned") != std::string::npos);
+  CHECK(p.compared == 5);
+}
+
+TEST_CASE("repair plan: sink rows that disagree with a done claim are re-applied", "[reconcile]") {
+  ReconcileInputs in = consistent();
+  in.sink->ledger[0].status = "pending";                       // claim 1: ledger status
+  in.sink->membership.erase(in.sink->membership.begin() + 2);  // claim 3: no membership row
+  in.sink->members[0].current_level = 1;                       // wallet 1: current_level below 3
+  RepairPlan p = plan_repair(in, never_proven);
+  CHECK(txs(p.reapply) == std::vector<std::uint8_t>{1, 2, 3});  // 2: wallet 1's top level
+  CHECK(p.revoke.empty());
+  CHECK(p.ingest.empty());
+}
+
+TEST_CASE("repair plan: claimsync's rows without a mint are revoked, others left", "[reconcile]") {
+  ReconcileInputs in = consistent();
+  // A ledger row + membership row of a key the store and the chain lack.
+  const Claim ghost = claim(9, 4, 2, 0);
+  in.sink->ledger.push_back({ghost.key, "done", ghost.wallet, ghost.level});
+  in.sink->membership.push_back({ghost.wallet, ghost.level, ghost.key});
+  // A membership row with a claim key but no ledger row: not proven claimsync's.
+  const Claim stray = claim(10, 5, 1, 0);
+  in.sink->membership.push_back({stray.wallet, stray.level, stray.key});
+  // A foreign row: never touched.
+  in.sink->membership.push_back({testing::fixture_wallet(6), 4, std::nullopt});
+  // A store claim the chain's logs do not hold (extra_in_store).
+  in.store_claims.push_back(claim(11, 2, 2, 40, ClaimState::kPending));
+  // An orphaned claim whose ledger row still says done.
+  const Claim orphan = claim(12, 2, 3, 45, ClaimState::kOrphaned);
+  in.store_claims.push_back(orphan);
+  in.sink->ledger.push_back({orphan.key, "done", orphan.wallet, orphan.level});
+  // A dead claim with a done ledger row: left for `claims retry`.
+  const Claim dead = claim(13, 2, 4, 46, ClaimState::kDead);
+  in.store_claims.push_back(dead);
+  in.chain_claims->push_back(dead);
+  in.sink->ledger.push_back({dead.key, "done", dead.wallet, dead.level});
+
+  SECTION("the chain disproves the ghost key") {
+    RepairPlan p = plan_repair(in, always_proven);
+    CHECK(txs(p.revoke) == std::vector<std::uint8_t>{9, 11, 12});
+    CHECK(p.reapply.empty());
+    CHECK(p.ingest.empty());
+    REQUIRE(p.left.size() == 2);  // the stray row and the dead claim; the foreign row is info
+    bool stray_left = false, dead_left = false;
+    for (const ReconcileSample& s : p.left) {
+      stray_left |= s.claim_key == stray.key.to_string();
+      dead_left |= s.claim_key == dead.key.to_string();
+    }
+    CHECK(stray_left);
+    CHECK(dead_left);
+  }
+  SECTION("not disproved (a mint above the pin?): left") {
+    RepairPlan p = plan_repair(in, never_proven);
+    CHECK(txs(p.revoke) == std::vector<std::uint8_t>{11, 12});
+    CHECK(p.left.size() == 3);
+  }
+}
+
+TEST_CASE("repair threshold", "[reconcile]") {
+  CHECK(repair_within_threshold(5, 100, 0.05));
+  CHECK_FALSE(repair_within_threshold(6, 100, 0.05));
+  CHECK_FALSE(repair_within_threshold(1, 100, 0.0));
+  CHECK(repair_within_threshold(0, 0, 0.0));
+  CHECK(repair_within_threshold(1, 0, 1.0));  // at least 1 compared
+  CHECK_FALSE(repair_within_threshold(2, 0, 1.0));
+}
+
+}  // namespace claimsync::node

@@ -99,4 +99,8 @@ for i, a in enumerate(json.loads((FIX / "referral_attestation_viem.json").read_t
         {"chainId": int(a["chainId"]), "txHash": logs[0]["transactionHash"], "attestation": a["attestation"]}))
     # signature_recovery: the EIP-712 digest and the wallet's signature over it.
     put("signature_recovery", f"viem{i}", h(a["digest"]) + h(a["attestation"]["signature"]))
+# Regression seeds: inputs that once failed a target's own check (target bugs, see README).
+put("referral_attestation", "regression-echo-prefix", '{"error":{"code":"malformed_json')
+put("webhook_verifier", "regression-id-whitespace",
+    b"\x04\x00v1,AAAA\n1750000000\n    msg_padded \t\n" + b'{"type":"ping"}')
 put("signature_recovery", "short", bytes(32) + b"\x01" * 64 + b"\x1b")

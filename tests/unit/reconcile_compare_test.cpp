@@ -6,6 +6,7 @@
 #include "node/reconcile/balance_sweep.hpp"
 #include "node/reconcile/reconcile_compare.hpp"
 #include "tests/support/claim_fixtures.hpp"
+#include "tests/support/reconcile_inputs.hpp"
 
 namespace claimsync::node {
 namespace {
@@ -14,21 +15,9 @@ using store::Claim;
 using store::ClaimState;
 using C = ReconcileClass;
 
-constexpr std::uint64_t kChain = 31337;
-
 Claim claim(std::uint8_t tx, std::uint64_t wallet, std::uint32_t level, std::uint64_t block,
             ClaimState state = ClaimState::kDone) {
-  Claim c;
-  std::string hex = "0x" + std::string(62, '0');
-  hex += "0123456789abcdef"[tx >> 4];
-  hex += "0123456789abcdef"[tx & 15];
-  c.key = {kChain, *eth::Hash32::parse(hex), 0, 0};
-  c.wallet = testing::fixture_wallet(wallet);
-  c.level = level;
-  c.amount = eth::U256(1);
-  c.block_number = block;
-  c.state = state;
-  return c;
+  return testing::reconcile_claim(tx, wallet, level, block, state);
 }
 
 store::LedgerRow ledger(const Claim& c, std::string status = "done") {
@@ -36,23 +25,7 @@ store::LedgerRow ledger(const Claim& c, std::string status = "done") {
 }
 store::MembershipRow row(const Claim& c) { return {c.wallet, c.level, c.key}; }
 
-// Store, chain and sink that agree: 3 done claims of 2 wallets, scanned 0..100, pin 100.
-ReconcileInputs consistent() {
-  ReconcileInputs in;
-  in.chain_id = kChain;
-  in.pin = 100;
-  in.scanned = {{0, 100}};
-  in.store_claims = {claim(1, 1, 1, 10), claim(2, 1, 3, 20), claim(3, 2, 1, 30)};
-  in.chain_claims = in.store_claims;
-  store::SinkSnapshot s;
-  for (const Claim& c : in.store_claims) {
-    s.ledger.push_back(ledger(c));
-    s.membership.push_back(row(c));
-  }
-  s.members = {{testing::fixture_wallet(1), 3}, {testing::fixture_wallet(2), 1}};
-  in.sink = s;
-  return in;
-}
+ReconcileInputs consistent() { return testing::consistent_reconcile_inputs(); }
 
 // Sample i of class c (REQUIREs it exists, so a broken comparison fails, not crashes).
 ReconcileSample nth(const ReconcileReport& r, C c, std::size_t i) {
@@ -217,7 +190,7 @@ class ScriptedBalances final : public eth::ChainSource {
   std::size_t max_pairs = SIZE_MAX;
   std::uint32_t zero_above = UINT32_MAX;
   std::vector<std::size_t> sizes;  // every call's size
-  Result<std::uint64_t> chain_id() override { return kChain; }
+  Result<std::uint64_t> chain_id() override { return testing::kReconcileChain; }
   Result<eth::BlockHeader> header(eth::BlockRef) override { return eth::BlockHeader{}; }
   Result<std::vector<eth::BlockHeader>> headers(const std::vector<std::uint64_t>&) override {
     return std::vector<eth::BlockHeader>{};

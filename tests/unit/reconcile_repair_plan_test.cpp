@@ -6,6 +6,7 @@
 
 #include "node/reconcile/reconcile_repair_plan.hpp"
 #include "tests/support/claim_fixtures.hpp"
+#include "tests/support/reconcile_inputs.hpp"
 
 namespace claimsync::node {
 namespace {
@@ -14,40 +15,12 @@ using store::Claim;
 using store::ClaimKey;
 using store::ClaimState;
 
-constexpr std::uint64_t kChain = 31337;
-
 Claim claim(std::uint8_t tx, std::uint64_t wallet, std::uint32_t level, std::uint64_t block,
             ClaimState state = ClaimState::kDone) {
-  Claim c;
-  std::string hex = "0x" + std::string(62, '0');
-  hex += "0123456789abcdef"[tx >> 4];
-  hex += "0123456789abcdef"[tx & 15];
-  c.key = {kChain, *eth::Hash32::parse(hex), 0, 0};
-  c.wallet = testing::fixture_wallet(wallet);
-  c.level = level;
-  c.amount = eth::U256(1);
-  c.block_number = block;
-  c.state = state;
-  return c;
+  return testing::reconcile_claim(tx, wallet, level, block, state);
 }
 
-// Store, chain and sink that agree: 3 done claims of 2 wallets, scanned 0..100, pin 100.
-ReconcileInputs consistent() {
-  ReconcileInputs in;
-  in.chain_id = kChain;
-  in.pin = 100;
-  in.scanned = {{0, 100}};
-  in.store_claims = {claim(1, 1, 1, 10), claim(2, 1, 3, 20), claim(3, 2, 1, 30)};
-  in.chain_claims = in.store_claims;
-  store::SinkSnapshot s;
-  for (const Claim& c : in.store_claims) {
-    s.ledger.push_back({c.key, "done", c.wallet, c.level});
-    s.membership.push_back({c.wallet, c.level, c.key});
-  }
-  s.members = {{testing::fixture_wallet(1), 3}, {testing::fixture_wallet(2), 1}};
-  in.sink = s;
-  return in;
-}
+ReconcileInputs consistent() { return testing::consistent_reconcile_inputs(); }
 
 bool never_proven(const ClaimKey&) { return false; }
 bool always_proven(const ClaimKey&) { return true; }

@@ -35,6 +35,8 @@ class Receiver {
   explicit Receiver(unsigned short port) {
     server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
       const int delay = delay_ms.load();
+      // A fixed pause on purpose: this is the fault under test (a receiver slower than the
+      // notifier's POST timeout), not a wait for a condition; the test waits with deadlines.
       if (delay > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
       {
         std::lock_guard lock(mu_);

@@ -25,7 +25,8 @@ struct Planner {
   const std::function<bool(const ClaimKey&)>& proven_not_mint;
   std::set<ClaimKey> planned;  // each key is repaired once
   // Keys of the chain's mints the store lacks or holds off the chain (missing_in_store,
-  // unscanned): the mint decides them, no row of theirs is revoked.
+  // unscanned): the mint decides them, no row of theirs is revoked. reconcile_findings
+  // gives those before the sink's findings.
   std::set<ClaimKey> minted;
 
   void add(std::vector<Claim>& to, const Claim& c) {

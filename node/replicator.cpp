@@ -19,6 +19,11 @@ const char* pause_next_step(bool store_failed, const Status& st) {
     return "the node store failed: check disk space and permissions of storage.data_dir, "
            "then restart claimsync";
   }
+  if (st.code() == ErrorCode::kFailedPrecondition &&
+      st.message().find("lease lost") != std::string::npos) {
+    return "none: another node of the active/standby pair holds the lease; this node stands "
+           "by and takes over when that lease runs out";
+  }
   if (st.is_transient()) {
     return "check that the membership database is running and reachable at sink.url; "
            "claims wait in the outbox and spend no attempts";
@@ -59,6 +64,9 @@ StepResult Replicator::step() {
     status_.standby = standby;
   }
   if (standby) {
+    // A pause (e.g. the fence's "lease lost") means nothing to a node that does not write:
+    // no probes, no backoff, and status shows a standby, not a paused database.
+    resume();
     out.kind = StepKind::kStandby;
     out.wake_at_ms = now + config_.idle_poll_ms;
     return out;

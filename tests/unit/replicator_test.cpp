@@ -552,3 +552,34 @@ TEST_CASE("run() waits without spinning, wakes on notify, and stops promptly") {
   worker.join();
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
 }
+
+TEST_CASE("a closed gate (standby) keeps the replicator off the sink and out of the outbox") {
+  Fixture f;
+  f.ingest(12);
+  bool open = false;
+  Replicator r(*f.store, f.sink, f.clock, small_config(), 3);
+  r.set_gate([&open] { return open; });
+
+  const StepResult standby = r.step();
+  CHECK(standby.kind == StepKind::kStandby);
+  CHECK(standby.taken == 0);
+  CHECK(r.status().standby);
+  CHECK(f.sink.apply_calls() == 0);
+  CHECK(f.count(ClaimState::kPending) == 12);
+
+  // Active, but the database fails: paused. Then the lease is lost: a standby is not shown
+  // as a paused database (it makes no calls at all).
+  open = true;
+  f.sink.set_down(true);
+  CHECK(r.step().kind == StepKind::kPaused);
+  CHECK(r.status().paused);
+  open = false;
+  CHECK(r.step().kind == StepKind::kStandby);
+  CHECK_FALSE(r.status().paused);
+
+  open = true;  // the lease is ours again (and adopted): the backlog goes out
+  f.sink.set_down(false);
+  drain(f, r);
+  CHECK_FALSE(r.status().standby);
+  CHECK(f.count(ClaimState::kDone) == 12);
+}

@@ -17,6 +17,11 @@
 //              "failures": int},           // consecutive whole-call failures
 //   "subscription": null | {"connected": bool, "heads": n, "reconnects": n, "ignored": n,
 //                           "error": str},   // chain.ws_urls set: the newHeads hint
+//   "reconcile": null | {"finished_at_ms": int, "trigger": "scheduled"|"admin", "at": str,
+//                        "result": "consistent"|"differences"|"partial", "differences": n,
+//                        "pin_block": int|null, "elapsed_ms": int, "partial_reason": str},
+//                        // the node's last reconcile run (the store's note: also shown
+//                        // with the node stopped)
 //   "last_error": str,
 //   "caught_up": bool   // checkpoint >= target, no hole below it, nothing
 //                       // pending/retrying/revoking
@@ -30,6 +35,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "node/reconcile/reconcile_summary.hpp"
 #include "storage/node_store.hpp"
 
 namespace claimsync::node {
@@ -69,6 +75,8 @@ struct StatusReport {
   };
   std::optional<Subscription> subscription;
 
+  std::optional<ReconcileSummary> reconcile;  // the last run of a running node
+
   std::string last_error;
 
   std::optional<std::uint64_t> lag_blocks() const;
@@ -84,7 +92,8 @@ struct StatusReport {
 namespace claimsync::node {
 
 // The parts of a report the store knows: checkpoint, scanned ranges and holes below the
-// highest scanned block, counters, oldest pending age, the identity. `now_ms` dates ages.
+// highest scanned block, counters, oldest pending age, the identity, the last reconcile
+// run. `now_ms` dates ages.
 StatusReport store_status(const store::NodeStore& store, std::int64_t now_ms);
 
 }  // namespace claimsync::node

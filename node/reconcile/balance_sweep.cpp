@@ -89,13 +89,15 @@ class SweepPlan {
     ++out_.retries;
     streak_ = 0;
     const bool rate_limited = st.code() == ErrorCode::kRateLimited;
+    const bool give_up = hopeless(st.code()) || out_.retries > max_retries_;
     log_warn("reconcile_balance_call_failed",
              {{"pairs", c.n},
               {"error", st.to_string()},
-              {"next", rate_limited ? "retry with fewer calls in flight"
-                       : c.n > 1    ? "retry with half"
-                                    : "retry"}});
-    if (hopeless(st.code()) || out_.retries > max_retries_) {
+              {"next", give_up        ? "stop: the pairs left unread make the report partial"
+                       : rate_limited ? "retry with fewer calls in flight"
+                       : c.n > 1      ? "retry with half"
+                                      : "retry"}});
+    if (give_up) {
       if (out_.failure.ok()) {
         out_.failure =
             st.with_context("balanceOfBatch of " + std::to_string(c.n) + " pairs, after " +

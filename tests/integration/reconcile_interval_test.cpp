@@ -101,7 +101,7 @@ TEST_CASE("claimsync run reconciles every reconcile.interval_s: metrics, status,
   REQUIRE(ct::wait_until(
       [&] {
         const json w = get_json(port, "/v1/wallets/" + wallet);
-        return w.is_object() && w.value("current_level", 0) == 2;
+        return w.is_object() && w.contains("current_level") && w["current_level"] == 2;
       },
       milliseconds(30'000), milliseconds(100)));
   REQUIRE(ct::wait_until(

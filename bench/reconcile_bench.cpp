@@ -5,20 +5,21 @@
 // (>= 2.8 h per 100,000 users from the pause alone).
 //
 //   reconcile_bench [--wallets N] [--levels L] [--per-tx K] [--runs R] [--initial-pairs P]
-//                   [--origin-users U] [--help]
+//                   [--concurrency C[,C...]] [--origin-users U] [--help]
 //
 // The chain: one mint per wallet (level i % L + 1, amount 1) to N distinct synthetic
 // addresses, by ClaimNFT.mintMany transactions of K mints (real TransferSingle logs and
 // real ERC-1155 balances, no storage poking), anvil --no-mining, --gas-limit 1e9, one
 // anvil_mine per 10 transactions. Then R sweeps of all N x L pairs at the head block
 // (medians), keeping zero balances for the minted pairs only, as run_reconcile does for
-// the members. Each sweep is checked: every pair read, exactly N pairs hold a balance of 1.
+// the members, for each --concurrency (calls in flight) in turn. Each sweep is checked:
+// every pair read, exactly N pairs hold a balance of 1.
 // Peak RSS is the bench process's VmHWM over the sweeps only (reset through
 // /proc/self/clear_refs after filling; the members set is built before). With --origin-users U, U
 // users x L single-pair calls one after another (the origin's calls without its pause) give the
 // cost per balanceOf on this machine.
 //
-//   TMPDIR=$PWD/build/tmp build/bench/reconcile_bench --wallets 100000 --runs 3
+//   TMPDIR=$PWD/build/tmp build/bench/reconcile_bench --wallets 100000 --runs 3 --concurrency 1,4
 //
 // Results: bench/RESULTS.md ("Reconcile balance sweep").
 #include <httplib.h>
@@ -52,12 +53,13 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: reconcile_bench [--wallets N] [--levels L] [--per-tx K] [--runs R]\n"
-    "                       [--initial-pairs P] [--origin-users U] [--help]\n"
+    "                       [--initial-pairs P] [--concurrency C[,C...]] [--origin-users U]\n"
     "  --wallets N        wallets, one mint each (default 100000)\n"
     "  --levels L         levels 1..L read per wallet (default 19)\n"
     "  --per-tx K         mints per mintMany transaction (default 1000)\n"
     "  --runs R           sweeps; medians are reported (default 3)\n"
     "  --initial-pairs P  pairs per balanceOfBatch call to start with (default 950)\n"
+    "  --concurrency C    balanceOfBatch calls in flight; a list sweeps each (default 4)\n"
     "  --origin-users U   also time U users x L sequential single-pair calls (default 200)\n";
 
 struct Args {
@@ -66,6 +68,7 @@ struct Args {
   std::size_t per_tx = 1'000;
   int runs = 3;
   std::size_t initial_pairs = 950;
+  std::vector<std::size_t> concurrency = {4};
   std::uint64_t origin_users = 200;
 };
 
@@ -87,6 +90,14 @@ Args parse_args(int argc, char** argv) {
       a.runs = std::stoi(value());
     } else if (k == "--initial-pairs") {
       a.initial_pairs = std::stoull(value());
+    } else if (k == "--concurrency") {
+      a.concurrency.clear();
+      std::string list = value();
+      for (std::size_t at = 0; at <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', at), list.size());
+        a.concurrency.push_back(std::stoull(list.substr(at, comma - at)));
+        at = comma + 1;
+      }
     } else if (k == "--origin-users") {
       a.origin_users = std::stoull(value());
     } else if (k == "--help") {
@@ -95,6 +106,10 @@ Args parse_args(int argc, char** argv) {
     } else {
       throw std::invalid_argument("unknown argument " + k + "\n" + kUsage);
     }
+  }
+  for (std::size_t c : a.concurrency) {
+    if (c < 1 || c > node::kMaxBalanceConcurrency)
+      throw std::invalid_argument(std::string("--concurrency: each 1..16\n") + kUsage);
   }
   if (a.wallets == 0 || a.levels == 0 || a.per_tx == 0 || a.runs < 1 || a.initial_pairs == 0)
     throw std::invalid_argument(std::string("arguments must be positive\n") + kUsage);
@@ -197,42 +212,47 @@ int main(int argc, char** argv) try {
     members.insert({wallets[i], static_cast<std::uint32_t>(i % args.levels + 1)});
   options.zero_pairs_kept = &members;
 
-  std::vector<double> secs;
-  std::uint64_t calls = 0, retries = 0, pairs = 0, smallest = 0;
-  reset_peak_rss();
-  const std::uint64_t rss_before = proc_status_kb("VmRSS");
-  for (int run = 0; run < args.runs; ++run) {
-    const auto t0 = SteadyClock::now();
-    node::BalanceSweep sweep =
-        node::sweep_balances(**chain, contract, wallets, levels, head, options);
-    secs.push_back(seconds_since(t0));
-    if (!sweep.failure.ok()) throw std::runtime_error(sweep.failure.to_string());
-    std::uint64_t holding = 0;
-    for (const auto& [pair, balance] : sweep.balances) holding += balance == eth::U256(1) ? 1 : 0;
-    if (holding != args.wallets || sweep.pairs_read != args.wallets * args.levels) {
-      throw std::runtime_error("sweep read " + std::to_string(sweep.pairs_read) + " pairs, " +
-                               std::to_string(holding) + " holding; want " +
-                               std::to_string(args.wallets * args.levels) + " and " +
-                               std::to_string(args.wallets));
+  double med = 0;  // of the first --concurrency, for the origin comparison
+  for (const std::size_t concurrency : args.concurrency) {
+    options.concurrency = concurrency;
+    std::vector<double> secs;
+    std::uint64_t calls = 0, retries = 0, pairs = 0, smallest = 0;
+    reset_peak_rss();
+    const std::uint64_t rss_before = proc_status_kb("VmRSS");
+    for (int run = 0; run < args.runs; ++run) {
+      const auto t0 = SteadyClock::now();
+      node::BalanceSweep sweep =
+          node::sweep_balances(**chain, contract, wallets, levels, head, options);
+      secs.push_back(seconds_since(t0));
+      if (!sweep.failure.ok()) throw std::runtime_error(sweep.failure.to_string());
+      std::uint64_t holding = 0;
+      for (const auto& [pair, balance] : sweep.balances) holding += balance == eth::U256(1) ? 1 : 0;
+      if (holding != args.wallets || sweep.pairs_read != args.wallets * args.levels) {
+        throw std::runtime_error("sweep read " + std::to_string(sweep.pairs_read) + " pairs, " +
+                                 std::to_string(holding) + " holding; want " +
+                                 std::to_string(args.wallets * args.levels) + " and " +
+                                 std::to_string(args.wallets));
+      }
+      calls = sweep.calls;
+      retries = sweep.retries;
+      pairs = sweep.pairs_read;
+      smallest = sweep.smallest_batch;
+      std::printf("concurrency %zu, run %d: %.2f s, %llu calls, %llu retries\n", concurrency,
+                  run + 1, secs.back(), (unsigned long long)calls, (unsigned long long)retries);
+      std::fflush(stdout);
     }
-    calls = sweep.calls;
-    retries = sweep.retries;
-    pairs = sweep.pairs_read;
-    smallest = sweep.smallest_batch;
-    std::printf("run %d: %.2f s, %llu calls, %llu retries\n", run + 1, secs.back(),
-                (unsigned long long)calls, (unsigned long long)retries);
-    std::fflush(stdout);
+    const std::uint64_t hwm = proc_status_kb("VmHWM");
+    const double m = median(secs);
+    if (med == 0) med = m;
+    std::printf(
+        "sweep, %zu in flight: %llu wallets x %u levels = %llu pairs, %llu balanceOfBatch calls "
+        "(%.1f pairs per call, smallest %llu), %llu retries, median %.2f s (%.0f pairs/s), "
+        "peak RSS %.1f MB (%.1f MB before the sweeps)\n",
+        concurrency, (unsigned long long)args.wallets, args.levels, (unsigned long long)pairs,
+        (unsigned long long)calls, static_cast<double>(pairs) / static_cast<double>(calls),
+        (unsigned long long)smallest, (unsigned long long)retries, m,
+        static_cast<double>(pairs) / m, hwm / 1024.0, rss_before / 1024.0);
   }
-  const std::uint64_t hwm = proc_status_kb("VmHWM");
-  const double med = median(secs);
-  std::printf(
-      "sweep: %llu wallets x %u levels = %llu pairs, %llu balanceOfBatch calls (%.1f "
-      "pairs per call, smallest %llu), %llu retries, median %.2f s (%.0f pairs/s), "
-      "peak RSS %.1f MB (%.1f MB before the sweeps)\n",
-      (unsigned long long)args.wallets, args.levels, (unsigned long long)pairs,
-      (unsigned long long)calls, static_cast<double>(pairs) / static_cast<double>(calls),
-      (unsigned long long)smallest, (unsigned long long)retries, med,
-      static_cast<double>(pairs) / med, hwm / 1024.0, rss_before / 1024.0);
 
   // The origin's cost: L sequential single-pair calls per user, plus its 100 ms pause.
   const double pause_s = 0.1 * static_cast<double>(args.wallets);
@@ -241,6 +261,7 @@ int main(int argc, char** argv) try {
   if (args.origin_users > 0) {
     node::BalanceSweepOptions one;
     one.initial_pairs = 1;
+    one.concurrency = 1;  // the origin's calls: one after another
     const std::vector<eth::Address> sample(
         wallets.begin(),
         wallets.begin() + static_cast<std::ptrdiff_t>(std::min(args.origin_users, args.wallets)));

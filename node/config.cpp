@@ -630,6 +630,8 @@ void read_alerts(Section& s, AlertsConfig& a, Problems& problems) {
 
 void read_reconcile(Section& s, ReconcileConfig& r) {
   s.real("max_repair_fraction", r.max_repair_fraction, 0.0, 1.0);
+  s.integer("interval_s", r.interval_s, 0, kMaxReconcileIntervalS);
+  s.integer("balance_concurrency", r.balance_concurrency, 1, 16);
 }
 
 std::string check_node_id(const std::string& id) {
@@ -917,7 +919,10 @@ std::string render_config(const Config& c) {
     << "sink_down_for_s = " << a.sink_down_for_s << "\n"
     << "rpc_down_for_s = " << a.rpc_down_for_s << "\n";
   o << "\n[reconcile]\n"
-    << "max_repair_fraction = " << c.reconcile.max_repair_fraction << "\n";
+    << "max_repair_fraction = " << c.reconcile.max_repair_fraction << "\n"
+    << "interval_s = " << c.reconcile.interval_s << (c.reconcile.interval_s == 0 ? "  # off" : "")
+    << "\n"
+    << "balance_concurrency = " << c.reconcile.balance_concurrency << "\n";
   o << "\n[ha]\n"
     << "enabled = " << yes(c.ha.enabled) << "\n"
     << "node_id = " << quote(c.ha.node_id)

@@ -128,7 +128,15 @@ struct ReconcileConfig {
   // reconcile.max_repair_fraction: --repair refuses when the differences exceed this share
   // of the claims compared (0..1; 0 refuses every repair).
   double max_repair_fraction = 0.05;
+  // reconcile.interval_s: `claimsync run` reconciles (read only, at `finalized`) every this
+  // many seconds, counted from the end of the previous run; 0 = never (the default).
+  // 1..kMaxReconcileIntervalS; below kShortReconcileIntervalS the node warns at start.
+  std::int64_t interval_s = 0;
+  // reconcile.balance_concurrency: balanceOfBatch calls in flight in the node's runs, 1..16.
+  std::size_t balance_concurrency = 4;
 };
+inline constexpr std::int64_t kShortReconcileIntervalS = 60;
+inline constexpr std::int64_t kMaxReconcileIntervalS = 30 * 86'400;
 
 // [ha]: an active/standby pair on one Postgres database (issue 15; node/ha/).
 struct HaConfig {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <fstream>
 #include <random>
+#include <optional>
 #include <thread>
 
 #include "node/alerts/alert_notifier.hpp"
@@ -25,6 +26,7 @@
 #include "node/metrics/node_metrics.hpp"
 #include "node/new_heads_options.hpp"
 #include "node/reconcile/reconcile_run.hpp"
+#include "node/reconcile/reconcile_schedule.hpp"
 #include "node/replicator.hpp"
 #include "node/rescan.hpp"
 #include "rpc/logging.hpp"
@@ -325,16 +327,60 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   // for the API server's /metrics (text format 0.0.4, node/metrics/exposition_text.hpp)
   const std::function<std::string()> metrics_text = [&metrics] { return metrics.render(); };
 
+  // Reconcile runs (issue 14): POST /v1/admin/reconcile and, with reconcile.interval_s,
+  // the scheduled ones, one at a time, on a chain client of their own (the follower's is
+  // used by its thread only) and a sink connection of their own, opened per run.
+  std::unique_ptr<eth::ChainSource> reconcile_chain;
+  std::unique_ptr<ReconcileSchedule> reconcile;
+  if (config.api.enabled || config.reconcile.interval_s > 0) {
+    auto rc = open_chain_source(config, clock, &stop);
+    if (rc.ok()) reconcile_chain = std::move(rc.value());
+  }
+  if (reconcile_chain) {
+    const std::optional<ReconcileSummary> last = read_last_reconcile(**store);
+    if (last) metrics.reconcile_restored(*last);
+    reconcile = std::make_unique<ReconcileSchedule>(
+        [&](const std::string& at, std::size_t samples) {
+          // The same run as `claimsync reconcile --json`, over the live store (reads only).
+          ReconcileSettings s = reconcile_settings(config);
+          s.at = at;
+          s.samples = samples;
+          auto sink_reader = store::open_sink_snapshot_reader(
+              config.sink.url, store::SinkOptions{config.sink.call_timeout_ms, &stop});
+          const std::string sink_error = sink_reader.ok() ? "" : sink_reader.status().to_string();
+          return run_reconcile(*reconcile_chain, **store,
+                               sink_reader.ok() ? sink_reader->get() : nullptr, sink_error, s,
+                               clock);
+        },
+        [&](const ReconcileSummary& run) {
+          metrics.reconcile_run(run);
+          if (Status st = write_last_reconcile(**store, run); !st.ok()) {
+            log_warn("reconcile_note_failed",
+                     {{"error", st.to_string()},
+                      {"next", "claimsync status will not show this run; check the data dir"}});
+          }
+        },
+        clock, config.reconcile.interval_s,
+        last ? std::optional<std::int64_t>(last->finished_at_ms) : std::nullopt);
+    if (config.reconcile.interval_s > 0) {
+      const bool short_interval = config.reconcile.interval_s < kShortReconcileIntervalS;
+      (short_interval ? log_warn : log_info)(
+          "reconcile_scheduled",
+          {{"interval_s", config.reconcile.interval_s},
+           {"at", "finalized"},
+           {"next", short_interval ? "an interval this short is for tests: every run reads "
+                                     "every claim, sink row and balance; use 3600 or more"
+                                   : "results in /metrics (claimsync_reconcile_*) and status"}});
+    }
+  }
+
   // The HTTP API (api.enabled). Admin rescans get their own chain client: the follower's
   // is used by its thread only.
   std::unique_ptr<eth::ChainSource> rescan_chain;
-  std::unique_ptr<eth::ChainSource> reconcile_chain;  // POST /v1/admin/reconcile's own
   std::unique_ptr<HttpServer> api;
   if (config.api.enabled) {
     auto c = open_chain_source(config, clock, &stop);
     if (c.ok()) rescan_chain = std::move(c.value());
-    auto rc = open_chain_source(config, clock, &stop);
-    if (rc.ok()) reconcile_chain = std::move(rc.value());
     ApiServices services;
     services.store = store->get();
     services.chain_id = config.chain.chain_id;
@@ -351,19 +397,12 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
         return rescan_range(*rescan_chain, **store, clock, follower_options(config), o);
       };
     }
-    if (reconcile_chain) {
-      // The same run as `claimsync reconcile --json`, over the live store (reads only) and
-      // a sink connection of its own, opened per run.
-      services.reconcile = [&](const std::string& at, std::size_t samples) {
-        ReconcileSettings s = reconcile_settings(config);
-        s.at = at;
-        s.samples = samples;
-        auto sink_reader = store::open_sink_snapshot_reader(
-            config.sink.url, store::SinkOptions{config.sink.call_timeout_ms, &stop});
-        const std::string sink_error = sink_reader.ok() ? "" : sink_reader.status().to_string();
-        return run_reconcile(*reconcile_chain, **store,
-                             sink_reader.ok() ? sink_reader->get() : nullptr, sink_error, s, clock)
-            .to_json();
+    if (reconcile) {
+      services.reconcile = [&](const std::string& at,
+                               std::size_t samples) -> std::optional<nlohmann::json> {
+        std::optional<ReconcileReport> report = reconcile->try_run(at, samples, "admin");
+        if (!report) return std::nullopt;
+        return std::optional<nlohmann::json>(std::in_place, report->to_json());
       };
     }
     services.wake_replicator = [&replicator_wake] { replicator_wake.notify(); };
@@ -396,6 +435,9 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   std::unique_ptr<Worker> subscription_thread;
   if (subscription)
     subscription_thread = std::make_unique<Worker>([&] { subscription->run(stop); });
+  std::unique_ptr<Worker> reconcile_thread;  // reconcile.interval_s
+  if (reconcile && reconcile->interval_ms() > 0)
+    reconcile_thread = std::make_unique<Worker>([&] { reconcile->run_every(stop); });
 
   // The built-in notifier ([alerts]): fed the same report as the snapshot; it posts on
   // its own thread, so a slow receiver never holds this loop.
@@ -421,7 +463,7 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   }
   if (api) api->stop();        // requests in flight finish (each bounded by the API's timeouts)
   if (intake) intake->stop();  // each worker's call in flight is bounded (rpc.timeout_ms)
-  // One deadline for all three threads (they stop concurrently), so the whole stop stays
+  // One deadline for all the threads (they stop concurrently), so the whole stop stays
   // within shutdown_timeout_ms as the header says, not three times it.
   const std::int64_t join_deadline_us = clock.monotonic_us() + options.shutdown_timeout_ms * 1000;
   const auto left_ms = [&] {
@@ -430,7 +472,8 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   const bool joined = follower_thread.join_within(left_ms()) &&
                       replicator_thread.join_within(left_ms()) &&
                       (!subscription_thread || subscription_thread->join_within(left_ms())) &&
-                      (!lease_thread || lease_thread->join_within(left_ms()));
+                      (!lease_thread || lease_thread->join_within(left_ms())) &&
+                      (!reconcile_thread || reconcile_thread->join_within(left_ms()));
   if (!joined) {
     log_error("shutdown_forced", {{"timeout_ms", options.shutdown_timeout_ms},
                                   {"next",

@@ -17,6 +17,10 @@
 //     `claimsync status` while the node holds the store's lock, and hands the same report
 //     to the alert notifier when [alerts] is enabled (node/alerts/; it posts on its own
 //     thread).
+//   * With reconcile.interval_s > 0 it reconciles (read only, at `finalized`) every interval
+//     on a thread of its own, one run at a time with POST /v1/admin/reconcile
+//     (ReconcileSchedule); each run's summary goes to /metrics, to the store's note (so
+//     `claimsync status` shows it, running or stopped) and to one log line.
 #pragma once
 
 #include <cstdint>

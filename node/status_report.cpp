@@ -115,6 +115,7 @@ json StatusReport::to_json() const {
                        {"adopted_token", ha->adopted_token},
                        {"last_error", ha->last_error}}
                 : json(nullptr)},
+      {"reconcile", reconcile ? reconcile->to_json() : json(nullptr)},
       {"last_error", last_error},
       {"caught_up", caught_up()},
   };
@@ -162,6 +163,7 @@ StatusReport StatusReport::from_json(const json& j) {
               it->value("adopted_token", std::int64_t{0}),
               it->value("last_error", "")};
   }
+  if (auto it = j.find("reconcile"); it != j.end()) r.reconcile = ReconcileSummary::from_json(*it);
   r.last_error = j.value("last_error", "");
   return r;
 }
@@ -205,9 +207,14 @@ std::string StatusReport::to_text() const {
       << ha->token << ", " << ha->takeovers << " takeovers)";
     if (!ha->last_error.empty()) o << "\nha error:    " << ha->last_error;
   }
+  if (reconcile) o << "\nreconcile:   " << reconcile->to_text();
   if (!follower_error.empty()) o << "\nfollower error: " << follower_error;
   if (!last_error.empty()) o << "\nlast error:  " << last_error;
   o << "\ncaught up:   " << (caught_up() ? "yes" : "no");
+  if (reconcile && reconcile->result == "differences")
+    o << "\nACTION:      the last reconcile found " << reconcile->differences
+      << " difference(s): see the samples (POST /v1/admin/reconcile, or `claimsync reconcile` "
+         "with the node stopped), then `claimsync reconcile --repair` with the node stopped";
   if (counters.of(store::ClaimState::kDead) > 0)
     o << "\nACTION:      " << counters.of(store::ClaimState::kDead)
       << " dead claim(s): inspect with `claimsync claims list --state dead`, fix the cause, "
@@ -231,6 +238,7 @@ StatusReport store_status(const store::NodeStore& store, std::int64_t now_ms) {
   r.counters = store.counters();
   if (auto oldest = store.oldest_pending_created_ms())
     r.oldest_pending_age_s = std::max<std::int64_t>(0, (now_ms - *oldest) / 1000);
+  r.reconcile = read_last_reconcile(store);
   r.last_error = store.note("last_error").value_or("");
   return r;
 }

@@ -20,6 +20,11 @@
 //   "ha": null | {"enabled": true, "role": "active"|"standby"|"starting", "node_id": str,
 //                 "holder": str, "token": n, "takeovers": n, "role_since_ms": n,
 //                 "adopted_token": n, "last_error": str},   // [ha] on: the pair's lease
+//   "reconcile": null | {"finished_at_ms": int, "trigger": "scheduled"|"admin", "at": str,
+//                        "result": "consistent"|"differences"|"partial", "differences": n,
+//                        "pin_block": int|null, "elapsed_ms": int, "partial_reason": str},
+//                        // the node's last reconcile run (the store's note: also shown
+//                        // with the node stopped)
 //   "last_error": str,
 //   "caught_up": bool   // checkpoint >= target, no hole below it, nothing
 //                       // pending/retrying/revoking (on a standby: the outbox is not
@@ -34,6 +39,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "node/reconcile/reconcile_summary.hpp"
 #include "storage/node_store.hpp"
 
 namespace claimsync::node {
@@ -86,6 +92,7 @@ struct StatusReport {
   };
   std::optional<Ha> ha;
   bool standby() const { return ha && ha->role != "active"; }
+  std::optional<ReconcileSummary> reconcile;  // the last run of a running node
 
   std::string last_error;
 
@@ -102,7 +109,8 @@ struct StatusReport {
 namespace claimsync::node {
 
 // The parts of a report the store knows: checkpoint, scanned ranges and holes below the
-// highest scanned block, counters, oldest pending age, the identity. `now_ms` dates ages.
+// highest scanned block, counters, oldest pending age, the identity, the last reconcile
+// run. `now_ms` dates ages.
 StatusReport store_status(const store::NodeStore& store, std::int64_t now_ms);
 
 }  // namespace claimsync::node

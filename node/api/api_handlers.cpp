@@ -222,7 +222,11 @@ ApiReply ApiHandlers::admin_reconcile(const std::optional<nlohmann::json>& body)
     return api_error(409, "reconcile_running",
                      "another reconcile is running; retry when it is done");
   log_info("api_reconcile_started", {{"at", at}});
-  return {200, services_.reconcile(at, samples), {}};
+  std::optional<nlohmann::json> report = services_.reconcile(at, samples);
+  if (!report)
+    return api_error(409, "reconcile_running",
+                     "the node's scheduled reconcile is running; retry when it is done");
+  return {200, std::move(*report), {}};
 }
 
 ApiReply ApiHandlers::admin_retry_key(const std::string& key_text) {

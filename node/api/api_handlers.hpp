@@ -20,7 +20,8 @@
 //   POST /v1/admin/claims/retry-dead      up to kMaxRetryDeadPerCall dead -> pending
 //   POST /v1/admin/reconcile {"at","samples"}  the `claimsync reconcile --json` report of the
 //                                         running node (both fields optional), synchronous,
-//                                         one at a time (409 reconcile_running); read only:
+//                                         one at a time, the node's scheduled runs included
+//                                         (409 reconcile_running); read only:
 //                                         --repair is for the stopped node (400)
 // Admin routes need `Authorization: Bearer <api.admin_token>`: 403 admin_disabled when no
 // token is configured, 401 (WWW-Authenticate) when missing or wrong; nothing changes then.
@@ -66,8 +67,10 @@ struct ApiServices {
   std::function<std::string()> metrics_text;  // Prometheus text exposition
   std::function<Result<RescanReport>(const RescanOptions&)> rescan;  // the running node's
   std::function<void()> wake_replicator;                             // after an admin change
-  // POST /v1/admin/reconcile: one run at `at` with `samples` per class, the report's JSON.
-  std::function<nlohmann::json(const std::string& at, std::size_t samples)> reconcile;
+  // POST /v1/admin/reconcile: one run at `at` with `samples` per class, the report's JSON;
+  // nullopt when another run (the node's scheduled reconcile) is going (409).
+  std::function<std::optional<nlohmann::json>(const std::string& at, std::size_t samples)>
+      reconcile;
   std::function<std::int64_t()> now_ms;  // unix ms (store timestamps)
 };
 

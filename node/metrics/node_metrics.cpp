@@ -184,7 +184,34 @@ NodeMetrics::NodeMetrics(std::uint64_t chain_id, std::string version)
       webhooks_(registry_.counter("claimsync_webhook_requests_total",
                                   "Provider webhook requests by provider and result.",
                                   {"provider", "result"}),
-                {vocab(kWebhookProviders), vocab(kWebhookResults)}) {
+                {vocab(kWebhookProviders), vocab(kWebhookResults)}),
+      reconcile_runs_(registry_.counter("claimsync_reconcile_runs_total",
+                                        "Reconcile runs of the running node (reconcile.interval_s "
+                                        "and POST /v1/admin/reconcile) by result "
+                                        "(consistent|differences|partial).",
+                                        {"result"}),
+                      {vocab(kReconcileResults)}),
+      reconcile_differences_(registry_
+                                 .gauge("claimsync_reconcile_differences",
+                                        "Differences between the membership database, the "
+                                        "outbox and the chain found by the last complete "
+                                        "reconcile run.")
+                                 .with()),
+      reconcile_last_result_(registry_.gauge(
+          "claimsync_reconcile_last_result",
+          "1 for the result of the last reconcile run (consistent|differences|partial), 0 for "
+          "the others.",
+          {"result"})),
+      reconcile_last_run_(registry_
+                              .gauge("claimsync_reconcile_last_run_timestamp_seconds",
+                                     "Unix time the last reconcile run ended.")
+                              .with()),
+      reconcile_last_duration_(registry_
+                                   .gauge("claimsync_reconcile_last_duration_seconds",
+                                          "Duration of the last reconcile run.")
+                                   .with()) {
+  for (std::size_t i = 0; i + 1 < kReconcileResults.size(); ++i)
+    reconcile_last_result_.with({std::string(kReconcileResults[i])});  // unset until a run
   registry_.gauge("claimsync_build_info", "Build information; the value is always 1.", {"version"})
       .with({std::move(version)})
       .set(1);
@@ -241,6 +268,21 @@ void NodeMetrics::db_operation(DbOperation op, DbStatus status, double seconds,
       status != DbStatus::kOk && status != DbStatus::kPartial && status != DbStatus::kCancelled;
   if (failed) db_errors_.at({o}).inc();
   if (rejected > 0) db_rejected_.at({o}).inc(rejected);
+}
+
+void NodeMetrics::reconcile_run(const ReconcileSummary& run) {
+  reconcile_runs_.at({index_of(kReconcileResults, run.result)}).inc();
+  reconcile_restored(run);
+}
+
+void NodeMetrics::reconcile_restored(const ReconcileSummary& run) {
+  if (run.result != "partial") reconcile_differences_.set(static_cast<double>(run.differences));
+  for (std::size_t i = 0; i + 1 < kReconcileResults.size(); ++i) {
+    reconcile_last_result_.with({std::string(kReconcileResults[i])})
+        .set(kReconcileResults[i] == run.result ? 1 : 0);
+  }
+  reconcile_last_run_.set(static_cast<double>(run.finished_at_ms) / 1000.0);
+  reconcile_last_duration_.set(static_cast<double>(run.elapsed_ms) / 1000.0);
 }
 
 void NodeMetrics::set_status_source(std::function<StatusReport()> source) {

@@ -32,6 +32,19 @@
 //   claimsync_hints_total{source,outcome}                      counter
 //   claimsync_attestations_total{scheme,result}                counter
 //   claimsync_webhook_requests_total{provider,result}          counter
+//   claimsync_reconcile_runs_total{result}                     counter, reconcile runs
+//                                                              (scheduled and admin) by
+//                                                              result
+//   claimsync_reconcile_differences                            gauge, differences of the
+//                                                              last complete run (a
+//                                                              partial run leaves it)
+//   claimsync_reconcile_last_result{result}                    gauge, 1 for the last run's
+//                                                              result, 0 for the others
+//   claimsync_reconcile_last_run_timestamp_seconds             gauge, unix time the last
+//                                                              run ended
+//   claimsync_reconcile_last_duration_seconds                  gauge
+//   (the reconcile gauges are unset until a run, or restored from the store's note of the
+//   last run before this start; result = consistent|differences|partial)
 //
 // Label values come only from the fixed vocabularies below; a string outside its
 // vocabulary is counted as "other" (so no caller can grow the series). `chain` is the
@@ -53,6 +66,7 @@
 #include <vector>
 
 #include "node/follower.hpp"
+#include "node/reconcile/reconcile_summary.hpp"
 #include "node/metrics/metrics_registry.hpp"
 #include "node/status_report.hpp"
 #include "rpc/rpc_observer.hpp"
@@ -97,6 +111,9 @@ inline constexpr std::array<std::string_view, 8> kWebhookResults = {
 // mints_ingested_total source: how the claim was first found.
 inline constexpr std::array<std::string_view, 5> kIngestSources = {"scan", "intake", "webhook",
                                                                    "rescan", "other"};
+// reconcile_runs_total / reconcile_last_result result (node/reconcile/reconcile_summary).
+inline constexpr std::array<std::string_view, 4> kReconcileResults = {"consistent", "differences",
+                                                                      "partial", "other"};
 inline constexpr std::array<std::string_view, 8> kRpcMethods = {"eth_chainId",
                                                                 "eth_getLogs",
                                                                 "eth_getBlockByNumber",
@@ -140,6 +157,10 @@ class NodeMetrics {
   eth::RpcObserver rpc_observer();
   // One sink call (MeteredSink).
   void db_operation(DbOperation op, DbStatus status, double seconds, std::size_t rejected);
+  // A reconcile run that ended (scheduled or admin): counted, and the gauges set.
+  void reconcile_run(const ReconcileSummary& run);
+  // The last run before this start (the store's note): the gauges only, not the counter.
+  void reconcile_restored(const ReconcileSummary& run);
 
   // Where the scrape-time gauges come from (the daemon's live status report). Empty: those
   // gauges stay unset. Set before the first render().
@@ -196,6 +217,11 @@ class NodeMetrics {
   Lazy<Counter> hints_;           // [source][outcome]
   Lazy<Counter> attestations_;    // [scheme][result]
   Lazy<Counter> webhooks_;        // [provider][result]
+  Lazy<Counter> reconcile_runs_;  // [result]
+  Gauge& reconcile_differences_;
+  GaugeFamily& reconcile_last_result_;
+  Gauge& reconcile_last_run_;
+  Gauge& reconcile_last_duration_;
 };
 
 }  // namespace claimsync::node

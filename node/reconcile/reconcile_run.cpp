@@ -63,6 +63,7 @@ ReconcileSettings reconcile_settings(const Config& config) {
   s.start_block = config.chain.start_block;
   s.levels = config.chain.levels;
   s.log_chunk_blocks = config.rpc.logs_max_span;
+  s.balances.concurrency = config.reconcile.balance_concurrency;
   return s;
 }
 

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -108,11 +109,12 @@ struct Harness {
       r.to = o.to;
       return r;
     };
-    s.reconcile = [this](const std::string& at, std::size_t samples) {
+    s.reconcile = [this](const std::string& at, std::size_t samples) -> std::optional<json> {
       ++reconciles;
       if (at == "7")
         ct::wait_until([this] { return !hold_reconcile.load(); }, milliseconds(10'000));
-      return json{{"result", "consistent"}, {"at", at}, {"samples", samples}};
+      return std::optional<json>(std::in_place,
+                                 json{{"result", "consistent"}, {"at", at}, {"samples", samples}});
     };
     s.wake_replicator = [this] { ++wakes; };
     s.now_ms = [] { return std::int64_t{1'000}; };

@@ -172,8 +172,8 @@ TEST_CASE("ledger adoption: what the old holder left in the sink becomes this no
 
   // This node scanned [0, 100]: c3 (block 90), c4 (60), c5 (70). c4, c5 were applied (by
   // this node, once active); then a reorg at 80 orphaned c3 (never sent by this node).
-  const store::Claim c1 = claim(1, 40), c2 = claim(2, 500), c3 = claim(3, 90),
-                     c4 = claim(4, 60), c5 = claim(5, 70);
+  const store::Claim c1 = claim(1, 40), c2 = claim(2, 500), c3 = claim(3, 90), c4 = claim(4, 60),
+                     c5 = claim(5, 70);
   REQUIRE(st.commit_range({0, 100}, {}, {c3, c4, c5}, now).ok());
   REQUIRE(st.mark_replicated({c4.key, c5.key}, now).ok());
   REQUIRE(st.rollback_to(80, now).ok());

@@ -62,10 +62,9 @@ void check_fresh_and_rerun(const Db& db) {
   auto first = store::migrate_database(db.url);
   INFO(first.status().to_string());
   REQUIRE(first.ok());
-  CHECK(first->applied == std::vector<std::string>{"001_membership_tables.sql",
-                                                   "002_claim_sync_queue.sql",
-                                                   "003_claim_sync_views.sql",
-                                                   "004_claimsync_lease.sql"});
+  CHECK(first->applied ==
+        std::vector<std::string>{"001_membership_tables.sql", "002_claim_sync_queue.sql",
+                                 "003_claim_sync_views.sql", "004_claimsync_lease.sql"});
   CHECK(first->schema_version == 4);
   auto again = store::migrate_database(db.url);
   REQUIRE(again.ok());

@@ -452,3 +452,35 @@ TEST_CASE("[alerts]: off by default; on needs its URL variable, which is never r
   CHECK(error_of(kMinimal + "[alerts]\nwebhook_url = \"http://x\"\n").find("alerts.webhook_url") !=
         std::string::npos);
 }
+
+TEST_CASE("[reconcile]: interval_s off by default, 1 s .. 30 days; balance_concurrency 1..16",
+          "[config]") {
+  auto c = parse_config(kMinimal, "t.toml");
+  REQUIRE(c.ok());
+  CHECK(c->reconcile.interval_s == 0);
+  CHECK(c->reconcile.balance_concurrency == 4);
+  c = parse_config(kMinimal + "[reconcile]\ninterval_s = 3600\nbalance_concurrency = 16\n",
+                   "t.toml");
+  REQUIRE(c.ok());
+  CHECK(c->reconcile.interval_s == 3600);
+  CHECK(c->reconcile.balance_concurrency == 16);
+  // Short intervals are accepted (the node warns at start), so tests can use them.
+  c = parse_config(kMinimal + "[reconcile]\ninterval_s = 1\n", "t.toml");
+  REQUIRE(c.ok());
+  CHECK(c->reconcile.interval_s == 1);
+  CHECK(
+      error_of(kMinimal + "[reconcile]\ninterval_s = -60\n")
+          .find("test.toml:6: key reconcile.interval_s: must be between 0 and 2592000, got -60") !=
+      std::string::npos);
+  CHECK(error_of(kMinimal + "[reconcile]\ninterval_s = 2592001\n").find("reconcile.interval_s") !=
+        std::string::npos);
+  CHECK(error_of(kMinimal + "[reconcile]\ninterval_s = \"1h\"\n")
+            .find("reconcile.interval_s: expected an integer, got a string") != std::string::npos);
+  CHECK(error_of(kMinimal + "[reconcile]\nbalance_concurrency = 0\n")
+            .find("reconcile.balance_concurrency: must be between 1 and 16, got 0") !=
+        std::string::npos);
+  CHECK(error_of(kMinimal + "[reconcile]\nbalance_concurrency = 17\n")
+            .find("reconcile.balance_concurrency") != std::string::npos);
+  CHECK(error_of(kMinimal + "[reconcile]\ninterval = 60\n")
+            .find("did you mean reconcile.interval_s?") != std::string::npos);
+}

@@ -23,8 +23,7 @@ class ScriptedLease final : public store::SinkLease {
   std::vector<std::int64_t> released;  // tokens
   int calls = 0;
 
-  Result<store::LeaseState> acquire(const std::string&, const std::string&,
-                                    std::int64_t) override {
+  Result<store::LeaseState> acquire(const std::string&, const std::string&, std::int64_t) override {
     ++calls;
     REQUIRE(!answers.empty());
     Result<store::LeaseState> a = answers.front();

@@ -181,3 +181,55 @@ TEST_CASE("scrape-time gauges come from the status report at each render") {
   CHECK(!sample_value(t, "claimsync_chain_head_block{chain=\"42161\"}"));  // unknown: no sample
   CHECK(sample_value(t, "claimsync_claims{state=\"pending\"}") == "0");
 }
+
+TEST_CASE("reconcile runs: counted by result; the gauges follow the last run") {
+  NodeMetrics m(1, "v");
+  std::string t = m.render();
+  // Before any run: the families are declared, no sample (no false "0 differences").
+  CHECK(lines_starting_with(t, "# TYPE claimsync_reconcile_differences gauge") == 1);
+  CHECK(lines_starting_with(t, "claimsync_reconcile_differences ") == 0);
+  CHECK(lines_starting_with(t, "claimsync_reconcile_last_result{") == 0);
+
+  ReconcileSummary run;
+  run.finished_at_ms = 1'700'000'000'500;
+  run.trigger = "scheduled";
+  run.result = "differences";
+  run.differences = 3;
+  run.elapsed_ms = 1'250;
+  m.reconcile_run(run);
+  t = m.render();
+  CHECK(sample_value(t, "claimsync_reconcile_differences") == "3");
+  CHECK(sample_value(t, "claimsync_reconcile_runs_total{result=\"differences\"}") == "1");
+  CHECK(sample_value(t, "claimsync_reconcile_last_result{result=\"differences\"}") == "1");
+  CHECK(sample_value(t, "claimsync_reconcile_last_result{result=\"consistent\"}") == "0");
+  CHECK(sample_value(t, "claimsync_reconcile_last_result{result=\"partial\"}") == "0");
+  CHECK(sample_number(t, "claimsync_reconcile_last_run_timestamp_seconds").value_or(0) ==
+        Approx(1'700'000'000.5));
+  CHECK(sample_number(t, "claimsync_reconcile_last_duration_seconds").value_or(0) == Approx(1.25));
+
+  // A partial run says so, but does not clear the differences of the last complete run
+  // (an RPC outage must not silence the alert).
+  run.result = "partial";
+  run.differences = 0;
+  m.reconcile_run(run);
+  t = m.render();
+  CHECK(sample_value(t, "claimsync_reconcile_differences") == "3");
+  CHECK(sample_value(t, "claimsync_reconcile_runs_total{result=\"partial\"}") == "1");
+  CHECK(sample_value(t, "claimsync_reconcile_last_result{result=\"partial\"}") == "1");
+  CHECK(sample_value(t, "claimsync_reconcile_last_result{result=\"differences\"}") == "0");
+
+  run.result = "consistent";
+  m.reconcile_run(run);
+  t = m.render();
+  CHECK(sample_value(t, "claimsync_reconcile_differences") == "0");
+  CHECK(sample_value(t, "claimsync_reconcile_runs_total{result=\"consistent\"}") == "1");
+
+  // The run before a restart: the gauges, not the counter.
+  NodeMetrics fresh(1, "v");
+  run.result = "differences";
+  run.differences = 2;
+  fresh.reconcile_restored(run);
+  t = fresh.render();
+  CHECK(sample_value(t, "claimsync_reconcile_differences") == "2");
+  CHECK(lines_starting_with(t, "claimsync_reconcile_runs_total{") == 0);
+}

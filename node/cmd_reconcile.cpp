@@ -1,22 +1,35 @@
 // `claimsync reconcile --config FILE [--json] [--at finalized|safe|latest|BLOCK]
-// [--samples N] [--repair [--repair-wait-s S]]`: the offline audit of issue 14. Opens the
-// node's store itself (the node must be stopped: RocksDB's lock refuses a second opener and
-// the command says so), pins one block, and compares sink vs outbox vs an independent
-// mint-log sweep, with balances as a cross-check (node/reconcile/). Writes nothing without
-// --repair; with it, repairs what the chain proves through the store and the replicator
-// (node/reconcile/reconcile_repair.hpp).
+// [--samples N] [--repair] [--import-origin-queue TABLE [--import-retry-s S]]
+// [--repair-wait-s S]`: the offline audit of issue 14. Opens the node's store itself (the
+// node must be stopped: RocksDB's lock refuses a second opener and the command says so; a
+// running node serves the read-only report as POST /v1/admin/reconcile), pins one block,
+// and compares sink vs outbox vs an independent mint-log sweep, with balances as a
+// cross-check (node/reconcile/). Writes nothing without --repair or --import-origin-queue:
+//   * --import-origin-queue first verifies every tx hash of an origin deployment's queue
+//     table as a hint and ingests the real mints the store lacks
+//     (node/reconcile/origin_queue_import.hpp), drives the replicator until they settle
+//     (bounded by --repair-wait-s), and then runs the comparison, so the report shows the
+//     database after the import;
+//   * --repair then repairs what the chain proves through the store and the replicator
+//     (node/reconcile/reconcile_repair.hpp).
 //
-// Exit codes: 0 consistent; 1 differences found (with --repair: and repaired what the chain
-// proves; run again to confirm); 2 could not complete (partial report, repaired claims not
-// settled in time, the store / config could not be opened, or bad usage); 3 --repair
-// refused (differences above reconcile.max_repair_fraction), nothing changed.
+// Exit codes: 0 consistent (with --import-origin-queue: after the import); 1 differences
+// found (with --repair: and repaired what the chain proves; run again to confirm); 2 could
+// not complete (partial report: also tx hashes the import could not verify, or imported /
+// repaired claims not settled in time; the store / config / import table could not be
+// opened, or bad usage); 3 --repair refused (differences above
+// reconcile.max_repair_fraction), nothing changed.
 #include <iostream>
 
 #include "node/chain_factory.hpp"
 #include "node/cli_common.hpp"
+#include "node/intake/intake_options.hpp"
+#include "node/reconcile/origin_queue_import.hpp"
+#include "node/reconcile/origin_queue_table.hpp"
 #include "node/reconcile/reconcile_pin.hpp"
 #include "node/reconcile/reconcile_repair.hpp"
 #include "node/reconcile/reconcile_run.hpp"
+#include "node/reconcile/replicator_drive.hpp"
 #include "rpc/logging.hpp"
 #include "storage/membership_sink.hpp"
 #include "storage/node_store.hpp"
@@ -33,11 +46,18 @@ constexpr const char* kDescription =
     "claimsync made without a live claim), outbox vs chain (an independent eth_getLogs sweep\n"
     "of the mints from chain.start_block to the pin) and, as information, balanceOfBatch of\n"
     "every known wallet x level (member and holder, member who no longer holds, holder by\n"
-    "transfer). The node must be stopped (POST /v1/admin/reconcile: not yet). Writes nothing\n"
-    "unless --repair: then missing claims are ingested (source reconcile), sink rows that\n"
-    "disagree with a done claim are re-applied and claimsync's own rows without a mint are\n"
-    "revoked, by the replicator's normal path; rows claimsync did not create are never\n"
-    "touched. It refuses when the differences exceed reconcile.max_repair_fraction.\n"
+    "transfer). The node must be stopped (while it runs, POST /v1/admin/reconcile gives the\n"
+    "same report, read only). Writes nothing unless --repair: then missing claims are\n"
+    "ingested (source reconcile), sink rows that disagree with a done claim are re-applied\n"
+    "and claimsync's own rows without a mint are revoked, by the replicator's normal path;\n"
+    "rows claimsync did not create are never touched. It refuses when the differences exceed\n"
+    "reconcile.max_repair_fraction.\n"
+    "--import-origin-queue TABLE adopts a deployment of the origin design: every tx_hash of\n"
+    "TABLE (its claim_sync_queue, renamed as 'claimsync migrate' says) in sink.url's\n"
+    "database is verified on chain; real mints of the contract the store lacks are\n"
+    "ingested (source reconcile) and replicated before the comparison runs; the report\n"
+    "says which were ingested, already known, or not a mint (placeholder, no_receipt,\n"
+    "reverted, foreign). Run it again until it exits 0.\n"
     "Exit status: 0 consistent, 1 differences found (and repaired, with --repair), 2 could\n"
     "not complete (partial), 3 repair refused (too many differences; nothing changed).";
 
@@ -50,7 +70,7 @@ std::unique_ptr<store::NodeStore> open_store(const Config& config) {
       std::cerr << "Check storage.data_dir; the directory is created by 'claimsync run'.\n";
     } else {
       std::cerr << "If the node is running it holds the store: stop the node, or use POST "
-                   "/v1/admin/reconcile (not yet).\n";
+                   "/v1/admin/reconcile for the read-only report.\n";
     }
     return nullptr;
   }
@@ -88,6 +108,52 @@ void repair_now(const Config& config, eth::ChainSource& chain, store::NodeStore&
              [](const std::string& line) { std::cerr << line << "\n"; });
 }
 
+// --import-origin-queue: reads the table, verifies its hashes and drives the replicator
+// over the claims ingested. nullopt (the error printed, nothing changed) when the table
+// cannot be read.
+std::optional<OriginImportSummary> import_origin_queue(const Config& config,
+                                                       eth::ChainSource& chain,
+                                                       store::NodeStore& node_store,
+                                                       const std::string& table,
+                                                       std::int64_t retry_s, std::int64_t wait_s,
+                                                       std::size_t samples, Clock& clock) {
+  OriginImportOptions options;
+  options.intake = intake_options(config);
+  options.retry_ms = retry_s * 1000;
+  options.samples = samples;
+  OriginQueueImport importer(table, options);
+  Status read = read_origin_queue(config.sink.url, table, config.sink.call_timeout_ms,
+                                  [&](std::optional<std::string_view> v) { importer.add_row(v); });
+  if (!read.ok()) {
+    std::cerr << "claimsync reconcile: --import-origin-queue " << table << ": " << read.message()
+              << "\nNothing was changed.\n";
+    return std::nullopt;
+  }
+  auto progress = [](const std::string& line) { std::cerr << line << "\n"; };
+  importer.verify(chain, node_store, clock, progress);
+  OriginImportSummary& summary = importer.summary();
+  const std::vector<store::ClaimKey>& keys = importer.ingested_keys();
+  summary.unsettled = keys.size();
+  if (keys.empty()) return summary;
+  auto sink =
+      store::open_sink(config.sink.url, /*migrate=*/false, {config.sink.call_timeout_ms, nullptr});
+  if (!sink.ok()) {
+    log_error("reconcile_import_not_replicated",
+              {{"claims", keys.size()},
+               {"reason", sink.status().to_string()},
+               {"next", "the claims stay due: claimsync run replicates them"}});
+    return summary;
+  }
+  DriveOptions drive;
+  drive.wait_ms = wait_s * 1000;
+  drive.label = "reconcile import";
+  drive.replicator = config.replicator;
+  const DriveResult settled = drive_replicator(node_store, **sink, keys, drive, clock, progress);
+  summary.settled = settled.settled;
+  summary.unsettled = settled.unsettled;
+  return summary;
+}
+
 }  // namespace
 
 int cmd_reconcile(const std::vector<std::string>& args) {
@@ -95,9 +161,12 @@ int cmd_reconcile(const std::vector<std::string>& args) {
   ReconcileSettings settings;
   bool repair = false;
   std::int64_t repair_wait_s = 300;
+  std::string import_table;
+  std::int64_t import_retry_s = 10;
   CommandLine cl("reconcile",
                  "claimsync reconcile [--config FILE] [--json] [--at finalized|safe|latest|BLOCK] "
-                 "[--samples N] [--repair [--repair-wait-s S]]",
+                 "[--samples N] [--repair] [--import-origin-queue TABLE [--import-retry-s S]] "
+                 "[--repair-wait-s S]",
                  kDescription);
   add_common_options(cl.options, common);
   cl.options.add_options()(
@@ -108,9 +177,22 @@ int cmd_reconcile(const std::vector<std::string>& args) {
       "samples printed per class")(
       "repair", po::bool_switch(&repair),
       "repair what the chain proves (see above); refuses above reconcile.max_repair_fraction")(
+      "import-origin-queue", po::value<std::string>(&import_table)->value_name("TABLE"),
+      "first verify and ingest the tx hashes of an origin claim_sync_queue renamed to TABLE "
+      "(name or schema.name) in sink.url's database")(
+      "import-retry-s",
+      po::value<std::int64_t>(&import_retry_s)->value_name("S")->default_value(10),
+      "with --import-origin-queue: how long an unknown or unreadable tx is re-checked")(
       "repair-wait-s", po::value<std::int64_t>(&repair_wait_s)->value_name("S")->default_value(300),
-      "with --repair: how long the replicator may take to settle the repaired claims");
+      "with --repair or --import-origin-queue: how long the replicator may take to settle the "
+      "claims");
   if (auto exit = parse_command_line(cl, args)) return *exit;
+  if (!import_table.empty()) {
+    if (auto parts = parse_table_name(import_table); !parts.ok())
+      return usage_error(cl.name, "--import-origin-queue: " + parts.status().message());
+  }
+  if (import_retry_s < 1 || import_retry_s > 3'600)
+    return usage_error(cl.name, "--import-retry-s must be between 1 and 3600");
   if (auto at = parse_pin_at(settings.at); !at.ok())
     return usage_error(cl.name, at.status().message());
   if (repair_wait_s < 1 || repair_wait_s > 86'400)
@@ -133,12 +215,19 @@ int cmd_reconcile(const std::vector<std::string>& args) {
   if (!chain.ok()) return usage_error(cl.name, chain.status().message());
   std::unique_ptr<store::NodeStore> node_store = open_store(*config);
   if (!node_store) return kExitIncomplete;
+  std::optional<OriginImportSummary> imported;
+  if (!import_table.empty()) {
+    imported = import_origin_queue(*config, **chain, *node_store, import_table, import_retry_s,
+                                   repair_wait_s, settings.samples, clock);
+    if (!imported) return kExitIncomplete;
+  }
   auto sink = store::open_sink_snapshot_reader(config->sink.url,
                                                store::SinkOptions{config->sink.call_timeout_ms});
   const std::string sink_error = sink.ok() ? "" : sink.status().to_string();
   ReconcileInputs inputs;
   ReconcileReport report = run_reconcile(**chain, *node_store, sink.ok() ? sink->get() : nullptr,
                                          sink_error, settings, clock, &inputs);
+  if (imported) add_origin_import(std::move(*imported), report);
   if (repair) repair_now(*config, **chain, *node_store, inputs, repair_wait_s, clock, report);
   // Logged before the report, so that stderr never lands inside the JSON on a shared pipe.
   for (const std::string& reason : report.partial_reasons) {

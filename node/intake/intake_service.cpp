@@ -76,6 +76,14 @@ IntakeService::Stats IntakeService::stats() const {
   return {entries_.size(), open_locked()};
 }
 
+std::optional<IntakeService::Verdict> IntakeService::verdict(const eth::Hash32& tx) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(tx.hex());
+  if (it == entries_.end() || it->second.phase != Phase::kFinished) return std::nullopt;
+  const Entry& e = it->second;
+  return Verdict{e.status, e.reason, e.outcome, e.block, e.claims};
+}
+
 std::size_t IntakeService::open_locked() const {
   std::size_t n = 0;
   for (const auto& [k, e] : entries_) n += e.phase != Phase::kFinished;
@@ -290,6 +298,7 @@ void IntakeService::finish_locked(Entry& e, const std::string& status, const std
   e.status = status;
   e.reason = reason;
   e.finished_at_ms = clock_.now_ms();
+  e.outcome = outcome;
   finished_order_.push_back(e.tx.hex());
   if (e.reported) return;  // a later pass for an attestation: the hint was counted
   e.reported = true;

@@ -117,6 +117,19 @@ class IntakeService final : public ClaimIntake {
   };
   Stats stats() const;
 
+  // The verdict on `tx` once its verification finished; nullopt while it is still being
+  // verified or when it is not tracked (an entry may be forgotten after it finished, to
+  // keep max_tracked). For callers that verify hints in bulk (reconcile
+  // --import-origin-queue) and need the outcome by tx rather than the HTTP answer.
+  struct Verdict {
+    std::string status;   // as the answer: claimed, no_claim, not_found, unknown, mismatch
+    std::string reason;   // why, for a human ("" for claimed)
+    std::string outcome;  // as hooks.on_hint: confirmed, not_found, mismatch, reverted, ...
+    std::optional<eth::BlockPin> block;
+    std::vector<store::Claim> claims;  // from the receipt (claimed, mismatch)
+  };
+  std::optional<Verdict> verdict(const eth::Hash32& tx) const;
+
  private:
   enum class Phase { kQueued, kVerifying, kWatching, kAwaitingFinal, kFinished };
   struct Entry {
@@ -132,6 +145,7 @@ class IntakeService final : public ClaimIntake {
     std::string status = "verifying";  // the answer's "status"
     std::string reason;                // why, for a human
     std::string last_error;            // the last RPC failure while verifying
+    std::string outcome;               // once finished: the hooks.on_hint outcome
     std::optional<eth::BlockPin> block;
     std::vector<store::Claim> claims;                 // from the receipt, once verified
     std::vector<ReferralAttestation> attestations;    // every one received (deduplicated)

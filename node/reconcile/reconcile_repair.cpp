@@ -5,7 +5,7 @@
 #include <set>
 
 #include "node/reconcile/reconcile_repair_plan.hpp"
-#include "node/replicator.hpp"
+#include "node/reconcile/replicator_drive.hpp"
 #include "rpc/logging.hpp"
 
 namespace claimsync::node {
@@ -16,7 +16,6 @@ using store::ClaimKey;
 using store::ClaimState;
 
 constexpr std::size_t kHeaderChunk = 500;
-constexpr std::int64_t kMaxIdleSleepMs = 200;
 
 // The chain proves `key` is no mint: no such transaction, or one mined up to the pin (the
 // sweep of the pinned chain would have found the mint). A receipt that cannot be read
@@ -56,19 +55,6 @@ Status fill_block_times(eth::ChainSource& chain, std::vector<Claim>& claims) {
     c.block_time = it->second.timestamp;
   }
   return {};
-}
-
-bool settled_state(ClaimState s) {
-  return s != ClaimState::kPending && s != ClaimState::kRetrying && s != ClaimState::kRevoking;
-}
-
-std::uint64_t count_unsettled(const store::NodeStore& store, const std::vector<ClaimKey>& keys) {
-  std::uint64_t n = 0;
-  for (const ClaimKey& k : keys) {
-    const std::optional<Claim> c = store.get(k);
-    if (c && !settled_state(c->state)) ++n;
-  }
-  return n;
 }
 
 void refuse(RepairSummary& r, std::string why) {
@@ -145,39 +131,22 @@ void run_repair(eth::ChainSource& chain, store::NodeStore& store, store::Members
                                         {"revoked", r.revoked},
                                         {"next", "the replicator writes them to the sink"}});
 
-  // The replicator, as inside `run`, until the repaired claims settle. Bounded by wait_ms:
-  // every pass steps once or sleeps until the next due claim (at most kMaxIdleSleepMs).
-  Replicator replicator(store, sink, clock, options.replicator);
-  StopFlag never;
-  const std::int64_t deadline = clock.now_ms() + options.wait_ms;
-  std::int64_t next_progress = clock.now_ms() + options.progress_every_ms;
-  std::uint64_t unsettled = count_unsettled(store, keys);
-  while (unsettled > 0 && clock.now_ms() < deadline) {
-    const StepResult step = replicator.step();
-    const std::int64_t t = clock.now_ms();
-    if (step.kind != StepKind::kReplicated) {
-      const std::int64_t until = std::min(step.wake_at_ms.value_or(t + kMaxIdleSleepMs), deadline);
-      clock.sleep_ms(std::clamp<std::int64_t>(until - t, 1, kMaxIdleSleepMs), never);
-    }
-    unsettled = count_unsettled(store, keys);
-    if (clock.now_ms() >= next_progress) {
-      next_progress = clock.now_ms() + options.progress_every_ms;
-      const ReplicatorStatus rs = replicator.status();
-      progress("reconcile repair: " + std::to_string(keys.size() - unsettled) + "/" +
-               std::to_string(keys.size()) + " settled" +
-               (rs.paused ? ", sink paused: " + rs.last_error : std::string()));
-    }
-  }
+  // The replicator, as inside `run`, until the repaired claims settle (bounded by wait_ms).
+  DriveOptions drive;
+  drive.wait_ms = options.wait_ms;
+  drive.progress_every_ms = options.progress_every_ms;
+  drive.label = "reconcile repair";
+  drive.replicator = options.replicator;
+  const DriveResult settled = drive_replicator(store, sink, keys, drive, clock, progress);
+  const std::uint64_t unsettled = settled.unsettled;
   r.unsettled = unsettled;
-  r.settled = keys.size() - unsettled;
+  r.settled = settled.settled;
   if (unsettled > 0) {
     report.partial_reasons.push_back(
         "repair: " + std::to_string(unsettled) + " claim(s) not settled in the sink within " +
         std::to_string(options.wait_ms / 1000) +
         " s: they stay due; the node's replicator settles them when it runs");
   }
-  progress("reconcile repair: " + std::to_string(r.settled) + "/" + std::to_string(keys.size()) +
-           " settled");
 }
 
 }  // namespace claimsync::node

@@ -31,7 +31,118 @@ std::string sample_text(const ReconcileSample& s) {
   return out.str();
 }
 
+constexpr std::array<const char*, kOriginImportClassCount> kImportNames = {
+    "ingested", "already_known", "placeholder",    "no_receipt",
+    "reverted", "foreign",       "scan_disagrees", "unverified",
+};
+
+nlohmann::json import_sample_json(const OriginImportSample& s) {
+  nlohmann::json j = {{"tx", s.tx},         {"reason", s.reason}, {"claim_key", s.claim_key},
+                      {"wallet", s.wallet}, {"level", s.level},   {"block", nullptr}};
+  if (s.block) j["block"] = *s.block;
+  return j;
+}
+
+nlohmann::json import_result_json(const OriginImportResult& r) {
+  nlohmann::json samples = nlohmann::json::array();
+  for (const OriginImportSample& s : r.samples) samples.push_back(import_sample_json(s));
+  return {{"count", r.count}, {"samples", samples}};
+}
+
+nlohmann::json import_json(const OriginImportSummary& im) {
+  nlohmann::json not_a_mint = {{"count", im.not_a_mint()}};
+  nlohmann::json j = {{"table", im.table},
+                      {"rows", im.rows},
+                      {"distinct_hashes", im.distinct()},
+                      {"duplicates", im.duplicates},
+                      {"elapsed_ms", im.elapsed_ms}};
+  for (int i = 0; i < kOriginImportClassCount; ++i) {
+    const auto c = static_cast<OriginImportClass>(i);
+    (is_not_a_mint(c) ? not_a_mint : j)[origin_import_class_name(c)] =
+        import_result_json(im.classes[i]);
+  }
+  j["ingested"]["claims"] = im.claims_ingested;
+  j["not_a_mint"] = not_a_mint;
+  j["replication"] = {
+      {"claims", im.claims_ingested}, {"settled", im.settled}, {"unsettled", im.unsettled}};
+  return j;
+}
+
+std::string import_sample_text(const OriginImportSample& s, const char* cls) {
+  std::ostringstream out;
+  out << "    " << cls << " tx=" << s.tx;
+  if (!s.claim_key.empty()) out << " claim=" << s.claim_key;
+  if (!s.wallet.empty()) out << " wallet=" << s.wallet << " level=" << s.level;
+  if (s.block) out << " block=" << *s.block;
+  if (!s.reason.empty()) out << ": " << s.reason;
+  out << "\n";
+  return out.str();
+}
+
+std::string import_text(const OriginImportSummary& im) {
+  std::ostringstream out;
+  auto count = [&](OriginImportClass c) { return im.of(c).count; };
+  auto samples = [&](OriginImportClass c) {
+    for (const OriginImportSample& s : im.of(c).samples)
+      out << import_sample_text(s, origin_import_class_name(c));
+  };
+  using C = OriginImportClass;
+  out << "origin queue import (" << im.table << "): " << im.rows << " row(s), " << im.distinct()
+      << " distinct tx hash(es), " << im.duplicates << " duplicate(s), " << im.elapsed_ms
+      << " ms\n";
+  out << "  ingested: " << count(C::kIngested) << " tx (" << im.claims_ingested << " claim(s); "
+      << im.settled << " settled in the sink, " << im.unsettled << " not yet)\n";
+  samples(C::kIngested);
+  out << "  already_known: " << count(C::kAlreadyKnown) << "\n";
+  out << "  not_a_mint: " << im.not_a_mint() << " (";
+  for (int i = 0; i < kOriginImportClassCount; ++i) {
+    const auto c = static_cast<C>(i);
+    if (!is_not_a_mint(c)) continue;
+    out << (c == C::kPlaceholder ? "" : ", ") << origin_import_class_name(c) << " "
+        << im.classes[i].count;
+  }
+  out << ")\n";
+  for (int i = 0; i < kOriginImportClassCount; ++i) {
+    if (is_not_a_mint(static_cast<C>(i))) samples(static_cast<C>(i));
+  }
+  for (C c : {C::kScanDisagrees, C::kUnverified}) {
+    out << "  " << origin_import_class_name(c) << ": " << count(c) << "\n";
+    samples(c);
+  }
+  return out.str();
+}
+
 }  // namespace
+
+const char* origin_import_class_name(OriginImportClass c) {
+  return kImportNames[static_cast<int>(c)];
+}
+
+bool is_not_a_mint(OriginImportClass c) {
+  return c == OriginImportClass::kPlaceholder || c == OriginImportClass::kNoReceipt ||
+         c == OriginImportClass::kReverted || c == OriginImportClass::kForeign;
+}
+
+void OriginImportSummary::add(OriginImportClass c, OriginImportSample sample,
+                              std::size_t sample_limit) {
+  OriginImportResult& r = of(c);
+  ++r.count;
+  if (r.samples.size() < sample_limit) r.samples.push_back(std::move(sample));
+}
+
+std::uint64_t OriginImportSummary::distinct() const {
+  std::uint64_t n = 0;
+  for (const OriginImportResult& r : classes) n += r.count;
+  return n;
+}
+
+std::uint64_t OriginImportSummary::not_a_mint() const {
+  std::uint64_t n = 0;
+  for (int i = 0; i < kOriginImportClassCount; ++i) {
+    if (is_not_a_mint(static_cast<OriginImportClass>(i))) n += classes[i].count;
+  }
+  return n;
+}
 
 const char* reconcile_class_name(ReconcileClass c) { return kNames[static_cast<int>(c)]; }
 
@@ -95,6 +206,7 @@ nlohmann::json ReconcileReport::to_json() const {
   }
   return {
       {"repair", repair_j},
+      {"origin_import", origin_import ? import_json(*origin_import) : nlohmann::json(nullptr)},
       {"result",
        !complete() ? "partial" : (this->differences() == 0 ? "consistent" : "differences")},
       {"status", complete() ? "complete" : "partial"},
@@ -129,6 +241,7 @@ std::string ReconcileReport::to_text() const {
     out << "pinned block: " << pin->number << " " << pin->hash << " (" << pin->at << ", "
         << pin->lag() << " behind head " << pin->head << ")\n";
   }
+  if (origin_import) out << import_text(*origin_import);
   out << "store checkpoint: " << (checkpoint ? std::to_string(*checkpoint) : "none")
       << "; store claims " << store_claims << ", chain mints " << chain_claims << ", wallets "
       << wallets << "\n";

@@ -85,6 +85,57 @@ struct RepairSummary {
   std::vector<ReconcileSample> left_samples;
 };
 
+// What --import-origin-queue found (issue 14): every distinct tx hash of an origin
+// deployment's claim_sync_queue, verified on chain as a hint. Only `unverified` makes the
+// report partial; the rest is information (the comparison that follows judges the store).
+enum class OriginImportClass : int {
+  kIngested = 0,  // a mint of the contract the store lacked: ingested (source reconcile)
+  kAlreadyKnown,  // the store holds claims of this tx (any state)
+  // not_a_mint, by reason
+  kPlaceholder,  // not a 0x + 64 hex hash (the origin's recovery_... rows, NULL)
+  kNoReceipt,    // the chain does not know the transaction
+  kReverted,     // the transaction reverted
+  kForeign,      // no mint of a configured level by the contract (another contract, a transfer)
+  // the scan decided otherwise: a mint in a block the node scanned without finding it
+  // (the comparison below reports it as missing_in_store if the chain holds it)
+  kScanDisagrees,
+  kUnverified,  // the chain could not be read within the retry window: run it again
+};
+constexpr int kOriginImportClassCount = 8;
+const char* origin_import_class_name(OriginImportClass c);  // "ingested", "placeholder", ...
+bool is_not_a_mint(OriginImportClass c);
+
+struct OriginImportSample {
+  std::string tx;         // as the table holds it
+  std::string reason;     // why, for a human
+  std::string claim_key;  // ingested / already known: the tx's first claim
+  std::string wallet;     // of that claim, or empty
+  std::uint32_t level = 0;
+  std::optional<std::uint64_t> block;
+};
+
+struct OriginImportResult {
+  std::uint64_t count = 0;
+  std::vector<OriginImportSample> samples;  // at most the run's sample limit
+};
+
+struct OriginImportSummary {
+  std::string table;
+  std::uint64_t rows = 0;
+  std::uint64_t duplicates = 0;  // rows repeating a hash of an earlier row (counted once)
+  std::array<OriginImportResult, kOriginImportClassCount> classes{};
+  std::uint64_t claims_ingested = 0;  // claims of the ingested transactions
+  std::uint64_t settled = 0;          // of those, settled in the sink before the report
+  std::uint64_t unsettled = 0;        // still due for the replicator
+  std::int64_t elapsed_ms = 0;
+
+  OriginImportResult& of(OriginImportClass c) { return classes[static_cast<int>(c)]; }
+  const OriginImportResult& of(OriginImportClass c) const { return classes[static_cast<int>(c)]; }
+  void add(OriginImportClass c, OriginImportSample sample, std::size_t sample_limit);
+  std::uint64_t distinct() const;  // hashes classified (rows - duplicates)
+  std::uint64_t not_a_mint() const;
+};
+
 struct ReconcileReport {
   std::array<ClassResult, kReconcileClassCount> classes{};
   std::size_t sample_limit = 10;
@@ -95,8 +146,9 @@ struct ReconcileReport {
   std::uint64_t wallets = 0;                // wallets whose balances were read
   std::uint64_t unreadable_sink_rows = 0;
   ReconcileCost cost;
-  std::vector<std::string> partial_reasons;  // empty: complete
-  std::optional<RepairSummary> repair;       // --repair only
+  std::vector<std::string> partial_reasons;          // empty: complete
+  std::optional<RepairSummary> repair;               // --repair only
+  std::optional<OriginImportSummary> origin_import;  // --import-origin-queue only
 
   ClassResult& of(ReconcileClass c) { return classes[static_cast<int>(c)]; }
   const ClassResult& of(ReconcileClass c) const { return classes[static_cast<int>(c)]; }

@@ -19,6 +19,8 @@
 // repaired claims not settled in time; the store / config / import table could not be
 // opened, or bad usage); 3 --repair refused (differences above
 // reconcile.max_repair_fraction), nothing changed.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "node/chain_factory.hpp"
@@ -33,6 +35,7 @@
 #include "rpc/logging.hpp"
 #include "storage/membership_sink.hpp"
 #include "storage/node_store.hpp"
+#include "storage/sink_lease.hpp"
 #include "storage/sink_snapshot.hpp"
 
 namespace claimsync::node {
@@ -208,6 +211,7 @@ int cmd_reconcile(const std::vector<std::string>& args) {
     settings.start_block = from_config.start_block;
     settings.levels = from_config.levels;
     settings.log_chunk_blocks = from_config.log_chunk_blocks;
+    settings.balances.concurrency = from_config.balances.concurrency;
   }
 
   SystemClock clock;
@@ -215,6 +219,38 @@ int cmd_reconcile(const std::vector<std::string>& args) {
   if (!chain.ok()) return usage_error(cl.name, chain.status().message());
   std::unique_ptr<store::NodeStore> node_store = open_store(*config);
   if (!node_store) return kExitIncomplete;
+  // An active/standby pair ([ha]): writing beside the pair's active node would go around its
+  // fence. The command takes the pair's lease for its writes (a node started meanwhile stands
+  // by) and refuses while a node holds it.
+  std::unique_ptr<store::SinkLease> lease;
+  const std::string lease_key =
+      std::to_string(config->chain.chain_id) + ":" + config->chain.contract.lower_hex();
+  const std::string lease_holder = "claimsync-reconcile/" + std::to_string(::getpid());
+  std::int64_t lease_token = 0;
+  if (config->ha.enabled && (repair || !import_table.empty())) {
+    lease = store::open_postgres_lease(config->sink.url, {config->sink.call_timeout_ms, nullptr});
+    const std::int64_t ttl_ms = (repair_wait_s + import_retry_s) * 1000 + 600'000;
+    auto taken = lease->acquire(lease_key, lease_holder, ttl_ms);
+    if (!taken.ok() || !taken->held) {
+      std::cerr << "claimsync reconcile: [ha] is enabled and "
+                << (taken.ok() ? "node " + taken->holder + " holds the pair's lease"
+                               : "the pair's lease cannot be read: " + taken.status().to_string())
+                << ": --repair and --import-origin-queue write to the database beside it.\n"
+                << "Stop both nodes of the pair (a clean stop releases the lease at once), "
+                   "then run it again; a plain reconcile (read only) works at any time.\n";
+      return kExitIncomplete;
+    }
+    lease_token = taken->token;
+  }
+  struct LeaseRelease {
+    store::SinkLease* lease;
+    const std::string& key;
+    const std::string& holder;
+    const std::int64_t& token;
+    ~LeaseRelease() {
+      if (lease != nullptr && token != 0) (void)lease->release(key, holder, token);
+    }
+  } release_at_exit{lease.get(), lease_key, lease_holder, lease_token};
   std::optional<OriginImportSummary> imported;
   if (!import_table.empty()) {
     imported = import_origin_queue(*config, **chain, *node_store, import_table, import_retry_s,

@@ -483,7 +483,12 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     std::_Exit(1);  // threads still hold references into this frame; do not unwind
   }
   // The replicator has stopped: hand the lease over now rather than after its TTL.
-  if (keeper) keeper->release();
+  // The stop flag is set, so the keeper's lease (tied to it) would cancel the call: a
+  // connection of its own, bounded by the call timeout alone.
+  if (keeper) {
+    auto releasing = store::open_postgres_lease(config.sink.url, {config.sink.call_timeout_ms});
+    keeper->release(releasing.get());
+  }
   StatusReport final_report =
       live_report(**store, follower, replicator, subscription.get(), clock.now_ms(), ha_view);
   final_report.running = false;

@@ -61,12 +61,20 @@ void LeaseKeeper::tick() {
     after = role_locked();
   }
   if (!seen.ok()) {
-    log_event(after == HaRole::kActive ? LogLevel::kWarn : LogLevel::kDebug, "ha_lease_call_failed",
-              {{"error", seen.status().to_string()},
+    // Loud when it matters (the holder may lose the lease) or when the error is new (e.g.
+    // the table is missing: `claimsync migrate`); repeats of a known outage stay quiet.
+    const std::string what = seen.status().to_string();
+    const bool loud = after == HaRole::kActive || what != last_logged_error_;
+    last_logged_error_ = what;
+    log_event(loud ? LogLevel::kWarn : LogLevel::kDebug, "ha_lease_call_failed",
+              {{"error", what},
                {"role", ha_role_name(after)},
                {"next", after == HaRole::kActive
                             ? "check the database connection: the lease runs out unless renewed"
-                            : "none: retried every renew interval"}});
+                            : "check sink.url and that `claimsync migrate` ran (table "
+                              "claimsync_lease); retried every renew interval"}});
+  } else {
+    last_logged_error_.clear();
   }
   note_role(last_role_, after, now_ms);
 }
@@ -124,7 +132,7 @@ void LeaseKeeper::run(const StopFlag& stop) {
   }
 }
 
-void LeaseKeeper::release() {
+void LeaseKeeper::release(store::SinkLease* via) {
   std::int64_t token;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -133,7 +141,8 @@ void LeaseKeeper::release() {
     valid_until_us_ = 0;
   }
   if (token == 0) return;
-  const Status st = lease_.release(options_.lease_key, options_.holder, token);
+  const Status st = (via != nullptr ? *via : lease_).release(options_.lease_key, options_.holder,
+                                                             token);
   if (st.ok()) {
     log_info("ha_lease_released",
              {{"token", token}, {"next", "none: the standby takes over at its next renewal"}});

@@ -58,8 +58,10 @@ class LeaseKeeper final : public store::LeaseFence {
   // tick() every renew interval until `stop`. Does not release: see release().
   void run(const StopFlag& stop);
   // Ends a held lease at once (a clean stop: the standby takes over without waiting for the
-  // TTL). Call after the replicator stopped. Best effort; logged.
-  void release();
+  // TTL). Call after the replicator stopped. `via`: the lease to call it on, when the
+  // keeper's own is tied to a stop flag already set (a release at shutdown must still get
+  // through); nullptr = the keeper's. Best effort; logged.
+  void release(store::SinkLease* via = nullptr);
 
   // store::LeaseFence: the grant while it lasts locally, else nullopt.
   std::optional<store::FenceToken> current() const override;
@@ -81,6 +83,7 @@ class LeaseKeeper final : public store::LeaseFence {
   std::int64_t valid_until_us_ = 0;       // GUARDED_BY(mu_): monotonic end of the grant
   HaStatus status_;                       // GUARDED_BY(mu_) (role is recomputed on read)
   HaRole last_role_ = HaRole::kStarting;  // the keeper thread's view, for change logs
+  std::string last_logged_error_;         // keeper thread only: repeats are logged quietly
 };
 
 }  // namespace claimsync::node

@@ -520,7 +520,7 @@ TEST_CASE("active/standby pair on one Postgres: kill -9 and a silent partition, 
 }
 
 TEST_CASE("[ha] with a SQLite sink is refused by config check", "[ha]") {
-  ct::TempDir dir("claimsync-ha-sqlite");
+  ct::TempDir dir("claimsync-ha-refused");
   ct::GuaranteeNodeConfig config;
   config.rpc_url = "http://127.0.0.1:1";
   config.contract = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
@@ -540,6 +540,7 @@ TEST_CASE("[ha] with a SQLite sink is refused by config check", "[ha]") {
   const ct::RunResult check = node.config_check();
   INFO("with [ha]: " << check.output);
   CHECK(check.exit_code != 0);
+  CHECK(check.output.find("unknown key") == std::string::npos);  // [ha] itself is known
   std::string lower = check.output;
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   CHECK(lower.find("sqlite") != std::string::npos);

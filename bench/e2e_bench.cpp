@@ -37,6 +37,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -45,6 +46,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_options.hpp"
 #include "rpc/erc1155.hpp"
 #include "rpc/logging.hpp"
 #include "rpc/uint256.hpp"
@@ -62,21 +64,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: e2e_bench [--mints N] [--blocks B] [--per-tx K] [--runs R] [--state FILE]\n"
-    "                 [--ponder] [--repeat-share F] [--timeout-s S] [--rss-table] [--help]\n"
-    "  --mints N         mints on the chain (default 20000)\n"
-    "  --blocks B        blocks they are spread over (default 800; anvil's cost per block\n"
-    "                    grows with its state: fill 1M mints into ~100 blocks)\n"
-    "  --per-tx K        mints per mintMany transaction (default 500)\n"
-    "  --runs R          alternating runs of node / sweep / COPY (/ Ponder); medians (default 3)\n"
-    "  --state FILE      reuse the filled chain in FILE (anvil --load-state), else write it\n"
-    "  --ponder          also run bench/ponder/run.sh (skipped with a message when missing)\n"
-    "  --repeat-share F  share of mints to an earlier wallet (default 0.3)\n"
-    "  --timeout-s S     deadline of one node run and one Ponder run (default 600)\n"
-    "  --rss-table       print the node's RSS every second (default on for N >= 100000)\n"
-    "  --fill-only       stop after filling the chain (with --state: prepare the state file)\n";
-
 struct Args {
   std::uint64_t mints = 20'000;
   std::uint64_t blocks = 800;
@@ -90,44 +77,30 @@ struct Args {
   bool fill_only = false;
 };
 
-[[noreturn]] void usage_exit(int code) {
-  std::fputs(kUsage, code == 0 ? stdout : stderr);
-  std::exit(code);
-}
-
 Args parse_args(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage_exit(2);
-      return argv[++i];
-    };
-    if (k == "--help" || k == "-h") usage_exit(0);
-    if (k == "--mints")
-      a.mints = std::stoull(value());
-    else if (k == "--blocks")
-      a.blocks = std::stoull(value());
-    else if (k == "--per-tx")
-      a.per_tx = std::max<std::uint64_t>(1, std::stoull(value()));
-    else if (k == "--runs")
-      a.runs = std::max(1, std::stoi(value()));
-    else if (k == "--state")
-      a.state = value();
-    else if (k == "--ponder")
-      a.ponder = true;
-    else if (k == "--repeat-share")
-      a.repeat_share = std::stod(value());
-    else if (k == "--timeout-s")
-      a.timeout_s = std::stoull(value());
-    else if (k == "--rss-table")
-      a.rss_table = true;
-    else if (k == "--fill-only")
-      a.fill_only = true;
-    else
-      usage_exit(2);
-  }
-  if (a.blocks == 0) usage_exit(2);
+  bench::BenchOptions cl(
+      "e2e_bench",
+      "[--mints N] [--blocks B] [--per-tx K] [--runs R] [--state FILE] [--ponder]\n"
+      "                 [--repeat-share F] [--timeout-s S] [--rss-table] [--fill-only] [--help]",
+      "End-to-end backfill: `claimsync run` against a filled anvil into PostgreSQL, beside a "
+      "raw sweep and a raw COPY (and Ponder).");
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  cl.number("mints", "N", a.mints, std::uint64_t{0}, kMax, "mints on the chain")
+      .number("blocks", "B", a.blocks, std::uint64_t{1}, kMax,
+              "blocks they are spread over (anvil's cost per block grows with its state: "
+              "fill 1M mints into ~100 blocks)")
+      .number("per-tx", "K", a.per_tx, std::uint64_t{1}, kMax, "mints per mintMany transaction");
+  bench::add_runs(cl, a.runs, "alternating runs of node / sweep / COPY (/ Ponder); medians");
+  bench::add_state(cl, a.state);
+  cl.flag("ponder", a.ponder, "also run bench/ponder/run.sh (skipped with a message when missing)")
+      .number("repeat-share", "F", a.repeat_share, 0.0, 1.0, "share of mints to an earlier wallet")
+      .number("timeout-s", "S", a.timeout_s, std::uint64_t{1}, kMax,
+              "deadline of one node run and one Ponder run")
+      .flag("rss-table", a.rss_table, "print the node's RSS every second (on for N >= 100000)")
+      .flag("fill-only", a.fill_only,
+            "stop after filling the chain (with --state: prepare the state file)");
+  cl.parse(argc, argv);
   if (a.mints >= 100'000) a.rss_table = true;
   return a;
 }

@@ -7,7 +7,7 @@
 //     with the production defaults (range span = rpc.logs_max_span), until idle.
 // Reports claims/s, blocks/s and the ratio follower / raw sweep (target <= 1.5).
 //
-//   follower_bench [--blocks N] [--mints-per-block M] [--runs R] [--state FILE]
+//   follower_bench [--blocks N] [--mints-per-block M] [--runs R] [--state FILE] [--help]
 //
 // Filling anvil takes ~5 min for 20,000 mints (anvil signs every tx); with --state the
 // filled chain is dumped to FILE on exit and loaded from it next time.
@@ -20,11 +20,13 @@
 #include <fstream>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_options.hpp"
 #include "node/config.hpp"
 #include "node/follower.hpp"
 #include "rpc/erc1155.hpp"
@@ -49,23 +51,17 @@ struct Args {
 
 Args parse_args(int argc, char** argv) {
   Args a;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--blocks")
-      a.blocks = std::stoull(v);
-    else if (k == "--mints-per-block")
-      a.mints_per_block = std::stoull(v);
-    else if (k == "--runs")
-      a.runs = std::stoi(v);
-    else if (k == "--state")
-      a.state = v;
-    else {
-      std::fprintf(
-          stderr,
-          "usage: follower_bench [--blocks N] [--mints-per-block M] [--runs R] [--state FILE]\n");
-      std::exit(2);
-    }
-  }
+  bench::BenchOptions cl(
+      "follower_bench", "[--blocks N] [--mints-per-block M] [--runs R] [--state FILE] [--help]",
+      "Follower backfill against a real anvil: raw sweep, client sweep and Follower::step(), "
+      "alternating.");
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  cl.number("blocks", "N", a.blocks, std::uint64_t{1}, kMax, "blocks holding mints")
+      .number("mints-per-block", "M", a.mints_per_block, std::uint64_t{1}, kMax,
+              "mints in each block");
+  bench::add_runs(cl, a.runs, "alternating runs of raw sweep / client sweep / follower; medians");
+  bench::add_state(cl, a.state);
+  cl.parse(argc, argv);
   return a;
 }
 

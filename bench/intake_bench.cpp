@@ -36,6 +36,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_options.hpp"
 #include "tests/support/anvil.hpp"
 #include "tests/support/bench_node.hpp"
 #include "tests/support/process.hpp"
@@ -46,13 +47,6 @@ using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
-
-constexpr const char* kUsage =
-    "usage: intake_bench [--threads N] [--duration-s D] [--fresh K] [--rounds R] [--help]\n"
-    "  --threads N     client threads, one keep-alive connection each (default 8)\n"
-    "  --duration-s D  seconds per healthz / duplicate-hint phase (default 3)\n"
-    "  --fresh K       distinct freshly mined mint txs hinted once each (default 400)\n"
-    "  --rounds R      healthz / duplicate phases, alternating (default 2)\n";
 
 constexpr auto kReadyTimeout = milliseconds(60'000);   // node start to /healthz 200
 constexpr auto kSettleTimeout = milliseconds(20'000);  // one hint to "claimed"
@@ -66,31 +60,18 @@ struct Args {
   unsigned rounds = 2;
 };
 
-[[noreturn]] void usage_exit(int code) {
-  std::fputs(kUsage, code == 0 ? stdout : stderr);
-  std::exit(code);
-}
-
 Args parse_args(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    auto value = [&]() -> unsigned {
-      if (i + 1 >= argc) usage_exit(2);
-      return static_cast<unsigned>(std::stoul(argv[++i]));
-    };
-    if (k == "--help" || k == "-h") usage_exit(0);
-    if (k == "--threads")
-      a.threads = std::clamp(value(), 1u, 64u);
-    else if (k == "--duration-s")
-      a.duration_s = std::clamp(value(), 1u, 600u);
-    else if (k == "--fresh")
-      a.fresh = std::clamp(value(), 1u, 100'000u);
-    else if (k == "--rounds")
-      a.rounds = std::clamp(value(), 1u, 100u);
-    else
-      usage_exit(2);
-  }
+  bench::BenchOptions cl("intake_bench",
+                         "[--threads N] [--duration-s D] [--fresh K] [--rounds R] [--help]",
+                         "POST /v1/claims against a real `claimsync run`: healthz, duplicate "
+                         "hints and fresh hints.");
+  bench::add_threads(cl, a.threads);
+  cl.number("duration-s", "D", a.duration_s, 1u, 600u, "seconds per healthz / duplicate-hint phase")
+      .number("fresh", "K", a.fresh, 1u, 100'000u,
+              "distinct freshly mined mint txs hinted once each")
+      .number("rounds", "R", a.rounds, 1u, 100u, "healthz / duplicate phases, alternating");
+  cl.parse(argc, argv);
   return a;
 }
 

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -34,6 +35,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_options.hpp"
 #include "storage/pg_connection.hpp"
 #include "tests/support/anvil.hpp"
 #include "tests/support/bench_node.hpp"
@@ -46,12 +48,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: live_latency_bench [--mints M] [--block-ms B] [--poll-ms P] [--help]\n"
-    "  --mints M     mints per mode, one per tx (default 200)\n"
-    "  --block-ms B  anvil block time in ms (default 250)\n"
-    "  --poll-ms P   the node's chain.poll_interval_ms (default 100)\n";
-
 constexpr auto kTightPoll = std::chrono::milliseconds(2);
 constexpr auto kDrainTimeout = std::chrono::seconds(30);  // after the last mint is sent
 constexpr auto kReadyTimeout = std::chrono::seconds(60);  // node start to first row
@@ -62,29 +58,17 @@ struct Args {
   std::uint64_t poll_ms = 100;
 };
 
-[[noreturn]] void usage_exit(int code) {
-  std::fputs(kUsage, code == 0 ? stdout : stderr);
-  std::exit(code);
-}
-
 Args parse_args(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    auto value = [&]() -> std::uint64_t {
-      if (i + 1 >= argc) usage_exit(2);
-      return std::stoull(argv[++i]);
-    };
-    if (k == "--help" || k == "-h") usage_exit(0);
-    if (k == "--mints")
-      a.mints = std::max<std::uint64_t>(1, value());
-    else if (k == "--block-ms")
-      a.block_ms = std::max<std::uint64_t>(1, value());
-    else if (k == "--poll-ms")
-      a.poll_ms = std::max<std::uint64_t>(10, value());
-    else
-      usage_exit(2);
-  }
+  bench::BenchOptions cl("live_latency_bench", "[--mints M] [--block-ms B] [--poll-ms P] [--help]",
+                         "Live latency: a mint's receipt on anvil to its membership row in "
+                         "PostgreSQL, without and with the newHeads subscription.");
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  cl.number("mints", "M", a.mints, std::uint64_t{1}, kMax, "mints per mode, one per tx")
+      .number("block-ms", "B", a.block_ms, std::uint64_t{1}, kMax, "anvil block time in ms")
+      .number("poll-ms", "P", a.poll_ms, std::uint64_t{10}, kMax,
+              "the node's chain.poll_interval_ms");
+  cl.parse(argc, argv);
   return a;
 }
 

@@ -2,7 +2,7 @@
 // drain them through due() + mark_replicated() in batches of B. Reports claims/s for both
 // phases and the peak RSS, so memory can be compared across outbox sizes.
 //
-//   node_store_bench [--claims N] [--batch B] [--dir PATH] [--keep] [--skip-drain]
+//   node_store_bench [--claims N] [--batch B] [--dir PATH] [--keep] [--skip-drain] [--help]
 //
 // Every commit is a synced WriteBatch, exactly as in production. Results: bench/RESULTS.md.
 #include <sys/resource.h>
@@ -12,9 +12,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <unistd.h>
 
+#include "bench/bench_options.hpp"
 #include "rpc/logging.hpp"
 #include "storage/node_store.hpp"
 
@@ -35,36 +37,20 @@ struct Args {
   bool skip_drain = false;  // profile the ingest alone
 };
 
-[[noreturn]] void usage() {
-  std::fprintf(
-      stderr,
-      "usage: node_store_bench [--claims N] [--batch B] [--dir PATH] [--keep] [--skip-drain]\n");
-  std::exit(2);
-}
-
 Args parse_args(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) usage();
-      return argv[++i];
-    };
-    if (arg == "--claims") {
-      a.claims = std::stoull(next());
-    } else if (arg == "--batch") {
-      a.batch = std::stoull(next());
-    } else if (arg == "--dir") {
-      a.dir = next();
-    } else if (arg == "--keep") {
-      a.keep = true;
-    } else if (arg == "--skip-drain") {
-      a.skip_drain = true;
-    } else {
-      usage();
-    }
-  }
-  if (a.batch == 0 || a.claims == 0) usage();
+  bench::BenchOptions cl(
+      "node_store_bench", "[--claims N] [--batch B] [--dir PATH] [--keep] [--skip-drain] [--help]",
+      "Node store: ingest N claims through commit_range in ranges of B, then drain them "
+      "through due() + mark_replicated().");
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  cl.number("claims", "N", a.claims, std::uint64_t{1}, kMax, "claims to ingest and drain")
+      .number("batch", "B", a.batch, std::uint64_t{1}, kMax, "claims per range and per drain batch")
+      .text("dir", "PATH", a.dir,
+            "the store's directory, emptied first (default /tmp/claimsync-store-bench-<pid>)")
+      .flag("keep", a.keep, "keep the store's directory afterwards")
+      .flag("skip-drain", a.skip_drain, "stop after the ingest (to profile it alone)");
+  cl.parse(argc, argv);
   if (a.dir.empty()) a.dir = "/tmp/claimsync-store-bench-" + std::to_string(::getpid());
   return a;
 }

@@ -4,7 +4,7 @@
 //
 //   sink_bench [--claims 100000] [--wallets 30000] [--levels 19]
 //              [--batches 500,2000,10000] [--paths array,staged] [--repeat 3]
-//              [--latency 200] [--durable] [--pg-setting key=value]...
+//              [--latency 200] [--durable] [--pg-setting key=value]... [--help]
 //
 // Paths (PostgresSink::set_stage_min_claims): "array" sends every batch as 16 array
 // parameters (one statement: the default, and the path before issue 11), "staged" COPYs
@@ -29,12 +29,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
 #include <map>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "bench/bench_options.hpp"
 #include "storage/membership_sink.hpp"
 #include "storage/migration_runner.hpp"
 #include "storage/pg_connection.hpp"
@@ -133,37 +134,29 @@ std::vector<double> call_latencies(store::MembershipSink& sink,
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) die("missing value for " + a);
-      return argv[++i];
-    };
-    if (a == "--claims") {
-      o.claims = std::stoull(next());
-    } else if (a == "--wallets") {
-      o.wallets = std::stoull(next());
-    } else if (a == "--levels") {
-      o.levels = static_cast<std::uint32_t>(std::stoul(next()));
-    } else if (a == "--batches") {
-      o.batches.clear();
-      std::stringstream ss(next());
-      for (std::string b; std::getline(ss, b, ',');) o.batches.push_back(std::stoul(b));
-    } else if (a == "--paths") {
-      o.paths.clear();
-      std::stringstream ss(next());
-      for (std::string p; std::getline(ss, p, ',');) o.paths.push_back(p);
-    } else if (a == "--latency") {
-      o.latency = std::max(0, std::stoi(next()));
-    } else if (a == "--repeat") {
-      o.repeat = std::max(1, std::stoi(next()));
-    } else if (a == "--pg-setting") {
-      o.pg_settings.push_back(next());
-    } else if (a == "--durable") {
-      o.durable = true;
-    } else {
-      die("unknown option " + a + " (see the comment at the top of bench/sink_bench.cpp)");
-    }
+  bench::BenchOptions cl(
+      "sink_bench",
+      "[--claims N] [--wallets W] [--levels L] [--batches B,...] [--paths P,...]\n"
+      "                  [--repeat R] [--latency N] [--durable] [--pg-setting KEY=VALUE]... "
+      "[--help]",
+      "PostgresSink against a raw COPY of the same rows, then SqliteSink (see the comment at "
+      "the top of bench/sink_bench.cpp).");
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  cl.number("claims", "N", o.claims, std::uint64_t{1}, kMax, "claims to replicate")
+      .number("wallets", "W", o.wallets, std::uint64_t{1}, kMax, "distinct wallets among them")
+      .number("levels", "L", o.levels, 1u, std::numeric_limits<std::uint32_t>::max(), "levels 1..L")
+      .list("batches", "B,...", o.batches, 1, "apply() batch sizes, each its own runs")
+      .list("paths", "P,...", o.paths, "PostgresSink paths: array, staged")
+      .number("repeat", "R", o.repeat, 1, std::numeric_limits<int>::max(),
+              "alternating sink / COPY runs; medians")
+      .number("latency", "N", o.latency, 0, std::numeric_limits<int>::max(),
+              "apply() calls of 1 and of 3 new claims per path, timed (0: skip)")
+      .flag("durable", o.durable, "fsync, synchronous_commit and full_page_writes on")
+      .repeated("pg-setting", "KEY=VALUE", o.pg_settings, "an extra server setting (repeatable)");
+  cl.parse(argc, argv);
+  for (const std::string& path : o.paths) {
+    if (path != "array" && path != "staged")
+      cl.fail("--paths: unknown path " + path + " (array, staged)");
   }
   return o;
 }

@@ -31,6 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_options.hpp"
 #include "node/webhooks/webhook_scheme.hpp"
 #include "node/webhooks/webhook_verifier.hpp"
 #include "tests/support/anvil.hpp"
@@ -45,13 +46,6 @@ using std::chrono::milliseconds;
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: webhook_bench [--deliveries N] [--threads T] [--txs K] [--mine-ms M] [--help]\n"
-    "  --deliveries N  signed deliveries per provider (default 1000)\n"
-    "  --threads T     client threads, one keep-alive connection each (default 8)\n"
-    "  --txs K         distinct mint txs the deliveries point at (default 200)\n"
-    "  --mine-ms M     a mintMany tx every M ms during the bursts (default 50)\n";
-
 constexpr auto kReadyTimeout = milliseconds(60'000);
 
 struct Args {
@@ -61,31 +55,17 @@ struct Args {
   unsigned mine_ms = 50;
 };
 
-[[noreturn]] void usage_exit(int code) {
-  std::fputs(kUsage, code == 0 ? stdout : stderr);
-  std::exit(code);
-}
-
 Args parse_args(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    auto value = [&]() -> unsigned {
-      if (i + 1 >= argc) usage_exit(2);
-      return static_cast<unsigned>(std::stoul(argv[++i]));
-    };
-    if (k == "--help" || k == "-h") usage_exit(0);
-    if (k == "--deliveries")
-      a.deliveries = std::clamp(value(), 1u, 1'000'000u);
-    else if (k == "--threads")
-      a.threads = std::clamp(value(), 1u, 64u);
-    else if (k == "--txs")
-      a.txs = std::clamp(value(), 1u, 100'000u);
-    else if (k == "--mine-ms")
-      a.mine_ms = std::clamp(value(), 5u, 60'000u);
-    else
-      usage_exit(2);
-  }
+  bench::BenchOptions cl("webhook_bench",
+                         "[--deliveries N] [--threads T] [--txs K] [--mine-ms M] [--help]",
+                         "Bursts of signed provider webhook deliveries against a real "
+                         "`claimsync run` that keeps syncing.");
+  cl.number("deliveries", "N", a.deliveries, 1u, 1'000'000u, "signed deliveries per provider");
+  bench::add_threads(cl, a.threads);
+  cl.number("txs", "K", a.txs, 1u, 100'000u, "distinct mint txs the deliveries point at")
+      .number("mine-ms", "M", a.mine_ms, 5u, 60'000u, "a mintMany tx every M ms during the bursts");
+  cl.parse(argc, argv);
   return a;
 }
 

@@ -632,6 +632,31 @@ void read_reconcile(Section& s, ReconcileConfig& r) {
   s.real("max_repair_fraction", r.max_repair_fraction, 0.0, 1.0);
 }
 
+std::string check_node_id(const std::string& id) {
+  if (id.size() > 64) return "must be at most 64 characters";
+  const bool ok = std::all_of(id.begin(), id.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
+  });
+  return ok ? "" : "may hold only letters, digits and - _ . : (it names this node in the lease)";
+}
+
+void read_ha(Section& s, HaConfig& h, const SinkConfig& sink, Problems& problems) {
+  const toml::node* enabled = s.boolean("enabled", h.enabled);
+  s.checked_string("node_id", h.node_id, check_node_id);
+  s.integer("lease_ttl_ms", h.lease_ttl_ms, 500, 600'000);
+  const toml::node* renew = s.integer("renew_interval_ms", h.renew_interval_ms, 0, 300'000);
+  if (renew != nullptr && h.renew_interval_ms > h.lease_ttl_ms / 2) {
+    problems.add(line_of(*renew), "ha.renew_interval_ms",
+                 "must be at most half of ha.lease_ttl_ms (" + std::to_string(h.lease_ttl_ms) +
+                     "), so one lost renewal does not lose the lease; or 0 for a quarter");
+  }
+  if (h.enabled && starts_with_ci(sink.url, "sqlite:")) {
+    problems.add(enabled != nullptr ? line_of(*enabled) : 0, "ha.enabled",
+                 "an active/standby pair needs a Postgres sink.url (the lease lives in the "
+                 "database); with SQLite run one node and set ha.enabled = false");
+  }
+}
+
 void read_log(Section& s, LogConfig& l) {
   s.checked_string("level", l.level, [](const std::string& v) {
     return check_one_of(v, {"debug", "info", "warn", "error"});
@@ -656,7 +681,7 @@ const toml::table* section_table(const toml::table& root, const char* name, Prob
 void read_root(const toml::table& root, Config& config, Problems& problems) {
   const std::vector<std::string> sections = {"chain",      "rpc",    "storage", "sink",
                                              "replicator", "api",    "intake",  "webhooks",
-                                             "reconcile",  "alerts", "log"};
+                                             "reconcile",  "alerts", "ha",      "log"};
   for (const auto& [key, node] : root) {
     const std::string k(key.str());
     if (std::find(sections.begin(), sections.end(), k) != sections.end()) continue;
@@ -700,6 +725,9 @@ void read_root(const toml::table& root, Config& config, Problems& problems) {
   Section reconcile(section_table(root, "reconcile", problems), "reconcile", problems);
   read_reconcile(reconcile, config.reconcile);
   reconcile.reject_unknown();
+  Section ha(section_table(root, "ha", problems), "ha", problems);
+  read_ha(ha, config.ha, config.sink, problems);
+  ha.reject_unknown();
   Section log(section_table(root, "log", problems), "log", problems);
   read_log(log, config.log);
   log.reject_unknown();
@@ -890,6 +918,13 @@ std::string render_config(const Config& c) {
     << "rpc_down_for_s = " << a.rpc_down_for_s << "\n";
   o << "\n[reconcile]\n"
     << "max_repair_fraction = " << c.reconcile.max_repair_fraction << "\n";
+  o << "\n[ha]\n"
+    << "enabled = " << yes(c.ha.enabled) << "\n"
+    << "node_id = " << quote(c.ha.node_id)
+    << (c.ha.node_id.empty() ? "  # <hostname>:<data_dir>" : "") << "\n"
+    << "lease_ttl_ms = " << c.ha.lease_ttl_ms << "\n"
+    << "renew_interval_ms = " << c.ha.renew_interval_ms << "  # every " << c.ha.renew_every_ms()
+    << " ms\n";
   o << "\n[log]\n"
     << "level = " << quote(c.log.level) << "\n"
     << "format = " << quote(c.log.format) << "\n";

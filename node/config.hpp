@@ -6,6 +6,7 @@
 // when set and non-empty, overrides the value in the file.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <map>
@@ -129,6 +130,19 @@ struct ReconcileConfig {
   double max_repair_fraction = 0.05;
 };
 
+// [ha]: an active/standby pair on one Postgres database (issue 15; node/ha/).
+struct HaConfig {
+  bool enabled = false;  // ha.enabled; refused with a SQLite sink (one node)
+  // ha.node_id: this node's name in the lease row and in status; "" = "<hostname>:<data_dir>"
+  // (resolved by the daemon). The lease holder is "<node_id>/<instance>", unique per process.
+  std::string node_id;
+  std::int64_t lease_ttl_ms = 10'000;  // ha.lease_ttl_ms: a holder silent this long loses it
+  std::int64_t renew_interval_ms = 0;  // ha.renew_interval_ms; 0 = lease_ttl_ms / 4
+  std::int64_t renew_every_ms() const {
+    return renew_interval_ms > 0 ? renew_interval_ms : std::max<std::int64_t>(lease_ttl_ms / 4, 1);
+  }
+};
+
 struct LogConfig {
   std::string level = "info";   // log.level: debug|info|warn|error
   std::string format = "text";  // log.format: text|json
@@ -145,6 +159,7 @@ struct Config {
   WebhooksConfig webhooks;
   AlertsConfig alerts;
   ReconcileConfig reconcile;
+  HaConfig ha;
   LogConfig log;
   std::string source_path;  // the file it came from
 };

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "node/alerts/alert_notifier.hpp"
@@ -17,6 +18,8 @@
 #include "node/intake/intake_options.hpp"
 #include "node/webhooks/webhook_service.hpp"
 #include "node/follower.hpp"
+#include "node/ha/lease_keeper.hpp"
+#include "node/ha/takeover_gate.hpp"
 #include "node/lazy_sink.hpp"
 #include "node/metrics/metered_sink.hpp"
 #include "node/metrics/node_metrics.hpp"
@@ -65,10 +68,31 @@ class Worker {
   std::thread thread_;
 };
 
+// The pair's side of the report ([ha]); nullptr keeper: a single node.
+struct HaView {
+  const LeaseKeeper* keeper = nullptr;
+  const TakeoverGate* gate = nullptr;
+};
+
 StatusReport live_report(const store::NodeStore& store, const Follower& follower,
                          const Replicator& replicator,
-                         const eth::NewHeadsSubscription* subscription, std::int64_t now_ms) {
+                         const eth::NewHeadsSubscription* subscription, std::int64_t now_ms,
+                         const HaView& ha = {}) {
   StatusReport r = store_status(store, now_ms);
+  if (ha.keeper != nullptr) {
+    const HaStatus h = ha.keeper->status();
+    r.ha = StatusReport::Ha{ha_role_name(h.role),
+                            h.node_id,
+                            h.holder,
+                            h.token,
+                            h.takeovers,
+                            h.role_since_ms,
+                            ha.gate != nullptr ? ha.gate->adopted_token() : 0,
+                            h.last_error};
+    // A standby does not drain its outbox: its pending age is not an alert (the active
+    // node's is).
+    if (r.standby()) r.oldest_pending_age_s.reset();
+  }
   r.running = true;
   r.pid = static_cast<std::int64_t>(::getpid());
   r.snapshot_age_ms = 0;
@@ -122,6 +146,31 @@ Result<std::unique_ptr<store::NodeStore>> open_store(const Config& config, const
   }
 }
 
+// "<hostname>:<data_dir>" unless ha.node_id names the node.
+std::string ha_node_id(const Config& config) {
+  if (!config.ha.node_id.empty()) return config.ha.node_id;
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "node");
+  std::error_code ec;
+  const auto dir = std::filesystem::absolute(config.storage.data_dir, ec);
+  return std::string(host) + ":" + (ec ? config.storage.data_dir : dir.lexically_normal().string());
+}
+
+// The lease holder: the node id and a random instance, so that a restarted process (or two
+// nodes configured with the same id by mistake) never passes for the one that held it.
+LeaseKeeperOptions ha_options(const Config& config) {
+  LeaseKeeperOptions o;
+  o.lease_key = std::to_string(config.chain.chain_id) + ":" + config.chain.contract.lower_hex();
+  o.node_id = ha_node_id(config);
+  std::random_device rd;
+  char instance[17];
+  std::snprintf(instance, sizeof(instance), "%08x%08x", rd(), rd());
+  o.holder = o.node_id + "/" + instance;
+  o.ttl_ms = config.ha.lease_ttl_ms;
+  o.renew_every_ms = config.ha.renew_every_ms();
+  return o;
+}
+
 AlertThresholds alert_thresholds(const AlertsConfig& a) {
   AlertThresholds t;
   t.pending_age_s = a.pending_age_s;
@@ -171,13 +220,39 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
                                        {"next", "fix chain.rpc_urls in the config"}});
     return 2;
   }
+  // Wake-ups on the hot path (issue 11): a commit wakes the replicator at once, so a claim
+  // waits neither for replicator.idle_poll_ms nor for the next poll; the polls stay as the
+  // safety net.
+  Wakeup follower_wake(stop);
+  Wakeup replicator_wake(stop);
+
+  // Active/standby ([ha]): the lease keeper decides the role; the sink's fence checks it in
+  // every write transaction; the gate holds the replicator back on a standby and adopts the
+  // sink's ledger at each takeover.
+  std::unique_ptr<store::SinkLease> lease;
+  std::unique_ptr<LeaseKeeper> keeper;
+  if (config.ha.enabled) {
+    lease = store::open_postgres_lease(config.sink.url, {config.sink.call_timeout_ms, &stop});
+    keeper =
+        std::make_unique<LeaseKeeper>(*lease, clock, ha_options(config),
+                                      [&replicator_wake](HaRole) { replicator_wake.notify(); });
+  }
   // Every sink call is bounded and interrupted by the stop, so shutdown never waits on a
   // silently dead database connection.
-  LazySink lazy_sink(config.sink.url, options.migrate, {config.sink.call_timeout_ms, &stop});
+  LazySink lazy_sink(config.sink.url, options.migrate,
+                     {config.sink.call_timeout_ms, &stop, keeper.get()});
   MeteredSink sink(lazy_sink, metrics, clock);
   Follower follower(**chain, **store, clock, follower_options(config));
   follower.set_on_step([&metrics](const FollowerStep& step) { metrics.follower_step(step); });
   Replicator replicator(**store, sink, clock, config.replicator);
+  std::unique_ptr<TakeoverGate> gate;
+  if (keeper) {
+    gate = std::make_unique<TakeoverGate>(*keeper, **store, config.sink.url,
+                                          store::SinkOptions{config.sink.call_timeout_ms, &stop},
+                                          config.chain.chain_id, clock);
+    replicator.set_gate([&gate] { return gate->may_replicate(); });
+  }
+  const HaView ha_view{keeper.get(), gate.get()};
   log_info(
       "node_started",
       {{"chain_id", config.chain.chain_id},
@@ -186,11 +261,6 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
        {"sink", mask_url(config.sink.url)},
        {"checkpoint", (*store)->checkpoint() ? std::to_string(*(*store)->checkpoint()) : "none"}});
 
-  // Wake-ups on the hot path (issue 11): a commit wakes the replicator at once, so a claim
-  // waits neither for replicator.idle_poll_ms nor for the next poll; the polls stay as the
-  // safety net.
-  Wakeup follower_wake(stop);
-  Wakeup replicator_wake(stop);
   follower.set_on_new_work([&replicator_wake] { replicator_wake.notify(); });
 
   // Hints (POST /v1/claims, served by the API): verified on chain by the intake's own
@@ -245,7 +315,8 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   }
 
   metrics.set_status_source([&] {
-    StatusReport r = live_report(**store, follower, replicator, subscription.get(), clock.now_ms());
+    StatusReport r =
+        live_report(**store, follower, replicator, subscription.get(), clock.now_ms(), ha_view);
     for (const eth::EndpointHealth& h : (*chain)->endpoint_health()) {  // finality tags: no head
       if (h.head && (!r.head || *h.head > *r.head)) r.head = h.head;
     }
@@ -272,7 +343,7 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     services.webhook_max_body_bytes = config.webhooks.max_body_bytes;
     services.metrics_text = metrics_text;
     services.status = [&] {
-      return live_report(**store, follower, replicator, subscription.get(), clock.now_ms())
+      return live_report(**store, follower, replicator, subscription.get(), clock.now_ms(), ha_view)
           .to_json();
     };
     if (rescan_chain) {
@@ -320,6 +391,8 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     }
   });
   Worker replicator_thread([&] { replicator.run(replicator_wake); });
+  std::unique_ptr<Worker> lease_thread;
+  if (keeper) lease_thread = std::make_unique<Worker>([&] { keeper->run(stop); });
   std::unique_ptr<Worker> subscription_thread;
   if (subscription)
     subscription_thread = std::make_unique<Worker>([&] { subscription->run(stop); });
@@ -335,7 +408,8 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   const std::string snapshot = status_snapshot_path(config);
   while (!stop.stop_requested()) {
     const std::int64_t now = clock.now_ms();
-    StatusReport report = live_report(**store, follower, replicator, subscription.get(), now);
+    StatusReport report =
+        live_report(**store, follower, replicator, subscription.get(), now, ha_view);
     if (notifier) notifier->observe(report, now);
     write_snapshot(snapshot, report);
     stop.wait_for_ms(options.snapshot_interval_ms);
@@ -355,7 +429,8 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
   };
   const bool joined = follower_thread.join_within(left_ms()) &&
                       replicator_thread.join_within(left_ms()) &&
-                      (!subscription_thread || subscription_thread->join_within(left_ms()));
+                      (!subscription_thread || subscription_thread->join_within(left_ms())) &&
+                      (!lease_thread || lease_thread->join_within(left_ms()));
   if (!joined) {
     log_error("shutdown_forced", {{"timeout_ms", options.shutdown_timeout_ms},
                                   {"next",
@@ -364,8 +439,10 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
     std::fflush(nullptr);
     std::_Exit(1);  // threads still hold references into this frame; do not unwind
   }
+  // The replicator has stopped: hand the lease over now rather than after its TTL.
+  if (keeper) keeper->release();
   StatusReport final_report =
-      live_report(**store, follower, replicator, subscription.get(), clock.now_ms());
+      live_report(**store, follower, replicator, subscription.get(), clock.now_ms(), ha_view);
   final_report.running = false;
   write_snapshot(snapshot, final_report);
   log_info(

@@ -53,6 +53,16 @@ std::int64_t Replicator::backoff_ms(std::uint32_t n) {
 StepResult Replicator::step() {
   const std::int64_t now = clock_.now_ms();
   StepResult out;
+  const bool standby = gate_ && !gate_();
+  {
+    std::lock_guard<std::mutex> lock(status_mu_);
+    status_.standby = standby;
+  }
+  if (standby) {
+    out.kind = StepKind::kStandby;
+    out.wake_at_ms = now + config_.idle_poll_ms;
+    return out;
+  }
   if (paused_) {
     if (now < paused_until_ms_) {
       out.kind = StepKind::kPaused;

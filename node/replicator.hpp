@@ -31,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -48,6 +49,7 @@ namespace claimsync::node {
 // Operator-visible figures (for `status`, /v1/status and /metrics).
 struct ReplicatorStatus {
   bool paused = false;                     // waiting out a sink or store failure
+  bool standby = false;                    // the gate holds replication back (set_gate)
   std::int64_t paused_until_ms = 0;        // when the next probe happens (paused only)
   std::uint32_t consecutive_failures = 0;  // whole-call failures since the last success
   std::uint64_t batches = 0;               // batches that reached the sink successfully
@@ -64,6 +66,7 @@ struct ReplicatorStatus {
 
 enum class StepKind {
   kIdle,        // nothing due now
+  kStandby,     // the gate said no (active/standby: another node replicates)
   kReplicated,  // a batch went through the sink (some claims may have been rejected)
   kPaused,      // sink or store failing: this step failed, or the pause has not ended yet
 };
@@ -103,6 +106,11 @@ class Replicator {
   // The same with a Wakeup of its own on `stop` (stop.notify() wakes it).
   void run(const StopFlag& stop);
 
+  // Active/standby ([ha]): when set, every step() first asks `gate` and, on false, does
+  // nothing (StepKind::kStandby; the outbox is not read) until a later step it says yes.
+  // REQUIRES: before run(); the gate runs on the stepping thread.
+  void set_gate(std::function<bool()> gate) { gate_ = std::move(gate); }
+
   // Most claims the next step() takes.
   std::size_t batch_limit() const { return batch_limit_; }
 
@@ -138,6 +146,7 @@ class Replicator {
   Clock& clock_;
   ReplicatorConfig config_;
   std::mt19937_64 rng_;
+  std::function<bool()> gate_;
 
   // Pause state, touched only by the stepping thread (mirrored into status_).
   bool paused_ = false;

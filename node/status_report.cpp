@@ -68,6 +68,7 @@ bool StatusReport::caught_up() const {
   if (!checkpoint || !target || *checkpoint < *target) return false;
   for (const auto& h : holes)
     if (h.from <= *checkpoint) return false;
+  if (standby()) return true;  // the active node drains the outbox of the pair
   return counters.of(store::ClaimState::kPending) == 0 &&
          counters.of(store::ClaimState::kRetrying) == 0 &&
          counters.of(store::ClaimState::kRevoking) == 0;
@@ -104,6 +105,16 @@ json StatusReport::to_json() const {
                                            {"ignored", subscription->ignored},
                                            {"error", subscription->error}}
                                     : json(nullptr)},
+      {"ha", ha ? json{{"enabled", true},
+                       {"role", ha->role},
+                       {"node_id", ha->node_id},
+                       {"holder", ha->holder},
+                       {"token", ha->token},
+                       {"takeovers", ha->takeovers},
+                       {"role_since_ms", ha->role_since_ms},
+                       {"adopted_token", ha->adopted_token},
+                       {"last_error", ha->last_error}}
+                : json(nullptr)},
       {"last_error", last_error},
       {"caught_up", caught_up()},
   };
@@ -141,6 +152,16 @@ StatusReport StatusReport::from_json(const json& j) {
                                   it->value("reconnects", 0ull), it->value("ignored", 0ull),
                                   it->value("error", "")};
   }
+  if (auto it = j.find("ha"); it != j.end() && it->is_object()) {
+    r.ha = Ha{it->value("role", ""),
+              it->value("node_id", ""),
+              it->value("holder", ""),
+              it->value("token", std::int64_t{0}),
+              it->value("takeovers", 0ull),
+              it->value("role_since_ms", std::int64_t{0}),
+              it->value("adopted_token", std::int64_t{0}),
+              it->value("last_error", "")};
+  }
   r.last_error = j.value("last_error", "");
   return r;
 }
@@ -177,6 +198,12 @@ std::string StatusReport::to_text() const {
     if (subscription->ignored > 0) o << ", " << subscription->ignored << " frames ignored";
     if (!subscription->connected && !subscription->error.empty())
       o << " (" << subscription->error << ")";
+  }
+  if (ha) {
+    o << "\nha:          " << ha->role << " (node " << ha->node_id << "; lease "
+      << (ha->holder.empty() ? std::string("not held") : "held by " + ha->holder) << ", token "
+      << ha->token << ", " << ha->takeovers << " takeovers)";
+    if (!ha->last_error.empty()) o << "\nha error:    " << ha->last_error;
   }
   if (!follower_error.empty()) o << "\nfollower error: " << follower_error;
   if (!last_error.empty()) o << "\nlast error:  " << last_error;

@@ -17,9 +17,13 @@
 //              "failures": int},           // consecutive whole-call failures
 //   "subscription": null | {"connected": bool, "heads": n, "reconnects": n, "ignored": n,
 //                           "error": str},   // chain.ws_urls set: the newHeads hint
+//   "ha": null | {"enabled": true, "role": "active"|"standby"|"starting", "node_id": str,
+//                 "holder": str, "token": n, "takeovers": n, "role_since_ms": n,
+//                 "adopted_token": n, "last_error": str},   // [ha] on: the pair's lease
 //   "last_error": str,
 //   "caught_up": bool   // checkpoint >= target, no hole below it, nothing
-//                       // pending/retrying/revoking
+//                       // pending/retrying/revoking (on a standby: the outbox is not
+//                       // its to drain, so only the blocks count)
 // }
 #pragma once
 
@@ -68,6 +72,20 @@ struct StatusReport {
     std::string error;  // why the last session ended
   };
   std::optional<Subscription> subscription;
+
+  // The active/standby lease ([ha]); absent when ha.enabled is false.
+  struct Ha {
+    std::string role;  // "active" / "standby" / "starting"
+    std::string node_id;
+    std::string holder;  // the lease's holder as last seen
+    std::int64_t token = 0;
+    std::uint64_t takeovers = 0;
+    std::int64_t role_since_ms = 0;
+    std::int64_t adopted_token = 0;  // the takeover whose ledger adoption is done
+    std::string last_error;
+  };
+  std::optional<Ha> ha;
+  bool standby() const { return ha && ha->role != "active"; }
 
   std::string last_error;
 

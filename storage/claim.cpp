@@ -24,11 +24,12 @@ struct SourceName {
   ClaimSource bit;
   const char* name;
 };
-constexpr std::array<SourceName, 5> kSourceNames = {{{kSourceScan, "scan"},
+constexpr std::array<SourceName, 6> kSourceNames = {{{kSourceScan, "scan"},
                                                      {kSourceIntake, "intake"},
                                                      {kSourceWebhook, "webhook"},
                                                      {kSourceReconcile, "reconcile"},
-                                                     {kSourceRescan, "rescan"}}};
+                                                     {kSourceRescan, "rescan"},
+                                                     {kSourceTakeover, "takeover"}}};
 
 template <typename T>
 bool parse_decimal(std::string_view text, T& out) {

@@ -54,6 +54,7 @@ enum ClaimSource : std::uint32_t {
   kSourceWebhook = 1u << 2,    // provider webhook, verified on chain
   kSourceReconcile = 1u << 3,  // reconciler repair
   kSourceRescan = 1u << 4,     // operator's `claimsync rescan`
+  kSourceTakeover = 1u << 5,   // adopted from the sink's ledger when taking over ([ha])
 };
 std::string claim_sources_string(std::uint32_t sources);  // "scan,intake"
 

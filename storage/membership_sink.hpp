@@ -10,7 +10,8 @@
 //     (e.g. a COMMIT whose reply was lost) and nothing is to blame on a claim. The
 //     replicator pauses and retries without spending attempts; idempotence makes the
 //     replay harmless. Anything the sink cannot classify counts as unavailable.
-//     kFailedPrecondition: the schema is broken; nothing committed, no claim to blame.
+//     kFailedPrecondition: the schema is broken, or (a sink with a lease fence) this node
+//     does not hold the lease; nothing committed, no claim to blame.
 //     A claim-specific failure (constraint violation, bad data) is reported per claim in
 //     `rejected`; the other claims of the call ARE committed (the sink isolates the
 //     culprit, e.g. savepoints).
@@ -72,6 +73,8 @@ class MembershipSink {
   virtual Status record(const std::vector<LedgerUpdate>& updates) = 0;
 };
 
+class LeaseFence;  // storage/sink_lease.hpp
+
 // Bounds of every call of a sink (config `sink.call_timeout_ms`).
 struct SinkOptions {
   // Deadline of one connect or one statement. Postgres: client-side, on the socket; on
@@ -81,6 +84,11 @@ struct SinkOptions {
   // When requested, a Postgres call in flight is abandoned and returns kCancelled.
   // Optional; must outlive the sink.
   const StopFlag* stop = nullptr;
+  // Active/standby ([ha], storage/sink_lease.hpp): when set, every write call (apply,
+  // revoke, record) checks the lease in its own transaction first and writes nothing
+  // when this node does not hold it. Postgres only (open_sink refuses it for SQLite).
+  // Optional; must outlive the sink.
+  const LeaseFence* fence = nullptr;
 };
 
 // Opens a sink from a URL: "postgres://..." / "postgresql://..." (libpq conninfo URI) or

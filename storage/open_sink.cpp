@@ -15,12 +15,18 @@ Result<std::unique_ptr<MembershipSink>> open_sink(const std::string& url, bool m
     auto sink =
         PostgresSink::open(parsed->target, PgCallOptions{options.call_timeout_ms, options.stop});
     if (!sink.ok()) return sink.status();
+    (*sink)->set_fence(options.fence);
     if (migrate) {
       auto target = postgres_migration_target((*sink)->connection());
       auto report = run_migrations(*target, embedded_migrations(SqlDialect::kPostgres));
       if (!report.ok()) return report.status();
     }
     return std::unique_ptr<MembershipSink>(std::move(sink).value());
+  }
+  if (options.fence != nullptr) {
+    return error(ErrorCode::kInvalidArgument,
+                 "an active/standby lease needs a Postgres sink.url; a SQLite database has "
+                 "one node (set ha.enabled = false)");
   }
   auto sink = SqliteSink::open(parsed->target);
   if (!sink.ok()) return sink.status();

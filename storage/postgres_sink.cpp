@@ -8,6 +8,7 @@
 
 #include "rpc/logging.hpp"
 #include "storage/claim_row.hpp"
+#include "storage/sink_lease.hpp"
 
 namespace claimsync::store {
 namespace {
@@ -330,7 +331,11 @@ Status PostgresSink::set_session_timeouts() {
   const std::int64_t call = std::max<std::int64_t>(options_.call_timeout_ms, 3);
   const std::int64_t statement = call * 2 / 3;
   const std::int64_t lock = std::min<std::int64_t>(5'000, statement);
-  const std::int64_t idle = std::max<std::int64_t>(10'000, 2 * call);
+  // Fenced (active/standby): a write transaction holds a share lock on the lease row, and a
+  // takeover waits for it; a client that vanished mid-transaction must not hold the
+  // successor up for long. Our client never idles inside a transaction beyond a round trip.
+  const std::int64_t idle = fence_ != nullptr ? std::max<std::int64_t>(1'000, call)
+                                              : std::max<std::int64_t>(10'000, 2 * call);
   return conn_
       .exec_params(kSessionTimeoutsSql,
                    {std::to_string(statement), std::to_string(lock), std::to_string(idle)})
@@ -373,13 +378,37 @@ Status PostgresSink::in_transaction(const std::function<Status()>& body) {
   return conn_.exec("COMMIT").status();
 }
 
+Status PostgresSink::check_fence() {
+  if (fence_ == nullptr) return {};
+  const std::optional<FenceToken> held = fence_->current();
+  const auto lost = [](const std::string& why) {
+    return error(ErrorCode::kFailedPrecondition,
+                 "lease lost: " + why +
+                     "; this node stands by while the active node of the pair replicates");
+  };
+  if (!held) return lost("this node does not hold the lease");
+  auto row = conn_.exec_params(kLeaseFenceSql,
+                               {held->lease_key, held->holder, std::to_string(held->token)});
+  if (!row.ok()) return row.status();
+  if (row->rows() != 1)
+    return lost("the lease row no longer names token " + std::to_string(held->token) + " of " +
+                held->holder);
+  return {};
+}
+
 SinkResult PostgresSink::run_isolated(const std::vector<Claim>& claims, const Step& step,
                                       bool atomic_step) {
   SinkResult result;
   if (claims.empty()) return result;
   if (Status st = ensure_ready(); !st.ok()) return {st, {}};
   const std::span<const Claim> all(claims);
-  Status st = atomic_step ? step(all) : in_transaction([&] { return step(all); });
+  const auto fenced_step = [&]() -> Status {
+    CLAIMSYNC_RETURN_IF_ERROR(check_fence());
+    return step(all);
+  };
+  // A fenced call always runs in a transaction: the lease check and the writes commit
+  // together, or not at all.
+  Status st = atomic_step && fence_ == nullptr ? step(all) : in_transaction(fenced_step);
   if (st.code() != ErrorCode::kInvalidArgument) {
     result.status = st;  // OK, or a whole-call failure: nothing committed
     return result;
@@ -387,6 +416,7 @@ SinkResult PostgresSink::run_isolated(const std::vector<Claim>& claims, const St
   // A claim is to blame: redo claim by claim so only the culprits are left out.
   log_warn("sink_isolating_claims", {{"claims", claims.size()}, {"error", st.message()}});
   result.status = in_transaction([&]() -> Status {
+    CLAIMSYNC_RETURN_IF_ERROR(check_fence());
     for (std::size_t i = 0; i < claims.size(); ++i) {
       CLAIMSYNC_RETURN_IF_ERROR(conn_.exec("SAVEPOINT claim").status());
       Status one = step(all.subspan(i, 1));
@@ -475,7 +505,11 @@ Status PostgresSink::record(const std::vector<LedgerUpdate>& updates) {
   }
   if (mirrored.empty()) return {};
   CLAIMSYNC_RETURN_IF_ERROR(ensure_ready());
-  return conn_.exec_prepared(kRecord, claim_params(mirrored)).status();
+  if (fence_ == nullptr) return conn_.exec_prepared(kRecord, claim_params(mirrored)).status();
+  return in_transaction([&]() -> Status {
+    CLAIMSYNC_RETURN_IF_ERROR(check_fence());
+    return conn_.exec_prepared(kRecord, claim_params(mirrored)).status();
+  });
 }
 
 }  // namespace claimsync::store

@@ -82,6 +82,13 @@ class PostgresSink final : public MembershipSink {
   // Batches of at least `n` claims go through the stage (COPY); smaller ones as array
   // parameters. For benchmarks and tests.
   void set_stage_min_claims(std::size_t n) { stage_min_claims_ = n; }
+  // Active/standby: from now on every write call checks the lease first, in its own
+  // transaction (storage/sink_lease.hpp), and writes nothing without it. `fence` must
+  // outlive the sink; nullptr turns the check off.
+  void set_fence(const LeaseFence* fence) {
+    fence_ = fence;
+    prepared_ = false;  // the session timeouts depend on it
+  }
 
  private:
   using Step = std::function<Status(std::span<const Claim>)>;
@@ -98,6 +105,9 @@ class PostgresSink final : public MembershipSink {
   // Upserts `claims` (kMergeSql) except the moved ones, whose keys it returns.
   Result<PgResult> merge(std::span<const Claim> claims);
   Status revoke_step(std::span<const Claim> claims);
+  // OK when unfenced or while the lease holds (row share-locked until the transaction
+  // ends); kFailedPrecondition "lease lost" otherwise. REQUIRES: inside a transaction.
+  Status check_fence();
 
   PgConnection conn_;
   PgCallOptions options_;
@@ -105,6 +115,7 @@ class PostgresSink final : public MembershipSink {
   std::size_t staged_bytes_ = 0;  // COPYed into the stage since it was last truncated
   bool prepared_ = false;
   bool in_transaction_ = false;  // inside in_transaction()
+  const LeaseFence* fence_ = nullptr;
 };
 
 }  // namespace claimsync::store

@@ -2,8 +2,12 @@
 #   /usr/bin/claimsync                      the binary (migrations compiled in)
 #   /etc/claimsync/claimsync.toml           conffile, config.example.toml with production
 #                                           values (packaged_config.cmake)
+#   /etc/claimsync/claimsync.env            conffile, the unit's EnvironmentFile: every
+#                                           secret variable, commented (0640; the postinst
+#                                           gives it group claimsync)
 #   /lib/systemd/system/claimsync.service   the unit
-#   /usr/share/doc/claimsync/               README.md, config.example.toml, the alert rules
+#   /usr/share/doc/claimsync/               README.md, config.example.toml, the alert rules,
+#                                           copyright (DEP-5)
 # postinst creates the `claimsync` system user and /var/lib/claimsync; postrm purge
 # removes them. Depends: from dpkg-shlibdeps over the binary, plus adduser.
 set(CLAIMSYNC_DEB_DIR ${CMAKE_SOURCE_DIR}/deploy/debian)
@@ -22,9 +26,14 @@ set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 install(TARGETS claimsync RUNTIME DESTINATION bin)
 install(FILES ${CLAIMSYNC_PACKAGED_CONFIG} DESTINATION /etc/claimsync)
+# Secrets: never world-readable, not even for a moment between unpack and postinst (the
+# group claimsync does not exist at unpack time, so the postinst sets it).
+install(FILES ${CLAIMSYNC_DEB_DIR}/claimsync.env DESTINATION /etc/claimsync
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
 install(FILES ${CLAIMSYNC_DEB_DIR}/claimsync.service DESTINATION /lib/systemd/system)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/config.example.toml
               ${CMAKE_SOURCE_DIR}/deploy/prometheus/claimsync-rules.yml
+              ${CLAIMSYNC_DEB_DIR}/copyright
         DESTINATION share/doc/claimsync)
 
 set(CPACK_GENERATOR DEB)

@@ -61,7 +61,11 @@ nlohmann::json readiness_json(const Readiness& r, const nlohmann::json& status) 
           {"reasons", r.reasons},
           {"target", field(status, "chain", "target")},
           {"checkpoint", field(status, "chain", "checkpoint")},
-          {"behind_target", behind_target(status)}};
+          {"behind_target", behind_target(status)},
+          // Active/standby: a healthy standby is ready (it follows the chain and takes
+          // hints); the role says which node of the pair replicates. "single" without [ha].
+          {"role", field(status, "ha", "role").is_string() ? field(status, "ha", "role")
+                                                           : nlohmann::json("single")}};
 }
 
 }  // namespace claimsync::node

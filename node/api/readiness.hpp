@@ -27,7 +27,8 @@ struct Readiness {
 Readiness readiness_from_status(const nlohmann::json& status, std::uint64_t max_lag_blocks);
 
 // {"ready": bool, "reasons": [...], "target", "checkpoint", "behind_target" (target -
-// checkpoint; null when unknown)}.
+// checkpoint; null when unknown), "role" ("active" / "standby" / "starting" with [ha],
+// else "single")}.
 nlohmann::json readiness_json(const Readiness& r, const nlohmann::json& status);
 
 }  // namespace claimsync::node

@@ -115,6 +115,15 @@ NodeMetrics::NodeMetrics(std::uint64_t chain_id, std::string version)
                          .gauge("claimsync_sink_consecutive_failures",
                                 "Consecutive whole-call failures of the membership database.")
                          .with()),
+      ha_active_(registry_
+                     .gauge("claimsync_ha_active",
+                            "Active/standby ([ha]): 1 while this node holds the lease and "
+                            "replicates, 0 while it stands by; absent without [ha].")
+                     .with()),
+      ha_takeovers_(registry_
+                        .counter("claimsync_ha_takeovers_total",
+                                 "Active/standby ([ha]): times this process took the lease.")
+                        .with()),
       mints_(registry_.counter("claimsync_mints_ingested_total",
                                "New claims (mints of the contract) ingested, by how they "
                                "were first found.",
@@ -272,6 +281,12 @@ void NodeMetrics::refresh() {
   sink_reachable_.set(r.db_reachable.value_or(false) ? 1 : 0);
   sink_paused_.set(r.db_paused ? 1 : 0);
   sink_failures_.set(static_cast<double>(r.db_failures));
+  if (r.ha) {
+    ha_active_.set(r.ha->role == "active" ? 1 : 0);
+    ha_takeovers_.raise_to(r.ha->takeovers);
+  } else {
+    ha_active_.unset();
+  }
 }
 
 std::string NodeMetrics::render() { return registry_.render(); }

@@ -13,6 +13,10 @@
 //   claimsync_oldest_pending_age_seconds                       gauge
 //   claimsync_rpc_reachable, claimsync_sink_reachable,         gauges, 1/0 (0 = not known
 //   claimsync_sink_paused, claimsync_sink_consecutive_failures    yet, or down)
+//   claimsync_ha_active                                        gauge, [ha] only: 1 while this
+//                                                              node holds the pair's lease
+//   claimsync_ha_takeovers_total                               counter, [ha]: times it took
+//                                                              the lease
 //   claimsync_mints_ingested_total{chain,source}               counter, new claims
 //   claimsync_reorgs_total{chain}                              counter, rollbacks
 //   claimsync_reorg_depth_blocks{chain}                        histogram, blocks rolled
@@ -177,6 +181,8 @@ class NodeMetrics {
   Gauge& sink_reachable_;
   Gauge& sink_paused_;
   Gauge& sink_failures_;
+  Gauge& ha_active_;
+  Counter& ha_takeovers_;
   Lazy<Counter> mints_;  // [source]
   Counter& reorgs_;
   Histogram& reorg_depth_;

@@ -1,6 +1,8 @@
 // reconcile_compare: the reconciler's comparison as a pure function (issue 14). The
-// store's claims, the sink's rows, the chain's mints and balances go in; classes with
-// counts and samples come out. No I/O, no clock: unit-tested with plain values.
+// store's claims, the sink's rows, the chain's mints and balances go in; the findings
+// (reconcile_findings: which row differs, by class) and, made from them, the report's
+// counts and samples come out. The repair plan maps the same findings to actions, so the
+// rules below are written here only. No I/O, no clock: unit-tested with plain values.
 //
 // The rules (DESIGN §1, §5, §7):
 //   outbox vs chain (when the chain was swept up to the pin):
@@ -27,6 +29,7 @@
 //     (received by transfer). "Member" = a live claim up to the pin.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -56,14 +59,42 @@ struct ReconcileInputs {
   std::optional<BalanceTable> balances;     // the pairs read at the pin; nullopt: none
 };
 
-// Adds every finding to `report` (counts and samples, bounded by report.sample_limit).
-// Classes whose inputs are absent are left at 0 (the caller records why in
-// partial_reasons).
+// One finding of the outbox-vs-chain and sink-vs-outbox rules (and newer_than_pin), by
+// position in the inputs it was compared from: no row is copied. kNone: not applicable.
+struct ReconcileFinding {
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  ReconcileClass cls = ReconcileClass::kMissingInStore;
+  // in.chain_claims: missing_in_store, unscanned.
+  std::size_t mint = kNone;
+  // in.store_claims: the claim it is about (extra_in_store, newer_than_pin, ledger_missing,
+  // ledger_status_mismatch, membership_missing; current_level_wrong: the wallet's first done
+  // claim of its highest done level); for missing_in_store / unscanned and
+  // membership_without_claim: the store's claim of that key, if any.
+  std::size_t claim = kNone;
+  // in.sink->ledger: ledger_status_mismatch, ledger_without_claim; for
+  // membership_without_claim: the ledger row of its claim key, if any.
+  std::size_t ledger = kNone;
+  // in.sink->membership: membership_without_claim, membership_foreign.
+  std::size_t membership = kNone;
+  // current_level_wrong: the wallet's members.current_level; nullopt: no members row.
+  std::optional<std::int64_t> current_level;
+};
+
+// Every finding of those rules, in the order the rules meet them (the chain's mints, then
+// the store's claims, the ledger rows, the membership rows, the wallets by address): the
+// one place that decides what differs; the report (reconcile_compare) and the repair plan
+// (plan_repair) are both made from it. Sets absent from `in` give no findings of their
+// classes. Holds one entry per finding (bounded by the rows compared), no samples.
+std::vector<ReconcileFinding> reconcile_findings(const ReconcileInputs& in);
+
+// Adds every finding to `report` (counts and samples, bounded by report.sample_limit):
+// reconcile_findings plus the balance classes. Classes whose inputs are absent are left
+// at 0 (the caller records why in partial_reasons).
 void reconcile_compare(const ReconcileInputs& in, ReconcileReport& report);
 
-// The rules' two predicates, shared with the repair plan: on chain as far as the store
-// knows (pending, retrying, done, dead); the sink may hold its rows (pending, retrying,
-// done, revoking).
+// The rules' two predicates: on chain as far as the store knows (pending, retrying, done,
+// dead; reconcile_run keeps the zero balances of those); the sink may hold its rows
+// (pending, retrying, done, revoking).
 bool claim_is_live(store::ClaimState s);
 bool sink_may_hold_claim(store::ClaimState s);
 // `block` lies in one of `ranges` (ascending, merged).

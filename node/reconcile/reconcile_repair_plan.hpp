@@ -1,5 +1,7 @@
 // reconcile_repair_plan: what `claimsync reconcile --repair` may change, as a pure function
-// of the same inputs the comparison saw (issue 14). Only what the chain proves:
+// of the comparison's findings (reconcile_findings, issue 14): the plan never decides what
+// differs, it maps each finding to one action, one entry left, or nothing (its key is
+// already planned, or the class is information). Only what the chain proves:
 //
 //   ingest   a mint of the pinned chain, in a scanned block, that the store lacks or holds
 //            off the chain (missing_in_store): NodeStore::ingest, source reconcile.
@@ -41,9 +43,13 @@ struct RepairPlan {
   std::size_t size() const { return ingest.size() + reapply.size() + revoke.size(); }
 };
 
-// REQUIRES: in.pin, in.chain_claims and in.sink are set (a complete report).
+// REQUIRES: in.pin, in.chain_claims and in.sink are set (a complete report); `findings`
+// are reconcile_findings(in) (or a part of them: a finding absent plans nothing).
 // `proven_not_mint(key)`: true when the chain proves `key` is no mint of the contract
 // (asked only for ledger rows without a store claim and without a mint up to the pin).
+RepairPlan plan_repair(const ReconcileInputs& in, const std::vector<ReconcileFinding>& findings,
+                       const std::function<bool(const store::ClaimKey&)>& proven_not_mint);
+// The same with reconcile_findings(in).
 RepairPlan plan_repair(const ReconcileInputs& in,
                        const std::function<bool(const store::ClaimKey&)>& proven_not_mint);
 

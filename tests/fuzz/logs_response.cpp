@@ -16,6 +16,7 @@
 #include "rpc/json_rpc.hpp"
 #include "rpc/logs_response_sax.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
+#include "tests/support/logs_response_bodies.hpp"
 
 using namespace claimsync;
 using namespace claimsync::eth;
@@ -45,38 +46,6 @@ std::optional<std::vector<LogEntry>> dom_decode(const std::string& body) {
   return out;
 }
 
-bool same(const LogEntry& a, const LogEntry& b) {
-  return a.address == b.address && a.topics == b.topics && a.data == b.data &&
-         a.block_number == b.block_number && a.block_hash == b.block_hash &&
-         a.tx_hash == b.tx_hash && a.tx_index == b.tx_index && a.log_index == b.log_index &&
-         a.removed == b.removed;
-}
-
-bool same(const std::vector<LogEntry>& a, const std::vector<LogEntry>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (!same(a[i], b[i])) return false;
-  return true;
-}
-
-std::string canonical_body(const std::vector<LogEntry>& logs) {
-  json result = json::array();
-  for (const LogEntry& l : logs) {
-    json topics = json::array();
-    for (const Hash32& t : l.topics) topics.push_back(t.hex());
-    result.push_back({{"address", l.address.lower_hex()},
-                      {"topics", topics},
-                      {"data", to_hex(l.data)},
-                      {"blockNumber", to_quantity(l.block_number)},
-                      {"blockHash", l.block_hash.hex()},
-                      {"transactionHash", l.tx_hash.hex()},
-                      {"transactionIndex", to_quantity(l.tx_index)},
-                      {"logIndex", to_quantity(l.log_index)},
-                      {"removed", l.removed}});
-  }
-  return json{{"jsonrpc", "2.0"}, {"id", kId}, {"result", result}}.dump();
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -85,13 +54,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto dom = dom_decode(body);
   if (fast) {
     FUZZ_CHECK(dom.has_value(), "the fast path accepted a body the DOM path refuses");
-    FUZZ_CHECK(same(*fast, *dom), "the fast path and the DOM path decoded different logs");
+    FUZZ_CHECK(testing::same_logs(*fast, *dom),
+               "the fast path and the DOM path decoded different logs");
   }
   if (dom) {
-    const std::string canonical = canonical_body(*dom);
+    const std::string canonical = testing::logs_response_body(*dom, kId);
     const auto fast_again = decode_logs_response_fast(canonical, kId);
     FUZZ_CHECK(fast_again.has_value(), "the fast path refused a canonical body");
-    FUZZ_CHECK(same(*fast_again, *dom), "canonical body decoded to other logs");
+    FUZZ_CHECK(testing::same_logs(*fast_again, *dom), "canonical body decoded to other logs");
   }
   return 0;
 }

@@ -64,12 +64,13 @@ void check_fresh_and_rerun(const Db& db) {
   REQUIRE(first.ok());
   CHECK(first->applied == std::vector<std::string>{"001_membership_tables.sql",
                                                    "002_claim_sync_queue.sql",
-                                                   "003_claim_sync_views.sql"});
-  CHECK(first->schema_version == 3);
+                                                   "003_claim_sync_views.sql",
+                                                   "004_claimsync_lease.sql"});
+  CHECK(first->schema_version == 4);
   auto again = store::migrate_database(db.url);
   REQUIRE(again.ok());
   CHECK(again->applied.empty());
-  CHECK(again->schema_version == 3);
+  CHECK(again->schema_version == 4);
   CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "3");
   const auto dialect = db.url.starts_with("sqlite:") ? SqlDialect::kSqlite : SqlDialect::kPostgres;
   CHECK(db.scalar("SELECT checksum FROM schema_migrations WHERE version = 2") ==
@@ -92,8 +93,8 @@ void check_concurrent_threads(const Db& db) {
   }
   for (auto& t : threads) t.join();
   CHECK(failed == 0);
-  CHECK(applied == 3);  // every file applied exactly once, by whichever runner got there
-  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "3");
+  CHECK(applied == 4);  // every file applied exactly once, by whichever runner got there
+  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "4");
 }
 
 void check_changed_refused(const Db& db, SqlDialect dialect) {
@@ -171,8 +172,8 @@ void check_two_processes(const std::string& sink_url,
     for (std::size_t p = out.find(".sql\""); p != std::string::npos; p = out.find(".sql\"", p + 1))
       ++applied;
   }
-  CHECK(applied == 3);
-  CHECK(scalar("SELECT count(*) FROM schema_migrations") == "3");
+  CHECK(applied == 4);
+  CHECK(scalar("SELECT count(*) FROM schema_migrations") == "4");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "rpc/json_decode.hpp"
 #include "rpc/json_rpc.hpp"
 #include "rpc/logs_response_sax.hpp"
+#include "tests/support/logs_response_bodies.hpp"
 
 namespace {
 
@@ -56,7 +57,7 @@ json random_log(std::mt19937_64& rng) {
 std::string random_body(std::mt19937_64& rng, std::size_t logs) {
   json result = json::array();
   for (std::size_t i = 0; i < logs; ++i) result.push_back(random_log(rng));
-  return json{{"jsonrpc", "2.0"}, {"id", kId}, {"result", result}}.dump();
+  return testing::logs_response_body(result, kId);
 }
 
 // What the DOM path makes of `body`: the decoded logs, or nullopt where it refuses.
@@ -72,13 +73,6 @@ std::optional<std::vector<LogEntry>> dom_decode(const std::string& body) {
   return out;
 }
 
-bool same(const LogEntry& a, const LogEntry& b) {
-  return a.address == b.address && a.topics == b.topics && a.data == b.data &&
-         a.block_number == b.block_number && a.block_hash == b.block_hash &&
-         a.tx_hash == b.tx_hash && a.tx_index == b.tx_index && a.log_index == b.log_index &&
-         a.removed == b.removed;
-}
-
 // The contract: whatever the fast path accepts, the DOM path accepts with equal values.
 // Returns whether the fast path accepted.
 bool check_subset(const std::string& body) {
@@ -88,7 +82,7 @@ bool check_subset(const std::string& body) {
   INFO(body.substr(0, 400));
   REQUIRE(dom.has_value());
   REQUIRE(dom->size() == fast->size());
-  for (std::size_t i = 0; i < dom->size(); ++i) REQUIRE(same((*dom)[i], (*fast)[i]));
+  for (std::size_t i = 0; i < dom->size(); ++i) REQUIRE(testing::same_logs((*dom)[i], (*fast)[i]));
   return true;
 }
 
@@ -105,8 +99,13 @@ TEST_CASE("fast path: other shapes fall back to the DOM path", "[rpc][logs]") {
   std::mt19937_64 rng(2);
   const json log = random_log(rng);
   auto body = [&](const json& envelope) { return envelope.dump(); };
+  // The standard envelope around a result array holding `items`.
+  auto logs_body = [&](auto... items) {
+    return testing::logs_response_body(json::array({items...}), kId);
+  };
   const json ok = {{"jsonrpc", "2.0"}, {"id", kId}, {"result", {log}}};
   REQUIRE(decode_logs_response_fast(body(ok), kId).has_value());
+  REQUIRE(logs_body(log) == body(ok));
 
   std::vector<std::pair<std::string, std::string>> refused = {
       {"error reply",
@@ -135,30 +134,24 @@ TEST_CASE("fast path: other shapes fall back to the DOM path", "[rpc][logs]") {
   for (const std::string& field : required) {
     json missing = log;
     missing.erase(field);
-    refused.emplace_back("missing " + field,
-                         body({{"jsonrpc", "2.0"}, {"id", kId}, {"result", {missing}}}));
+    refused.emplace_back("missing " + field, logs_body(missing));
     for (const json& value : {json(nullptr), json(5), json(true), json::object(), json("0xzz")}) {
       json wrong = log;
       wrong[field] = value;
-      refused.emplace_back(field + " = " + value.dump(),
-                           body({{"jsonrpc", "2.0"}, {"id", kId}, {"result", {wrong}}}));
+      refused.emplace_back(field + " = " + value.dump(), logs_body(wrong));
     }
   }
   json five_topics = log;
   five_topics["topics"] = json::array();
   for (int i = 0; i < 5; ++i) five_topics["topics"].push_back(hex_of(rng, 32));
-  refused.emplace_back("5 topics",
-                       body({{"jsonrpc", "2.0"}, {"id", kId}, {"result", {five_topics}}}));
+  refused.emplace_back("5 topics", logs_body(five_topics));
   json big_index = log;
   big_index["logIndex"] = "0x100000000";
-  refused.emplace_back("logIndex > 2^32",
-                       body({{"jsonrpc", "2.0"}, {"id", kId}, {"result", {big_index}}}));
+  refused.emplace_back("logIndex > 2^32", logs_body(big_index));
   json string_removed = log;
   string_removed["removed"] = "false";
-  refused.emplace_back("removed as a string",
-                       body({{"jsonrpc", "2.0"}, {"id", kId}, {"result", {string_removed}}}));
-  refused.emplace_back("a log that is not an object",
-                       body({{"jsonrpc", "2.0"}, {"id", kId}, {"result", {log, 5}}}));
+  refused.emplace_back("removed as a string", logs_body(string_removed));
+  refused.emplace_back("a log that is not an object", logs_body(log, 5));
   std::string dup = body(ok);
   dup.insert(dup.find("\"logIndex\""), R"("logIndex":"0x1",)");
   refused.emplace_back("duplicate logIndex", dup);

@@ -42,6 +42,7 @@ std::string render_node_config(const GuaranteeNodeConfig& c) {
     << "\n[sink]\n"
     << "url = \"" << c.sink_url << "\"\n"
     << "migrate_on_start = true\n";
+  if (c.sink_call_timeout_ms) s << "call_timeout_ms = " << *c.sink_call_timeout_ms << "\n";
   if (!c.product_defaults) {
     s << "\n[replicator]\n"
       << "batch_size = 200\n"
@@ -49,6 +50,19 @@ std::string render_node_config(const GuaranteeNodeConfig& c) {
       << "backoff_initial_ms = 200\n"
       << "backoff_max_ms = 2000\n"
       << "idle_poll_ms = 100\n";
+  }
+  if (c.api_listen) {
+    s << "\n[api]\n"
+      << "enabled = true\n"
+      << "listen = \"" << *c.api_listen << "\"\n"
+      << "rate_limit_per_s = 0\n";
+  }
+  if (c.ha_enabled) {
+    s << "\n[ha]\n"
+      << "enabled = true\n";
+    if (!c.ha_node_id.empty()) s << "node_id = \"" << c.ha_node_id << "\"\n";
+    if (c.ha_lease_ttl_ms) s << "lease_ttl_ms = " << *c.ha_lease_ttl_ms << "\n";
+    if (c.ha_renew_interval_ms) s << "renew_interval_ms = " << *c.ha_renew_interval_ms << "\n";
   }
   s << "\n[log]\n"
     << "level = \"" << c.log_level << "\"\n"

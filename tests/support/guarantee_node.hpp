@@ -35,6 +35,16 @@ struct GuaranteeNodeConfig {
   bool product_defaults = false;
   std::string log_level = "info";
   std::vector<std::string> ws_urls;  // chain.ws_urls (none: no newHeads subscription)
+  std::optional<std::int64_t> sink_call_timeout_ms;  // sink.call_timeout_ms (node default)
+  // When set: [api] enabled on this HOST:PORT, rate limit off (tests poll it). Unset: no
+  // [api] section (a test may append its own).
+  std::optional<std::string> api_listen;
+  // [ha], written only when ha_enabled: active/standby on one database. Unset / empty
+  // fields are left to the node's defaults.
+  bool ha_enabled = false;
+  std::string ha_node_id;
+  std::optional<std::int64_t> ha_lease_ttl_ms;
+  std::optional<std::int64_t> ha_renew_interval_ms;
 };
 
 // The TOML text (keys as in config.example.toml; short backoffs so recovery is fast).

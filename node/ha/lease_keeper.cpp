@@ -141,8 +141,8 @@ void LeaseKeeper::release(store::SinkLease* via) {
     valid_until_us_ = 0;
   }
   if (token == 0) return;
-  const Status st = (via != nullptr ? *via : lease_).release(options_.lease_key, options_.holder,
-                                                             token);
+  const Status st =
+      (via != nullptr ? *via : lease_).release(options_.lease_key, options_.holder, token);
   if (st.ok()) {
     log_info("ha_lease_released",
              {{"token", token}, {"next", "none: the standby takes over at its next renewal"}});

@@ -70,7 +70,7 @@ void check_fresh_and_rerun(const Db& db) {
   REQUIRE(again.ok());
   CHECK(again->applied.empty());
   CHECK(again->schema_version == 4);
-  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "3");
+  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "4");
   const auto dialect = db.url.starts_with("sqlite:") ? SqlDialect::kSqlite : SqlDialect::kPostgres;
   CHECK(db.scalar("SELECT checksum FROM schema_migrations WHERE version = 2") ==
         store::embedded_migrations(dialect)[1].checksum);
@@ -102,38 +102,38 @@ void check_changed_refused(const Db& db, SqlDialect dialect) {
   const std::string folder = root + "/" + store::sql_dialect_name(dialect);
   REQUIRE(store::migrate_database(db.url, root).ok());
   // A new file is picked up ...
-  write_file(folder + "/004_extra.sql", "CREATE TABLE extra_four (a integer);\n");
+  write_file(folder + "/005_extra.sql", "CREATE TABLE extra_five (a integer);\n");
   auto added = store::migrate_database(db.url, root);
   REQUIRE(added.ok());
-  CHECK(added->applied == std::vector<std::string>{"004_extra.sql"});
-  // ... but an applied file that changed stops everything, the new 005 included.
+  CHECK(added->applied == std::vector<std::string>{"005_extra.sql"});
+  // ... but an applied file that changed stops everything, the new 006 included.
   write_file(folder + "/002_claim_sync_queue.sql",
              store::embedded_migrations(dialect)[1].sql + "\n-- edited\n");
-  write_file(folder + "/005_more.sql", "CREATE TABLE extra_five (a integer);\n");
+  write_file(folder + "/006_more.sql", "CREATE TABLE extra_six (a integer);\n");
   auto changed = store::migrate_database(db.url, root);
   REQUIRE_FALSE(changed.ok());
   CHECK(changed.status().code() == ErrorCode::kFailedPrecondition);
   CHECK(changed.status().message().find("002_claim_sync_queue.sql was changed") !=
         std::string::npos);
-  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "4");
-  // The built-in set lacks 004: the database is "newer" than this binary.
+  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "5");
+  // The built-in set lacks 005: the database is "newer" than this binary.
   auto older = store::migrate_database(db.url);
   REQUIRE_FALSE(older.ok());
   CHECK(older.status().code() == ErrorCode::kFailedPrecondition);
-  CHECK(older.status().message().find("004_extra.sql") != std::string::npos);
+  CHECK(older.status().message().find("005_extra.sql") != std::string::npos);
 }
 
 void check_failing_rolls_back(const Db& db, SqlDialect dialect) {
   TempDir dir("claimsync-migrations");
   const std::string root = copy_embedded(dir);
-  write_file(root + "/" + store::sql_dialect_name(dialect) + "/004_broken.sql",
+  write_file(root + "/" + store::sql_dialect_name(dialect) + "/005_broken.sql",
              "CREATE TABLE half_done (a integer);\nINSERT INTO no_such_table VALUES (1);\n");
   auto r = store::migrate_database(db.url, root);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == ErrorCode::kFailedPrecondition);
-  CHECK(r.status().message().find("004_broken.sql") != std::string::npos);
-  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "3");  // 001..003 committed
-  CHECK_THROWS(db.scalar("SELECT count(*) FROM half_done"));          // 004 rolled back whole
+  CHECK(r.status().message().find("005_broken.sql") != std::string::npos);
+  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "4");  // 001..004 committed
+  CHECK_THROWS(db.scalar("SELECT count(*) FROM half_done"));          // 005 rolled back whole
 }
 
 Db pg_db(PgCluster& pg, const std::string& name) {
@@ -257,7 +257,7 @@ TEST_CASE("claimsync migrate: the origin design's claim_sync_queue is refused, t
   INFO(fixed.output);
   CHECK(fixed.exit_code == 0);
   CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue_old") == "1");
-  CHECK(pg.scalar("SELECT count(*) FROM schema_migrations") == "3");
+  CHECK(pg.scalar("SELECT count(*) FROM schema_migrations") == "4");
 }
 
 TEST_CASE("migrate: existing tables without a default or a column are refused, unchanged",
@@ -303,12 +303,12 @@ TEST_CASE("claimsync migrate: CLI output and exit codes", "[pg][migrate][cli]") 
   INFO(first.output);
   CHECK(first.exit_code == 0);
   CHECK(first.output.find("applied 001_membership_tables.sql") != std::string::npos);
-  CHECK(first.output.find("postgres schema at version 3") != std::string::npos);
+  CHECK(first.output.find("postgres schema at version 4") != std::string::npos);
   RunResult again = run_command({CLAIMSYNC_BINARY, "migrate", "--config", config, "--json"});
   INFO(again.output);
   CHECK(again.exit_code == 0);
   CHECK(again.output.find("\"applied\": []") != std::string::npos);
-  CHECK(again.output.find("\"schema_version\": 3") != std::string::npos);
+  CHECK(again.output.find("\"schema_version\": 4") != std::string::npos);
 
   const std::string root = copy_embedded(dir);
   write_file(root + "/postgres/001_membership_tables.sql", "-- tampered\n");

@@ -62,6 +62,8 @@ store::LeaseState acquire_within(store::SinkLease& lease, const std::string& hol
     auto s = lease.acquire(kKey, holder, 800);
     REQUIRE(s.ok());
     if (s->held || std::chrono::steady_clock::now() > deadline) return *s;
+    // Polling the condition (the row's expiry, on the database's clock) under the deadline
+    // above: the lease has no notification to wait on.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }

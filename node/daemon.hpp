@@ -13,6 +13,11 @@
 //     disk is always a committed state).
 //   * A stop-the-line follower error (deep reorg, undecodable log, wrong chain) stops the
 //     node with exit 1 after the replicator finishes its batch; the log says what to do.
+//   * With [ha] (an active/standby pair on one Postgres, node/ha/): a lease keeper thread
+//     renews the pair's lease; the replicator writes only while this node holds it (the
+//     sink's fence checks it in every write transaction) and, at each takeover, first
+//     adopts the sink's ledger; a clean stop releases the lease after the replicator
+//     stopped, so the standby takes over at once.
 //   * Every `snapshot_interval_ms` it writes <data_dir>/status.json (atomically) for
 //     `claimsync status` while the node holds the store's lock, and hands the same report
 //     to the alert notifier when [alerts] is enabled (node/alerts/; it posts on its own

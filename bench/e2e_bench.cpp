@@ -8,13 +8,15 @@
 //   * COPY:  exactly the rows the node wrote (users, members, membership,
 //            claim_sync_queue; exported untimed) COPYed FROM STDIN into a freshly migrated
 //            database (same indexes, CHECKs, keys), one transaction;
-//   * Ponder (--ponder): bench/ponder/run.sh over the same range into its own database.
+//   * Ponder (--ponder): bench/ponder/run.sh over the same range into its own database,
+//            twice: as shipped (its default 50 req/s RPC cap) and with the cap at 10,000.
 // Prints node s, sweep s, COPY s, node / (sweep + COPY) (target <= 1.5), Ponder / node
 // (target >= 10), claims/s, and the node's peak RSS (VmHWM); with --rss-table (default for
 // N >= 100,000) also RSS sampled every second.
 //
 //   e2e_bench [--mints N] [--blocks B] [--per-tx K] [--runs R] [--state FILE] [--ponder]
-//             [--repeat-share F] [--timeout-s S] [--rss-table] [--fill-only] [--help]
+//             [--repeat-share F] [--timeout-s S] [--rss-table] [--fill-only]
+//             [--node-log-level L] [--help]
 //
 // The chain: ClaimNFT.mintMany transactions (one TransferSingle per mint, K mints per tx)
 // sent as JSON-RPC batches of eth_sendTransaction from anvil's dev accounts, anvil with
@@ -75,6 +77,7 @@ struct Args {
   std::uint64_t timeout_s = 600;
   bool rss_table = false;
   bool fill_only = false;
+  std::string node_log_level = "info";
 };
 
 Args parse_args(int argc, char** argv) {
@@ -82,7 +85,8 @@ Args parse_args(int argc, char** argv) {
   bench::BenchOptions cl(
       "e2e_bench",
       "[--mints N] [--blocks B] [--per-tx K] [--runs R] [--state FILE] [--ponder]\n"
-      "                 [--repeat-share F] [--timeout-s S] [--rss-table] [--fill-only] [--help]",
+      "                 [--repeat-share F] [--timeout-s S] [--rss-table] [--fill-only]\n"
+      "                 [--node-log-level L] [--help]",
       "End-to-end backfill: `claimsync run` against a filled anvil into PostgreSQL, beside a "
       "raw sweep and a raw COPY (and Ponder).");
   constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
@@ -99,7 +103,10 @@ Args parse_args(int argc, char** argv) {
               "deadline of one node run and one Ponder run")
       .flag("rss-table", a.rss_table, "print the node's RSS every second (on for N >= 100000)")
       .flag("fill-only", a.fill_only,
-            "stop after filling the chain (with --state: prepare the state file)");
+            "stop after filling the chain (with --state: prepare the state file)")
+      .text("node-log-level", "L", a.node_log_level,
+            "the node's [log] level (debug shows where its time goes; with "
+            "CLAIMSYNC_KEEP_TEST_DIRS=1 its node.log is kept)");
   cl.parse(argc, argv);
   if (a.mints >= 100'000) a.rss_table = true;
   return a;
@@ -314,6 +321,7 @@ NodeRun run_node(const testing::PgCluster& pg, const testing::Anvil& anvil, cons
   nc.start_block = c.deploy_block;
   nc.data_dir = dir.file("data");
   nc.sink_url = pg.url(db);
+  nc.log_level = args.node_log_level;
   const std::string config = dir.file("claimsync.toml");
   std::ofstream(config) << testing::render_bench_node_config(nc);
   auto conn = must(store::PgConnection::connect(pg.url(db)), "connect " + db);
@@ -395,15 +403,32 @@ double raw_copy(testing::PgCluster& pg, const std::string& node_db, const std::s
 
 std::string ponder_runner() { return testing::source_dir() + "/bench/ponder/run.sh"; }
 
+// The two ways Ponder is run: as shipped, and with its RPC rate cap lifted.
+struct PonderMode {
+  const char* name;
+  const char* max_rps;  // PONDER_MAX_RPS, or nullptr for Ponder's default (50 req/s)
+};
+constexpr PonderMode kPonderModes[] = {{"ponder (defaults)", nullptr},
+                                       {"ponder (10,000 req/s)", "10000"}};
+
 // bench/ponder/run.sh into database `db`; its "ponder_seconds", or nullopt (with a message).
 std::optional<double> run_ponder(const testing::PgCluster& pg, const testing::Anvil& anvil,
-                                 const Chain& c, const std::string& db, const Args& args) {
-  const auto r = testing::run_command(
+                                 const Chain& c, const std::string& db, const Args& args,
+                                 const PonderMode& mode) {
+  // `env` sets or clears the variable for run.sh alone, whatever this process has.
+  std::vector<std::string> argv = {"env"};
+  if (mode.max_rps != nullptr) {
+    argv.push_back(std::string("PONDER_MAX_RPS=") + mode.max_rps);
+  } else {
+    argv.insert(argv.end(), {"-u", "PONDER_MAX_RPS"});
+  }
+  argv.insert(
+      argv.end(),
       {ponder_runner(), "--rpc", anvil.url(), "--chain-id", std::to_string(anvil.chain_id()),
        "--contract", c.contract, "--start-block", std::to_string(c.deploy_block), "--end-block",
        std::to_string(c.last), "--database-url", pg.url(db), "--schema", "bench", "--expect-rows",
-       std::to_string(c.expected.membership), "--timeout-s", std::to_string(args.timeout_s)},
-      std::chrono::seconds(args.timeout_s + 60));
+       std::to_string(c.expected.membership), "--timeout-s", std::to_string(args.timeout_s)});
+  const auto r = testing::run_command(argv, std::chrono::seconds(args.timeout_s + 60));
   // The last line that parses as a JSON object with ponder_seconds.
   std::size_t end = r.output.size();
   while (end > 0) {
@@ -471,7 +496,8 @@ int run_bench(const Args& args) {
       chain.expected.claims <= 50'000
           ? blocks
           : std::max<std::uint64_t>(1, blocks * 50'000 / chain.expected.claims);
-  std::vector<double> node_s, sweep_s, copy_s, ponder_s, hwm;
+  std::vector<double> node_s, sweep_s, copy_s, hwm;
+  std::vector<std::vector<double>> ponder_s(std::size(kPonderModes));
   for (int r = 0; r < args.runs; ++r) {
     auto t0 = SteadyClock::now();
     const std::size_t logs = raw_sweep(anvil, chain, span);
@@ -493,14 +519,14 @@ int run_bench(const Args& args) {
     pg.exec("DROP DATABASE " + copy_db, {}, "postgres");
 
     std::string ponder_text;
-    if (ponder) {
-      const std::string ponder_db = "ponder_" + std::to_string(r);
+    for (std::size_t m = 0; ponder && m < std::size(kPonderModes); ++m) {
+      const std::string ponder_db = "ponder_" + std::to_string(r) + "_" + std::to_string(m);
       pg.create_database(ponder_db);
-      if (auto s = run_ponder(pg, anvil, chain, ponder_db, args)) {
-        ponder_s.push_back(*s);
-        char buf[64];
-        std::snprintf(buf, sizeof buf, ", ponder %.3f s", *s);
-        ponder_text = buf;
+      if (auto s = run_ponder(pg, anvil, chain, ponder_db, args, kPonderModes[m])) {
+        ponder_s[m].push_back(*s);
+        char buf[96];
+        std::snprintf(buf, sizeof buf, ", %s %.3f s", kPonderModes[m].name, *s);
+        ponder_text += buf;
       }
       pg.exec("DROP DATABASE " + ponder_db, {}, "postgres");
     }
@@ -522,12 +548,14 @@ int run_bench(const Args& args) {
               *std::max_element(hwm.begin(), hwm.end()));
   std::printf("  sweep %8.3f s\n  COPY  %8.3f s\n", sweep, copy);
   std::printf("  node / (sweep + COPY) = %.2f (target <= 1.5)\n", node / (sweep + copy));
-  if (!ponder_s.empty()) {
-    const double p = testing::median(ponder_s);
-    std::printf("  ponder %7.3f s   ponder / node = %.1f (target >= 10)\n", p, p / node);
-  } else {
-    std::printf("  ponder: not run%s\n", args.ponder ? " (see above)" : " (pass --ponder)");
+  for (std::size_t m = 0; m < std::size(kPonderModes); ++m) {
+    if (ponder_s[m].empty()) continue;
+    const double p = testing::median(ponder_s[m]);
+    std::printf("  %-22s %7.3f s   / node = %.1f (target >= 10)\n", kPonderModes[m].name, p,
+                p / node);
   }
+  if (ponder_s[0].empty() && ponder_s[1].empty())
+    std::printf("  ponder: not run%s\n", args.ponder ? " (see above)" : " (pass --ponder)");
   std::printf("load at end: %s\n", testing::uptime_line().c_str());
   return 0;
 }

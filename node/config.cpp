@@ -468,6 +468,7 @@ void read_sink(Section& s, SinkConfig& k, Problems& problems) {
   s.checked_string("url", k.url, check_sink_url);
   s.boolean("migrate_on_start", k.migrate_on_start);
   s.integer("call_timeout_ms", k.call_timeout_ms, 100, 3'600'000);
+  const toml::node* lanes = s.integer("write_connections", k.write_connections, 0, 8);
   if (const auto from_env = env_value(k.url_env)) {
     // Never echo the value: it usually carries a password.
     if (const std::string what = check_sink_url(*from_env); !what.empty()) {
@@ -476,6 +477,11 @@ void read_sink(Section& s, SinkConfig& k, Problems& problems) {
     } else {
       k.url = *from_env;
     }
+  }
+  if (k.write_connections > 1 && starts_with_ci(k.url, "sqlite:")) {
+    problems.add(lanes != nullptr ? line_of(*lanes) : 0, "sink.write_connections",
+                 "more than one write connection needs a Postgres sink.url (SQLite has one "
+                 "writer); set 0 or 1");
   }
 }
 
@@ -860,7 +866,8 @@ std::string render_config(const Config& c) {
     << "url = " << quote(mask_url(c.sink.url)) << "\n"
     << "url_env = " << quote(c.sink.url_env) << "\n"
     << "migrate_on_start = " << yes(c.sink.migrate_on_start) << "\n"
-    << "call_timeout_ms = " << c.sink.call_timeout_ms << "\n";
+    << "call_timeout_ms = " << c.sink.call_timeout_ms << "\n"
+    << "write_connections = " << c.sink.effective_write_connections() << "\n";
   o << "\n[replicator]\n"
     << "batch_size = " << c.replicator.batch_size << "\n"
     << "max_batch_size = " << c.replicator.max_batch_size << "\n"
@@ -946,6 +953,11 @@ std::string mask_rpc_url(const std::string& url) {
 std::string mask_ws_url(const std::string& url) {
   Result<eth::WsUrl> parsed = eth::parse_ws_url(url);
   return parsed.ok() ? parsed->redacted() : mask_url(url);
+}
+
+std::size_t SinkConfig::effective_write_connections() const {
+  if (write_connections != 0) return write_connections;
+  return starts_with_ci(url, "sqlite:") ? 1 : 2;
 }
 
 std::string mask_url(const std::string& url) {

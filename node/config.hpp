@@ -58,6 +58,12 @@ struct SinkConfig {
   std::string url_env;                            // sink.url_env (optional)
   bool migrate_on_start = true;                   // sink.migrate_on_start
   std::int64_t call_timeout_ms = 30'000;          // sink.call_timeout_ms, per connect/statement
+  // sink.write_connections: connections a backlog's apply is spread over, by wallet
+  // (storage/laned_sink.hpp). 0 (the default) = 2 for Postgres, 1 for SQLite; more than 1
+  // needs Postgres (SQLite has one writer).
+  std::size_t write_connections = 0;
+  // What 0 means for `url`: the number of connections the node opens for writing.
+  std::size_t effective_write_connections() const;
 };
 
 struct ReplicatorConfig {

@@ -30,6 +30,7 @@
 #include "node/replicator.hpp"
 #include "node/rescan.hpp"
 #include "rpc/logging.hpp"
+#include "storage/laned_sink.hpp"
 #include "storage/node_store.hpp"
 
 namespace claimsync::node {
@@ -240,10 +241,16 @@ int run_daemon(const Config& config, const DaemonOptions& options, StopFlag& sto
                                       [&replicator_wake](HaRole) { replicator_wake.notify(); });
   }
   // Every sink call is bounded and interrupted by the stop, so shutdown never waits on a
-  // silently dead database connection.
-  LazySink lazy_sink(config.sink.url, options.migrate,
-                     {config.sink.call_timeout_ms, &stop, keeper.get()});
-  MeteredSink sink(lazy_sink, metrics, clock);
+  // silently dead database connection. A backlog's applies are spread by wallet over
+  // sink.write_connections connections (storage/laned_sink.hpp), each fenced alike.
+  std::vector<std::unique_ptr<store::MembershipSink>> lanes;
+  for (std::size_t i = 0; i < config.sink.effective_write_connections(); ++i) {
+    lanes.push_back(std::make_unique<LazySink>(
+        config.sink.url, options.migrate,
+        store::SinkOptions{config.sink.call_timeout_ms, &stop, keeper.get()}));
+  }
+  store::LanedSink laned_sink(std::move(lanes));
+  MeteredSink sink(laned_sink, metrics, clock);
   Follower follower(**chain, **store, clock, follower_options(config));
   follower.set_on_step([&metrics](const FollowerStep& step) { metrics.follower_step(step); });
   Replicator replicator(**store, sink, clock, config.replicator);

@@ -64,13 +64,14 @@ void check_fresh_and_rerun(const Db& db) {
   REQUIRE(first.ok());
   CHECK(first->applied ==
         std::vector<std::string>{"001_membership_tables.sql", "002_claim_sync_queue.sql",
-                                 "003_claim_sync_views.sql", "004_claimsync_lease.sql"});
-  CHECK(first->schema_version == 4);
+                                 "003_claim_sync_views.sql", "004_claimsync_lease.sql",
+                                 "005_cheaper_checks.sql"});
+  CHECK(first->schema_version == 5);
   auto again = store::migrate_database(db.url);
   REQUIRE(again.ok());
   CHECK(again->applied.empty());
-  CHECK(again->schema_version == 4);
-  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "4");
+  CHECK(again->schema_version == 5);
+  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "5");
   const auto dialect = db.url.starts_with("sqlite:") ? SqlDialect::kSqlite : SqlDialect::kPostgres;
   CHECK(db.scalar("SELECT checksum FROM schema_migrations WHERE version = 2") ==
         store::embedded_migrations(dialect)[1].checksum);
@@ -92,8 +93,8 @@ void check_concurrent_threads(const Db& db) {
   }
   for (auto& t : threads) t.join();
   CHECK(failed == 0);
-  CHECK(applied == 4);  // every file applied exactly once, by whichever runner got there
-  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "4");
+  CHECK(applied == 5);  // every file applied exactly once, by whichever runner got there
+  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "5");
 }
 
 void check_changed_refused(const Db& db, SqlDialect dialect) {
@@ -102,38 +103,38 @@ void check_changed_refused(const Db& db, SqlDialect dialect) {
   const std::string folder = root + "/" + store::sql_dialect_name(dialect);
   REQUIRE(store::migrate_database(db.url, root).ok());
   // A new file is picked up ...
-  write_file(folder + "/005_extra.sql", "CREATE TABLE extra_five (a integer);\n");
+  write_file(folder + "/006_extra.sql", "CREATE TABLE extra_five (a integer);\n");
   auto added = store::migrate_database(db.url, root);
   REQUIRE(added.ok());
-  CHECK(added->applied == std::vector<std::string>{"005_extra.sql"});
-  // ... but an applied file that changed stops everything, the new 006 included.
+  CHECK(added->applied == std::vector<std::string>{"006_extra.sql"});
+  // ... but an applied file that changed stops everything, the new 007 included.
   write_file(folder + "/002_claim_sync_queue.sql",
              store::embedded_migrations(dialect)[1].sql + "\n-- edited\n");
-  write_file(folder + "/006_more.sql", "CREATE TABLE extra_six (a integer);\n");
+  write_file(folder + "/007_more.sql", "CREATE TABLE extra_six (a integer);\n");
   auto changed = store::migrate_database(db.url, root);
   REQUIRE_FALSE(changed.ok());
   CHECK(changed.status().code() == ErrorCode::kFailedPrecondition);
   CHECK(changed.status().message().find("002_claim_sync_queue.sql was changed") !=
         std::string::npos);
-  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "5");
-  // The built-in set lacks 005: the database is "newer" than this binary.
+  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "6");
+  // The built-in set lacks 006: the database is "newer" than this binary.
   auto older = store::migrate_database(db.url);
   REQUIRE_FALSE(older.ok());
   CHECK(older.status().code() == ErrorCode::kFailedPrecondition);
-  CHECK(older.status().message().find("005_extra.sql") != std::string::npos);
+  CHECK(older.status().message().find("006_extra.sql") != std::string::npos);
 }
 
 void check_failing_rolls_back(const Db& db, SqlDialect dialect) {
   TempDir dir("claimsync-migrations");
   const std::string root = copy_embedded(dir);
-  write_file(root + "/" + store::sql_dialect_name(dialect) + "/005_broken.sql",
+  write_file(root + "/" + store::sql_dialect_name(dialect) + "/006_broken.sql",
              "CREATE TABLE half_done (a integer);\nINSERT INTO no_such_table VALUES (1);\n");
   auto r = store::migrate_database(db.url, root);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == ErrorCode::kFailedPrecondition);
-  CHECK(r.status().message().find("005_broken.sql") != std::string::npos);
-  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "4");  // 001..004 committed
-  CHECK_THROWS(db.scalar("SELECT count(*) FROM half_done"));          // 005 rolled back whole
+  CHECK(r.status().message().find("006_broken.sql") != std::string::npos);
+  CHECK(db.scalar("SELECT count(*) FROM schema_migrations") == "5");  // 001..005 committed
+  CHECK_THROWS(db.scalar("SELECT count(*) FROM half_done"));          // 006 rolled back whole
 }
 
 Db pg_db(PgCluster& pg, const std::string& name) {
@@ -171,8 +172,8 @@ void check_two_processes(const std::string& sink_url,
     for (std::size_t p = out.find(".sql\""); p != std::string::npos; p = out.find(".sql\"", p + 1))
       ++applied;
   }
-  CHECK(applied == 4);
-  CHECK(scalar("SELECT count(*) FROM schema_migrations") == "4");
+  CHECK(applied == 5);
+  CHECK(scalar("SELECT count(*) FROM schema_migrations") == "5");
 }
 
 }  // namespace
@@ -257,7 +258,7 @@ TEST_CASE("claimsync migrate: the origin design's claim_sync_queue is refused, t
   INFO(fixed.output);
   CHECK(fixed.exit_code == 0);
   CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue_old") == "1");
-  CHECK(pg.scalar("SELECT count(*) FROM schema_migrations") == "4");
+  CHECK(pg.scalar("SELECT count(*) FROM schema_migrations") == "5");
 }
 
 TEST_CASE("migrate: existing tables without a default or a column are refused, unchanged",
@@ -303,12 +304,12 @@ TEST_CASE("claimsync migrate: CLI output and exit codes", "[pg][migrate][cli]") 
   INFO(first.output);
   CHECK(first.exit_code == 0);
   CHECK(first.output.find("applied 001_membership_tables.sql") != std::string::npos);
-  CHECK(first.output.find("postgres schema at version 4") != std::string::npos);
+  CHECK(first.output.find("postgres schema at version 5") != std::string::npos);
   RunResult again = run_command({CLAIMSYNC_BINARY, "migrate", "--config", config, "--json"});
   INFO(again.output);
   CHECK(again.exit_code == 0);
   CHECK(again.output.find("\"applied\": []") != std::string::npos);
-  CHECK(again.output.find("\"schema_version\": 4") != std::string::npos);
+  CHECK(again.output.find("\"schema_version\": 5") != std::string::npos);
 
   const std::string root = copy_embedded(dir);
   write_file(root + "/postgres/001_membership_tables.sql", "-- tampered\n");
@@ -323,6 +324,122 @@ TEST_CASE("claimsync migrate: CLI output and exit codes", "[pg][migrate][cli]") 
   INFO(down.output);
   CHECK(down.exit_code == 1);
   CHECK(down.output.find("unavailable") != std::string::npos);
+}
+
+// 005 swaps the regex CHECKs of 001/002 for a cheaper form (issue 11). It must accept
+// exactly what the old form accepted, keep a NOT VALID check NOT VALID, and leave a
+// constraint an operator wrote under the same name alone.
+TEST_CASE("migrate postgres: 005's checks accept exactly what the regex checks did",
+          "[pg][migrate]") {
+  PgCluster pg;
+  REQUIRE(store::migrate_database(pg.url()).ok());
+  CHECK(pg.scalar("SELECT count(*) FROM pg_constraint WHERE contype = 'c' AND "
+                  "pg_get_constraintdef(oid) LIKE '%{%}%'") == "0");  // no bounded repeat left
+  // Strings around each old pattern's edges: length +-1, upper case, non-hex, a multibyte
+  // character, a trailing newline, spaces, the prefix.
+  const auto edges = [](const std::string& valid, std::size_t prefix) {
+    const std::string body = valid.substr(prefix);
+    std::vector<std::string> v = {valid,
+                                  valid.substr(0, valid.size() - 1),
+                                  valid + "0",
+                                  valid.substr(0, valid.size() - 1) + "A",
+                                  valid.substr(0, valid.size() - 1) + "g",
+                                  valid.substr(0, valid.size() - 2) + "\xc3\xa9",
+                                  valid + "\n",
+                                  valid.substr(0, valid.size() - 1) + "\n",
+                                  " " + valid.substr(1),
+                                  "",
+                                  "0x",
+                                  "1x" + body,
+                                  "0X" + body,
+                                  "0xx" + body.substr(1),
+                                  std::string(valid.size(), '0')};
+    return v;
+  };
+  const std::string hex40 = "0x0123456789abcdef0123456789abcdef01234567";
+  const std::string hex64 = "0x" + std::string(32, 'a') + "0123456789abcdef0123456789abcdef";
+  const std::vector<std::string> wallets = edges(hex40, 2), hashes = edges(hex64, 2);
+  std::vector<std::string> amounts = edges(std::string(78, '9'), 0);
+  for (const char* a : {"0", "1e3", "-1", "1 ", "18446744073709551616"}) amounts.push_back(a);
+  struct Case {
+    const char* table;
+    const char* name;
+    const char* column;
+    const char* old_pattern;
+    const std::vector<std::string>* samples;
+  };
+  const std::vector<Case> cases = {
+      {"users", "users_wallet_lowercase", "wallet_address", "^0x[0-9a-f]{40}$", &wallets},
+      {"users", "users_referrer_lowercase", "referrer_wallet", "^0x[0-9a-f]{40}$", &wallets},
+      {"members", "members_wallet_lowercase", "wallet_address", "^0x[0-9a-f]{40}$", &wallets},
+      {"members", "members_referrer_lowercase", "referrer_wallet", "^0x[0-9a-f]{40}$", &wallets},
+      {"membership", "membership_wallet_lowercase", "wallet_address", "^0x[0-9a-f]{40}$", &wallets},
+      {"claim_sync_queue", "claim_sync_queue_tx_hash_lowercase", "tx_hash", "^0x[0-9a-f]{64}$",
+       &hashes},
+      {"claim_sync_queue", "claim_sync_queue_wallet_lowercase", "wallet_address",
+       "^0x[0-9a-f]{40}$", &wallets},
+      {"claim_sync_queue", "claim_sync_queue_amount_check", "amount", "^[0-9]{1,78}$", &amounts},
+      {"claim_sync_queue", "claim_sync_queue_block_hash_check", "block_hash", "^0x[0-9a-f]{64}$",
+       &hashes},
+      {"claim_sync_queue", "claim_sync_queue_referrer_wallet_check", "referrer_wallet",
+       "^0x[0-9a-f]{40}$", &wallets},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    // The constraint as the database holds it, with its column replaced by the sample.
+    std::string expr = pg.scalar(
+        "SELECT pg_get_expr(conbin, conrelid) FROM pg_constraint "
+        "WHERE conname = $1 AND conrelid = $2::regclass",
+        {c.name, c.table});
+    REQUIRE(expr.find("octet_length") != std::string::npos);
+    for (std::size_t at = expr.find(c.column); at != std::string::npos;
+         at = expr.find(c.column, at + 8))
+      expr.replace(at, std::string(c.column).size(), "($1::text)");
+    int accepted = 0;
+    for (const std::string& v : *c.samples) {
+      INFO("sample: " << v);
+      const std::string old_form =
+          pg.scalar("SELECT ($1::text ~ '" + std::string(c.old_pattern) + "')::text", {v});
+      const std::string new_form = pg.scalar("SELECT (" + expr + ")::text", {v});
+      CHECK(new_form == old_form);
+      accepted += new_form == "true" ? 1 : 0;
+    }
+    CHECK(accepted >= 1);
+  }
+  // And through an INSERT: the new check refuses what the old one did.
+  CHECK_THROWS(pg.exec("INSERT INTO users (wallet_address) VALUES ($1)",
+                       {"0x" + std::string(39, 'a') + "A"}));
+  pg.exec("INSERT INTO users (wallet_address) VALUES ($1)", {hex40});
+}
+
+TEST_CASE("migrate postgres: 005 keeps NOT VALID and an operator's own check", "[pg][migrate]") {
+  PgCluster pg;
+  // The application's tables, one old mixed-case wallet; its own check on members under
+  // the name 001 would use, with another definition.
+  pg.exec(
+      "CREATE TABLE users (id serial PRIMARY KEY, wallet_address varchar(42) NOT NULL UNIQUE);"
+      "CREATE TABLE members (wallet_address varchar(42) PRIMARY KEY, current_level integer,"
+      " CONSTRAINT members_wallet_lowercase CHECK (wallet_address LIKE '0x%'));"
+      "CREATE TABLE membership (id serial PRIMARY KEY, wallet_address varchar(42) NOT NULL,"
+      " nft_level integer NOT NULL);"
+      "INSERT INTO users (wallet_address) VALUES ('0xABCD000000000000000000000000000000000001');");
+  auto r = store::migrate_database(pg.url());
+  INFO(r.status().to_string());
+  REQUIRE(r.ok());
+  const auto def = [&](const std::string& name) {
+    return pg.scalar("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = $1",
+                     {name});
+  };
+  CHECK(def("users_wallet_lowercase").find("octet_length") != std::string::npos);
+  CHECK(def("users_wallet_lowercase").ends_with(" NOT VALID"));  // the old row is not judged
+  CHECK(def("membership_wallet_lowercase").ends_with(" NOT VALID"));
+  CHECK(def("members_wallet_lowercase") == "CHECK (((wallet_address)::text ~~ '0x%'::text))");
+  CHECK_THROWS(
+      pg.exec("INSERT INTO users (wallet_address) VALUES "
+              "('0xABCD000000000000000000000000000000000002')"));
+  pg.exec(
+      "INSERT INTO users (wallet_address) VALUES "
+      "('0xabcd000000000000000000000000000000000002')");
 }
 
 }  // namespace claimsync::testing

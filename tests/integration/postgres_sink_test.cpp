@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "storage/laned_sink.hpp"
 #include "storage/membership_sink.hpp"
 #include "storage/postgres_sink.hpp"
 #include "tests/support/pg_cluster.hpp"
@@ -17,25 +18,35 @@ namespace {
 // The two ways PostgresSink::apply sends a batch (set_stage_min_claims): every batch as
 // array parameters (the default), or every batch COPYed into the stage; "mixed" sends
 // batches of 8 or more through the stage, so one sink uses both.
+// "laned": the node's write path, a LanedSink over two connections that splits every
+// apply by wallet (min_split 1), so each check runs with two transactions per call.
 struct ApplyPath {
   const char* name;
   std::size_t stage_min_claims;
+  std::size_t lanes = 1;
 };
 constexpr ApplyPath kArrays{"arrays", SIZE_MAX};
 constexpr ApplyPath kStaged{"staged", 1};
 constexpr ApplyPath kMixed{"mixed", 8};
 constexpr ApplyPath kDefault{"default", store::PostgresSink::kDefaultStageMinClaims};
+constexpr ApplyPath kLaned{"laned", store::PostgresSink::kDefaultStageMinClaims, 2};
 
 // Databases are named "<prefix><db>".
 SinkHarness pg_harness(PgCluster& pg, ApplyPath path = kDefault, const std::string& prefix = "") {
   SinkHarness h;
   h.open_fresh = [&pg, prefix, path](const std::string& db) {
     pg.create_database(prefix + db);
-    auto sink = store::open_sink(pg.url(prefix + db), /*migrate=*/true);
-    INFO(sink.status().to_string());
-    REQUIRE(sink.ok());
-    dynamic_cast<store::PostgresSink&>(**sink).set_stage_min_claims(path.stage_min_claims);
-    return std::move(sink).value();
+    std::vector<std::unique_ptr<store::MembershipSink>> lanes;
+    for (std::size_t i = 0; i < path.lanes; ++i) {
+      auto sink = store::open_sink(pg.url(prefix + db), /*migrate=*/i == 0);
+      INFO(sink.status().to_string());
+      REQUIRE(sink.ok());
+      dynamic_cast<store::PostgresSink&>(**sink).set_stage_min_claims(path.stage_min_claims);
+      lanes.push_back(std::move(sink).value());
+    }
+    if (lanes.size() == 1) return std::move(lanes.front());
+    return std::unique_ptr<store::MembershipSink>(
+        std::make_unique<store::LanedSink>(std::move(lanes), /*min_split_claims=*/1));
   };
   h.query = [&pg, prefix](const std::string& db, const std::string& sql) {
     SqlRows rows;
@@ -71,7 +82,7 @@ SinkHarness pg_harness(PgCluster& pg, ApplyPath path = kDefault, const std::stri
 
 // Runs `check` once per apply path, each on its own databases of `pg`.
 void for_each_path(PgCluster& pg, const std::function<void(const SinkHarness&)>& check) {
-  for (const ApplyPath& path : {kArrays, kStaged, kMixed}) {
+  for (const ApplyPath& path : {kArrays, kStaged, kMixed, kLaned}) {
     INFO("apply path: " << path.name);
     check(pg_harness(pg, path, std::string(path.name) + "_"));  // one cluster, every path
   }

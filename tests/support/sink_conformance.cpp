@@ -113,7 +113,7 @@ void apply_all(store::MembershipSink& sink, const std::vector<Claim>& claims, st
 void check_schema(const SinkHarness& h) {
   auto sink = h.open_fresh("schema");
   REQUIRE(sink->ping().ok());
-  CHECK(scalar(h, "schema", "SELECT count(*) FROM schema_migrations") == "4");
+  CHECK(scalar(h, "schema", "SELECT count(*) FROM schema_migrations") == "5");
   for (const auto& row :
        h.query("schema", "SELECT version, name, checksum FROM schema_migrations")) {
     CHECK(row[2].size() == 64);

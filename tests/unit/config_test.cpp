@@ -484,3 +484,28 @@ TEST_CASE("[reconcile]: interval_s off by default, 1 s .. 30 days; balance_concu
   CHECK(error_of(kMinimal + "[reconcile]\ninterval = 60\n")
             .find("did you mean reconcile.interval_s?") != std::string::npos);
 }
+
+TEST_CASE("sink.write_connections: 0 = 2 for Postgres, 1 for SQLite; more needs Postgres",
+          "[config]") {
+  auto c = parse_config(kMinimal, "t.toml");
+  REQUIRE(c.ok());
+  CHECK(c->sink.write_connections == 0);
+  CHECK(c->sink.effective_write_connections() == 1);  // the default sink is SQLite
+  const std::string pg = "[sink]\nurl = \"postgres://u@db:5432/m\"\n";
+  c = parse_config(kMinimal + pg, "t.toml");
+  REQUIRE(c.ok());
+  CHECK(c->sink.effective_write_connections() == 2);
+  c = parse_config(kMinimal + pg + "write_connections = 8\n", "t.toml");
+  REQUIRE(c.ok());
+  CHECK(c->sink.effective_write_connections() == 8);
+  c = parse_config(kMinimal + "[sink]\nwrite_connections = 1\n", "t.toml");
+  REQUIRE(c.ok());
+  CHECK(c->sink.effective_write_connections() == 1);
+  CHECK(error_of(kMinimal + "[sink]\nwrite_connections = 2\n")
+            .find("test.toml:6: key sink.write_connections: more than one write connection "
+                  "needs a Postgres sink.url") != std::string::npos);
+  CHECK(error_of(kMinimal + pg + "write_connections = 9\n")
+            .find("sink.write_connections: must be between 0 and 8, got 9") != std::string::npos);
+  CHECK(render_config(*parse_config(kMinimal + pg, "t.toml")).find("write_connections = 2") !=
+        std::string::npos);
+}

@@ -3,12 +3,13 @@
 // cluster; then the same claims through SqliteSink. Results go in bench/RESULTS.md.
 //
 //   sink_bench [--claims 100000] [--wallets 30000] [--levels 19]
-//              [--batches 500,2000,10000] [--paths array,staged] [--repeat 3]
+//              [--batches 500,2000,10000] [--paths array,laned] [--repeat 3]
 //              [--latency 200] [--durable] [--pg-setting key=value]... [--help]
 //
 // Paths (PostgresSink::set_stage_min_claims): "array" sends every batch as 16 array
 // parameters (one statement: the default, and the path before issue 11), "staged" COPYs
-// every batch into the session's stage table and merges from there.
+// every batch into the session's stage table and merges from there, "laned" is the node's
+// write path: a LanedSink (storage/laned_sink.hpp) over two array-path connections.
 // --latency N: N apply() calls of 1 and of 3 new claims each per path (a live node's
 // batches), median and 90th percentile of one call; 0 skips it.
 //
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "bench/bench_options.hpp"
+#include "storage/laned_sink.hpp"
 #include "storage/membership_sink.hpp"
 #include "storage/migration_runner.hpp"
 #include "storage/pg_connection.hpp"
@@ -55,7 +57,7 @@ struct Options {
   std::uint64_t wallets = 30'000;
   std::uint32_t levels = 19;
   std::vector<std::size_t> batches = {500, 2000, 10000};
-  std::vector<std::string> paths = {"array", "staged"};
+  std::vector<std::string> paths = {"array", "laned"};
   int repeat = 3;
   int latency = 200;
   bool durable = false;
@@ -99,19 +101,26 @@ double percentile(std::vector<double> v, double p) {
 double median(std::vector<double> v) { return percentile(std::move(v), 0.5); }
 
 std::size_t stage_min_claims(const std::string& path) {
-  if (path == "array") return SIZE_MAX;
+  if (path == "array" || path == "laned") return SIZE_MAX;
   if (path == "staged") return 1;
-  die("unknown path " + path + " (array, staged)");
+  die("unknown path " + path + " (array, staged, laned)");
   return 0;
 }
 
-// A migrated database `db` and a PostgresSink on it that takes `path`.
-std::unique_ptr<store::PostgresSink> open_postgres(const testing::PgCluster& pg,
-                                                   const std::string& db, const std::string& path) {
+// A migrated database `db` and a sink on it that takes `path`: a PostgresSink, or for
+// "laned" the node's write path, a LanedSink over two array-path PostgresSinks.
+std::unique_ptr<store::MembershipSink> open_postgres(const testing::PgCluster& pg,
+                                                     const std::string& db,
+                                                     const std::string& path) {
   must(store::migrate_database(pg.url(db)), "migrate " + db);
-  auto sink = must(store::PostgresSink::open(pg.url(db)), "open postgres sink");
-  sink->set_stage_min_claims(stage_min_claims(path));
-  return sink;
+  std::vector<std::unique_ptr<store::MembershipSink>> lanes;
+  for (int i = 0; i < (path == "laned" ? 2 : 1); ++i) {
+    auto sink = must(store::PostgresSink::open(pg.url(db)), "open postgres sink");
+    sink->set_stage_min_claims(stage_min_claims(path));
+    lanes.push_back(std::move(sink));
+  }
+  if (lanes.size() == 1) return std::move(lanes.front());
+  return std::make_unique<store::LanedSink>(std::move(lanes));
 }
 
 // `calls` apply() calls of `per_call` claims each (new claims), each call timed; ms.
@@ -146,7 +155,7 @@ Options parse(int argc, char** argv) {
       .number("wallets", "W", o.wallets, std::uint64_t{1}, kMax, "distinct wallets among them")
       .number("levels", "L", o.levels, 1u, std::numeric_limits<std::uint32_t>::max(), "levels 1..L")
       .list("batches", "B,...", o.batches, 1, "apply() batch sizes, each its own runs")
-      .list("paths", "P,...", o.paths, "PostgresSink paths: array, staged")
+      .list("paths", "P,...", o.paths, "sink paths: array, staged, laned")
       .number("repeat", "R", o.repeat, 1, std::numeric_limits<int>::max(),
               "alternating sink / COPY runs; medians")
       .number("latency", "N", o.latency, 0, std::numeric_limits<int>::max(),
@@ -155,8 +164,8 @@ Options parse(int argc, char** argv) {
       .repeated("pg-setting", "KEY=VALUE", o.pg_settings, "an extra server setting (repeatable)");
   cl.parse(argc, argv);
   for (const std::string& path : o.paths) {
-    if (path != "array" && path != "staged")
-      cl.fail("--paths: unknown path " + path + " (array, staged)");
+    if (path != "array" && path != "staged" && path != "laned")
+      cl.fail("--paths: unknown path " + path + " (array, staged, laned)");
   }
   return o;
 }

@@ -4,6 +4,9 @@
 #include <stdexcept>
 #include <utility>
 
+#include "rpc/logging.hpp"
+#include "storage/pg_connection.hpp"
+
 namespace claimsync::store {
 
 LanedSink::LanedSink(std::vector<std::unique_ptr<MembershipSink>> lanes,
@@ -40,9 +43,30 @@ SinkResult LanedSink::apply(const std::vector<Claim>& claims) {
     others.push_back(
         std::async(std::launch::async, [this, i, &parts] { return lanes_[i]->apply(parts[i]); }));
   }
-  SinkResult out = parts[0].empty() ? SinkResult{} : lanes_.front()->apply(parts[0]);
-  for (auto& f : others) {
-    SinkResult r = f.get();
+  std::vector<SinkResult> results(lanes_.size());
+  if (!parts[0].empty()) results[0] = lanes_.front()->apply(parts[0]);
+  for (std::size_t i = 1, f = 0; i < lanes_.size(); ++i) {
+    if (!parts[i].empty()) results[i] = others[f++].get();
+  }
+
+  // Lanes write disjoint wallets, so they only conflict through the application's own
+  // triggers (e.g. one that updates a referrer's row): the server then rolls one
+  // transaction back as a deadlock. Its part goes again on lane 0, alone: no pause, no
+  // backoff for what is not an outage.
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    if (!is_conflict_rollback(results[i].status)) continue;
+    log_warn("sink_lanes_conflict",
+             {{"lane", static_cast<std::uint64_t>(i)},
+              {"claims", static_cast<std::uint64_t>(parts[i].size())},
+              {"error", results[i].status.to_string()},
+              {"next",
+               "none: written again on one connection; if this repeats, triggers of the "
+               "database write rows of other wallets: set sink.write_connections = 1"}});
+    results[i] = lanes_.front()->apply(parts[i]);
+  }
+
+  SinkResult out;
+  for (SinkResult& r : results) {
     if (out.status.ok() && !r.status.ok()) out.status = std::move(r.status);
     for (SinkRejection& rej : r.rejected) out.rejected.push_back(std::move(rej));
   }

@@ -16,6 +16,10 @@
 // Smaller applies, every revoke() and record(), and ping() go to lane 0 whole, in one
 // transaction as before.
 //
+// A lane the server rolled back for a conflict with another lane (a deadlock, which only
+// the application's own triggers can cause: pg_connection.hpp is_conflict_rollback) has
+// its part written again on lane 0 after the others finished, with a log line.
+//
 // Results: the rejections of all lanes; the status is OK when every lane's is. Otherwise it
 // is the first failing lane's (by lane order), and the other lanes MAY have committed:
 // a whole-call failure means "outcome unknown" for every claim of the call, which the

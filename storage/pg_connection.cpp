@@ -91,6 +91,10 @@ ErrorCode classify_sqlstate(std::string_view s) {
   return ErrorCode::kUnavailable;
 }
 
+bool is_conflict_rollback(const Status& st) {
+  return !st.ok() && st.message().find("SQLSTATE 40") != std::string::npos;
+}
+
 Result<PgConnection::Handle> PgConnection::open(const std::string& url,
                                                 const PgCallOptions& options) {
   // dbname comes last: with expand_dbname the URL's own settings override these defaults.

@@ -139,6 +139,13 @@ class PgConnection {
 // The classification above, for a SQLSTATE ("" = connection-level failure, no code).
 ErrorCode classify_sqlstate(std::string_view sqlstate);
 
+// True when `st` is a call the server rolled back for a conflict with another transaction
+// (SQLSTATE class 40: deadlock detected, serialization failure). Classified kUnavailable
+// like every server-side failure, but the same work run again without the other
+// transaction can go through at once. Reads the "SQLSTATE xxxxx" every error of this file
+// carries in its message.
+bool is_conflict_rollback(const Status& st);
+
 // Builds a Postgres array literal ({"a","b",NULL}) for one `$n::type[]` parameter: every
 // element quoted and escaped, so any string round-trips literally.
 class PgArrayBuilder {

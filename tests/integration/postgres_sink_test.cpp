@@ -304,4 +304,59 @@ TEST_CASE("postgres sink: tables the application already has", "[pg][sink]") {
               "('0xABCD000000000000000000000000000000000009')"));
 }
 
+// Lanes write disjoint wallets, but the application's own trigger can still make two
+// lanes' transactions wait for each other in opposite orders: the server then rolls one
+// back as a deadlock, and LanedSink writes that part again on one connection.
+TEST_CASE("postgres sink: lanes deadlocked by an application trigger still commit everything",
+          "[pg][sink]") {
+  PgCluster pg;
+  auto first = store::open_sink(pg.url(), /*migrate=*/true);
+  auto second = store::open_sink(pg.url(), /*migrate=*/false);
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  std::vector<std::unique_ptr<store::MembershipSink>> lanes;
+  lanes.push_back(std::move(first).value());
+  lanes.push_back(std::move(second).value());
+  store::LanedSink sink(std::move(lanes), /*min_split_claims=*/1);
+  // Two claims whose wallets fall in different lanes.
+  std::vector<store::Claim> pair;
+  for (const store::Claim& c : make_claims(90, 90)) {
+    if (pair.empty() ||
+        store::LanedSink::lane_of(c.wallet, 2) != store::LanedSink::lane_of(pair[0].wallet, 2))
+      pair.push_back(c);
+    if (pair.size() == 2) break;
+  }
+  REQUIRE(pair.size() == 2);
+  const std::string wa = pair[0].wallet.lower_hex(), wb = pair[1].wallet.lower_hex();
+  // A referral-reward style trigger: each new membership row updates two shared rows,
+  // in an order that depends on the wallet, holding the first while it sleeps.
+  pg.exec(
+      "CREATE TABLE counters (id integer PRIMARY KEY, n integer NOT NULL);"
+      "INSERT INTO counters VALUES (1, 0), (2, 0);"
+      "CREATE FUNCTION cross_rows() RETURNS trigger LANGUAGE plpgsql AS $$ "
+      "DECLARE a integer := CASE WHEN NEW.wallet_address = '" +
+      wa +
+      "' THEN 1 ELSE 2 END; "
+      "BEGIN UPDATE counters SET n = n + 1 WHERE id = a; PERFORM pg_sleep(0.3); "
+      "UPDATE counters SET n = n + 1 WHERE id = 3 - a; RETURN NEW; END $$;"
+      "CREATE TRIGGER cross_rows BEFORE INSERT ON membership "
+      "FOR EACH ROW EXECUTE FUNCTION cross_rows();");
+  const store::SinkResult r = sink.apply(pair);
+  INFO(r.status.to_string());
+  REQUIRE(r.status.ok());
+  CHECK(r.rejected.empty());
+  CHECK(pg.scalar("SELECT count(*) FROM membership WHERE wallet_address IN ($1, $2)", {wa, wb}) ==
+        "2");
+  CHECK(pg.scalar("SELECT count(*) FROM claim_sync_queue WHERE status = 'done'") == "2");
+  CHECK(pg.scalar("SELECT string_agg(n::text, ',' ORDER BY id) FROM counters") == "2,2");
+  // The server did see the deadlock (its statistics arrive within about a second).
+  CHECK(wait_until(
+      [&] {
+        return pg.scalar(
+                   "SELECT deadlocks FROM pg_stat_database "
+                   "WHERE datname = current_database()") != "0";
+      },
+      std::chrono::seconds(10)));
+}
+
 }  // namespace claimsync::testing

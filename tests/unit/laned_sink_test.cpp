@@ -12,6 +12,7 @@
 #include <string>
 
 #include "storage/laned_sink.hpp"
+#include "storage/pg_connection.hpp"
 #include "tests/support/claim_fixtures.hpp"
 #include "tests/support/fake_sink.hpp"
 
@@ -129,6 +130,46 @@ TEST_CASE("LanedSink: one lane's failure fails the call; rejections of all lanes
     CHECK(r.rejected.size() == expected);
     for (const store::SinkRejection& rej : r.rejected) CHECK(rej.error == "level 2 refused");
   }
+}
+
+// A lane whose first apply the "server" rolls back as a deadlock, committing nothing.
+class DeadlockOnce final : public store::MembershipSink {
+ public:
+  explicit DeadlockOnce(store::MembershipSink& inner) : inner_(inner) {}
+  Status ping() override { return inner_.ping(); }
+  store::SinkResult apply(const std::vector<store::Claim>& c) override {
+    if (applies_++ == 0)
+      return {error(ErrorCode::kUnavailable, "postgres: SQLSTATE 40P01: deadlock detected"), {}};
+    return inner_.apply(c);
+  }
+  store::SinkResult revoke(const std::vector<store::Claim>& c) override { return inner_.revoke(c); }
+  Status record(const std::vector<store::LedgerUpdate>& u) override { return inner_.record(u); }
+  int applies_ = 0;
+
+ private:
+  store::MembershipSink& inner_;
+};
+
+TEST_CASE("LanedSink writes a lane's part again on lane 0 after a deadlock, not after an outage") {
+  FakeSink lane0, lane1;
+  auto* conflicted = new DeadlockOnce(lane1);
+  std::vector<std::unique_ptr<store::MembershipSink>> lanes;
+  lanes.push_back(std::make_unique<Borrowed>(lane0));
+  lanes.push_back(std::unique_ptr<store::MembershipSink>(conflicted));
+  store::LanedSink sink(std::move(lanes), 1);
+  const auto claims = make_claims(400, 90);
+  store::SinkResult r = sink.apply(claims);
+  INFO(r.status.to_string());
+  REQUIRE(r.status.ok());
+  CHECK(conflicted->applies_ == 1);  // not retried on the lane that conflicted ...
+  CHECK(lane0.apply_calls() == 2);   // ... but on lane 0: its own part, then lane 1's
+  CHECK(lane0.apply_commits().size() == claims.size());
+  CHECK(lane1.apply_calls() == 0);
+  CHECK(store::is_conflict_rollback(
+      error(ErrorCode::kUnavailable, "apply: postgres: SQLSTATE 40001: could not serialize")));
+  CHECK_FALSE(store::is_conflict_rollback(
+      error(ErrorCode::kUnavailable, "postgres: SQLSTATE 57P01: terminating connection")));
+  CHECK_FALSE(store::is_conflict_rollback(Status{}));
 }
 
 TEST_CASE("LanedSink runs the lanes of one call at the same time") {

@@ -16,7 +16,7 @@
 //
 //   e2e_bench [--mints N] [--blocks B] [--per-tx K] [--runs R] [--state FILE] [--ponder]
 //             [--repeat-share F] [--timeout-s S] [--rss-table] [--fill-only]
-//             [--node-log-level L] [--help]
+//             [--write-connections N] [--node-log-level L] [--help]
 //
 // The chain: ClaimNFT.mintMany transactions (one TransferSingle per mint, K mints per tx)
 // sent as JSON-RPC batches of eth_sendTransaction from anvil's dev accounts, anvil with
@@ -78,6 +78,7 @@ struct Args {
   bool rss_table = false;
   bool fill_only = false;
   std::string node_log_level = "info";
+  std::uint64_t write_connections = 0;
 };
 
 Args parse_args(int argc, char** argv) {
@@ -86,7 +87,7 @@ Args parse_args(int argc, char** argv) {
       "e2e_bench",
       "[--mints N] [--blocks B] [--per-tx K] [--runs R] [--state FILE] [--ponder]\n"
       "                 [--repeat-share F] [--timeout-s S] [--rss-table] [--fill-only]\n"
-      "                 [--node-log-level L] [--help]",
+      "                 [--write-connections N] [--node-log-level L] [--help]",
       "End-to-end backfill: `claimsync run` against a filled anvil into PostgreSQL, beside a "
       "raw sweep and a raw COPY (and Ponder).");
   constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
@@ -104,6 +105,8 @@ Args parse_args(int argc, char** argv) {
       .flag("rss-table", a.rss_table, "print the node's RSS every second (on for N >= 100000)")
       .flag("fill-only", a.fill_only,
             "stop after filling the chain (with --state: prepare the state file)")
+      .number("write-connections", "N", a.write_connections, std::uint64_t{0}, std::uint64_t{8},
+              "the node's sink.write_connections (0: its default, 2 on Postgres)")
       .text("node-log-level", "L", a.node_log_level,
             "the node's [log] level (debug shows where its time goes; with "
             "CLAIMSYNC_KEEP_TEST_DIRS=1 its node.log is kept)");
@@ -322,6 +325,7 @@ NodeRun run_node(const testing::PgCluster& pg, const testing::Anvil& anvil, cons
   nc.data_dir = dir.file("data");
   nc.sink_url = pg.url(db);
   nc.log_level = args.node_log_level;
+  nc.write_connections = args.write_connections;
   const std::string config = dir.file("claimsync.toml");
   std::ofstream(config) << testing::render_bench_node_config(nc);
   auto conn = must(store::PgConnection::connect(pg.url(db)), "connect " + db);

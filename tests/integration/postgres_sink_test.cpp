@@ -318,15 +318,7 @@ TEST_CASE("postgres sink: lanes deadlocked by an application trigger still commi
   lanes.push_back(std::move(first).value());
   lanes.push_back(std::move(second).value());
   store::LanedSink sink(std::move(lanes), /*min_split_claims=*/1);
-  // Two claims whose wallets fall in different lanes.
-  std::vector<store::Claim> pair;
-  for (const store::Claim& c : make_claims(90, 90)) {
-    if (pair.empty() ||
-        store::LanedSink::lane_of(c.wallet, 2) != store::LanedSink::lane_of(pair[0].wallet, 2))
-      pair.push_back(c);
-    if (pair.size() == 2) break;
-  }
-  REQUIRE(pair.size() == 2);
+  const std::vector<store::Claim> pair = claims_in_two_lanes();  // both lanes
   const std::string wa = pair[0].wallet.lower_hex(), wb = pair[1].wallet.lower_hex();
   // A referral-reward style trigger: each new membership row updates two shared rows,
   // in an order that depends on the wallet, holding the first while it sleeps.

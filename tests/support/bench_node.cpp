@@ -47,6 +47,7 @@ std::string render_bench_node_config(const BenchNodeConfig& c) {
     << "\n[sink]\n"
     << "url = \"" << c.sink_url << "\"\n"
     << "migrate_on_start = true\n"
+    << "write_connections = " << c.write_connections << "\n"
     << "\n[log]\n"
     << "level = \"" << c.log_level << "\"\n"
     << "format = \"text\"\n";

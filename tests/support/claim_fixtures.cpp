@@ -1,5 +1,9 @@
 #include "tests/support/claim_fixtures.hpp"
 
+#include <stdexcept>
+
+#include "storage/laned_sink.hpp"
+
 namespace claimsync::testing {
 namespace {
 
@@ -53,6 +57,17 @@ std::vector<store::Claim> make_claims(std::uint64_t n, std::uint64_t wallets,
   out.reserve(n);
   for (std::uint64_t i = 0; i < n; ++i) out.push_back(make_claim(i, wallets, levels));
   return out;
+}
+
+std::vector<store::Claim> claims_in_two_lanes() {
+  std::vector<store::Claim> pair;
+  for (const store::Claim& c : make_claims(90, 90)) {
+    if (pair.empty() ||
+        store::LanedSink::lane_of(c.wallet, 2) != store::LanedSink::lane_of(pair[0].wallet, 2))
+      pair.push_back(c);
+    if (pair.size() == 2) return pair;
+  }
+  throw std::logic_error("claims_in_two_lanes: 90 wallets all in one lane");
 }
 
 }  // namespace claimsync::testing

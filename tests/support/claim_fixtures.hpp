@@ -21,4 +21,8 @@ store::Claim make_claim(std::uint64_t i, std::uint64_t wallets = 40, std::uint32
 std::vector<store::Claim> make_claims(std::uint64_t n, std::uint64_t wallets = 40,
                                       std::uint32_t levels = 5);
 
+// Two claims of make_claims whose wallets fall in different lanes of a two-lane
+// store::LanedSink (so one apply of them uses both connections).
+std::vector<store::Claim> claims_in_two_lanes();
+
 }  // namespace claimsync::testing

@@ -17,6 +17,7 @@
 #include "tests/support/fake_sink.hpp"
 
 using namespace claimsync;
+using claimsync::testing::claims_in_two_lanes;
 using claimsync::testing::FakeSink;
 using claimsync::testing::make_claims;
 
@@ -188,15 +189,7 @@ TEST_CASE("LanedSink runs the lanes of one call at the same time") {
       met_in_time = false;
   };
   for (FakeSink& f : rig.fakes) f.on_commit(rendezvous);
-  // Two claims whose wallets fall in different lanes.
-  std::vector<store::Claim> pair;
-  for (const store::Claim& c : make_claims(90, 90)) {
-    if (pair.empty() ||
-        store::LanedSink::lane_of(c.wallet, 2) != store::LanedSink::lane_of(pair[0].wallet, 2))
-      pair.push_back(c);
-    if (pair.size() == 2) break;
-  }
-  REQUIRE(pair.size() == 2);
+  const std::vector<store::Claim> pair = claims_in_two_lanes();  // both lanes
   REQUIRE(rig.sink->apply(pair).status.ok());
   CHECK(entered == 2);
   CHECK(met_in_time);

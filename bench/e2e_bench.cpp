@@ -16,7 +16,7 @@
 //
 //   e2e_bench [--mints N] [--blocks B] [--per-tx K] [--runs R] [--state FILE] [--ponder]
 //             [--repeat-share F] [--timeout-s S] [--rss-table] [--fill-only]
-//             [--write-connections N] [--node-log-level L] [--help]
+//             [--write-connections N] [--max-batch-size N] [--node-log-level L] [--help]
 //
 // The chain: ClaimNFT.mintMany transactions (one TransferSingle per mint, K mints per tx)
 // sent as JSON-RPC batches of eth_sendTransaction from anvil's dev accounts, anvil with
@@ -79,6 +79,7 @@ struct Args {
   bool fill_only = false;
   std::string node_log_level = "info";
   std::uint64_t write_connections = 0;
+  std::uint64_t max_batch_size = 0;
 };
 
 Args parse_args(int argc, char** argv) {
@@ -87,7 +88,8 @@ Args parse_args(int argc, char** argv) {
       "e2e_bench",
       "[--mints N] [--blocks B] [--per-tx K] [--runs R] [--state FILE] [--ponder]\n"
       "                 [--repeat-share F] [--timeout-s S] [--rss-table] [--fill-only]\n"
-      "                 [--write-connections N] [--node-log-level L] [--help]",
+      "                 [--write-connections N] [--max-batch-size N] [--node-log-level L]\n"
+      "                 [--help]",
       "End-to-end backfill: `claimsync run` against a filled anvil into PostgreSQL, beside a "
       "raw sweep and a raw COPY (and Ponder).");
   constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
@@ -107,6 +109,8 @@ Args parse_args(int argc, char** argv) {
             "stop after filling the chain (with --state: prepare the state file)")
       .number("write-connections", "N", a.write_connections, std::uint64_t{0}, std::uint64_t{8},
               "the node's sink.write_connections (0: its default, 2 on Postgres)")
+      .number("max-batch-size", "N", a.max_batch_size, std::uint64_t{0}, std::uint64_t{100'000},
+              "the node's replicator.max_batch_size (0: its default)")
       .text("node-log-level", "L", a.node_log_level,
             "the node's [log] level (debug shows where its time goes; with "
             "CLAIMSYNC_KEEP_TEST_DIRS=1 its node.log is kept)");
@@ -326,6 +330,7 @@ NodeRun run_node(const testing::PgCluster& pg, const testing::Anvil& anvil, cons
   nc.sink_url = pg.url(db);
   nc.log_level = args.node_log_level;
   nc.write_connections = args.write_connections;
+  nc.max_batch_size = args.max_batch_size;
   const std::string config = dir.file("claimsync.toml");
   std::ofstream(config) << testing::render_bench_node_config(nc);
   auto conn = must(store::PgConnection::connect(pg.url(db)), "connect " + db);

@@ -68,7 +68,7 @@ struct SinkConfig {
 
 struct ReplicatorConfig {
   std::size_t batch_size = 500;             // replicator.batch_size
-  std::size_t max_batch_size = 10'000;      // replicator.max_batch_size (backlog batches)
+  std::size_t max_batch_size = 5'000;       // replicator.max_batch_size (backlog batches)
   std::uint32_t max_attempts = 8;           // replicator.max_attempts
   std::int64_t backoff_initial_ms = 1'000;  // replicator.backoff_initial_ms
   std::int64_t backoff_max_ms = 60'000;     // replicator.backoff_max_ms

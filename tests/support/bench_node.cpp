@@ -48,6 +48,9 @@ std::string render_bench_node_config(const BenchNodeConfig& c) {
     << "url = \"" << c.sink_url << "\"\n"
     << "migrate_on_start = true\n"
     << "write_connections = " << c.write_connections << "\n"
+    << (c.max_batch_size == 0
+            ? std::string()
+            : "\n[replicator]\nmax_batch_size = " + std::to_string(c.max_batch_size) + "\n")
     << "\n[log]\n"
     << "level = \"" << c.log_level << "\"\n"
     << "format = \"text\"\n";

@@ -31,6 +31,7 @@ struct BenchNodeConfig {
   std::string sink_url;
   std::string log_level = "info";
   std::size_t write_connections = 0;  // sink.write_connections (0: the node's default)
+  std::size_t max_batch_size = 0;     // replicator.max_batch_size (0: the node's default)
 };
 
 // The TOML text: [chain] (finality = "confirmations"), [storage], [sink] (migrate on start)

@@ -34,8 +34,9 @@ struct BenchNodeConfig {
   std::size_t max_batch_size = 0;     // replicator.max_batch_size (0: the node's default)
 };
 
-// The TOML text: [chain] (finality = "confirmations"), [storage], [sink] (migrate on start)
-// and [log]; every other key is left at the product's default.
+// The TOML text: [chain] (finality = "confirmations"), [storage], [sink] (migrate on start),
+// [replicator] only when max_batch_size is set, and [log]; every other key is left at the
+// product's default.
 std::string render_bench_node_config(const BenchNodeConfig& c);
 
 // The claimsync binary built with this tree (CLAIMSYNC_BINARY); throws when it is missing.
